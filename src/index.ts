@@ -1,0 +1,2 @@
+/** densekit public API. */
+export { DensekitError, InputError, UsageError } from './errors.js';
