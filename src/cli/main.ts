@@ -14,6 +14,8 @@ import { register as registerFuse } from './fuse.js';
 import { register as registerEval } from './eval.js';
 import { register as registerBeir } from './beir.js';
 import { register as registerTrain } from './train.js';
+import { register as registerClusterQueries } from './cluster-queries.js';
+import { register as registerMine } from './mine.js';
 import { register as registerServe } from './serve.js';
 import { register as registerDemo } from './demo.js';
 
@@ -25,7 +27,7 @@ export function buildProgram(): Command {
     .exitOverride();
   for (const register of [
     registerEncode, registerTokenize, registerIndex, registerSearch, registerFuse,
-    registerEval, registerBeir, registerTrain, registerServe, registerDemo,
+    registerEval, registerBeir, registerClusterQueries, registerMine, registerTrain, registerServe, registerDemo,
   ]) register(program);
   return program;
 }
