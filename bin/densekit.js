@@ -1,4 +1,3 @@
 #!/usr/bin/env node
-// Runs the compiled CLI (npm run build produces dist/).
-import { main } from '../dist/src/cli/main.js';
-process.exitCode = await main(process.argv.slice(2));
+// The compiled CLI (`npm run build` or scripts/setup.sh produce dist/).
+import '../dist/src/cli/run.js';

@@ -1,0 +1,10 @@
+/** Evaluation: trec_eval-exact measures, run/qrels/BEIR formats, run comparisons and reports. */
+export { readQrels, countJudgments, type Qrels } from './qrels.js';
+export { readRun, writeRun, rankHits, type Run, type RunHit, type RunFormat, type WriteRunOptions } from './run.js';
+export { readBeirCorpus, readBeirQueries, readBeirQrels, type BeirDocument, type BeirQuery } from './beir.js';
+export { evaluate, type EvaluateOptions, type Evaluation, type MeasureColumn, type MeasureValue } from './evaluate.js';
+export { renderTrecEval, evaluationToJson, type RenderOptions, type EvaluationJson } from './trec-output.js';
+export { msmarcoMrr, type MsMarcoMrr, type MsMarcoMrrOptions } from './msmarco.js';
+export { compareRuns, renderComparison, comparisonToJson, type Comparison, type CompareOptions, type MeasureComparison, type RunComparison } from './compare.js';
+export { pairedTTest, randomizationTest, bootstrapInterval, holmBonferroni } from './significance.js';
+export { renderHtmlReport, type HtmlReportOptions } from './html-report.js';

@@ -1,0 +1,38 @@
+/** Paths and small utilities shared by tests. */
+import { fileURLToPath } from 'node:url';
+import { dirname, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+
+/** Repo root, whether tests run from test/ (tsx) or dist/test/ (compiled). */
+export const repoRoot = (() => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!JSON.parse(safeRead(resolve(dir, 'package.json')) ?? '{"name":""}').name?.startsWith?.('densekit')) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('repo root not found');
+    dir = up;
+  }
+  return dir;
+})();
+
+function safeRead(p: string): string | undefined {
+  try {
+    return readFileSync(p, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+export const sharedDir = resolve(repoRoot, '../shared');
+export const fixturesDir = resolve(sharedDir, 'fixtures');
+export const datasetsDir = resolve(sharedDir, 'datasets');
+
+export function readJson<T = unknown>(path: string): T {
+  return JSON.parse(readFileSync(path, 'utf8')) as T;
+}
+
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
