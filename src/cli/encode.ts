@@ -1,4 +1,60 @@
 import type { Command } from 'commander';
+import { SentenceEncoder } from '../models/index.js';
+import { guessKind, runEncodeJob } from '../encode/index.js';
+import { setNumThreads } from '../tensor/index.js';
+import { oneOf, positiveInt } from './options.js';
 
-/** Placeholder: the `encode` verb is not implemented yet. */
-export function register(_program: Command): void {}
+interface EncodeFlags {
+  model: string;
+  input: string;
+  output: string;
+  kind?: 'query' | 'passage';
+  batchSize: number;
+  dtype: 'fp32' | 'bf16' | 'fp16';
+  maxLength?: number;
+  shardSize: number;
+  overwrite?: boolean;
+  threads?: number;
+  device: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command('encode')
+    .description('encode a BEIR corpus.jsonl / queries.jsonl or an "id<TAB>text" tsv into .npy embedding shards')
+    .requiredOption('--model <dir|hub-id>', 'sentence-transformers model folder or cached Hugging Face id')
+    .requiredOption('--input <file>', 'corpus.jsonl, queries.jsonl or .tsv')
+    .requiredOption('--output <dir>', 'output folder (manifest.json + shard-NNNNN.npy + shard-NNNNN.ids.txt)')
+    .option('--kind <kind>', 'query|passage (default: query if the file name contains "quer")', oneOf('--kind', ['query', 'passage'] as const))
+    .option('--batch-size <n>', 'texts per forward pass', positiveInt('--batch-size'), 32)
+    .option('--dtype <dtype>', 'fp32|bf16 (fp16 on CUDA only, never for T5)', oneOf('--dtype', ['fp32', 'bf16', 'fp16'] as const), 'fp32')
+    .option('--max-length <n>', "token limit (default: the model's max_seq_length)", positiveInt('--max-length'))
+    .option('--shard-size <n>', 'rows per shard', positiveInt('--shard-size'), 10_000)
+    .option('--threads <n>', 'CPU threads for libtorch', positiveInt('--threads'))
+    .option('--device <device>', 'cpu|cuda|cuda:N', 'cpu')
+    .option('--overwrite', 'discard embeddings of another job found in --output')
+    .action(async (f: EncodeFlags) => {
+      if (f.threads) setNumThreads(f.threads);
+      const kind = f.kind ?? guessKind(f.input);
+      const encoder = SentenceEncoder.load(f.model, {
+        dtype: f.dtype,
+        device: f.device as 'cpu',
+        ...(f.maxLength ? { queryMaxLength: f.maxLength, passageMaxLength: f.maxLength } : {}),
+      });
+      try {
+        const s = await runEncodeJob({
+          encoder, model: f.model, input: f.input, output: f.output, kind, batchSize: f.batchSize, shardSize: f.shardSize,
+          overwrite: f.overwrite ?? false, log: (l) => process.stderr.write(l + '\n'),
+        });
+        const m = s.manifest;
+        process.stdout.write(
+          `encoded ${s.encoded} ${kind === 'query' ? 'queries' : 'passages'}` +
+            (s.resumedFrom ? ` (resumed after ${s.resumedFrom})` : '') +
+            ` in ${s.seconds.toFixed(1)}s (${s.rate.toFixed(1)}/s): ${m.total} x ${m.dim} ${m.similarity} vectors in ${m.shards.length} shard(s) at ${f.output}\n` +
+            `truncated: ${m.truncated.count} of ${m.total} texts were longer than ${m.truncated.maxLength} tokens and were cut to it\n`,
+        );
+      } finally {
+        encoder.dispose();
+      }
+    });
+}

@@ -1,0 +1,99 @@
+/**
+ * `densekit encode` as a library call: stream a text file, encode it in shards, write each shard atomically
+ * and record it in the manifest, so that a killed job resumes after its last finished shard.
+ */
+import { mkdirSync, existsSync, readdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DensekitError, UsageError } from '../errors.js';
+import { Progress } from '../util/progress.js';
+import type { SentenceEncoder, TextKind } from '../models/index.js';
+import { readTextRecords, type TextRecord } from './input.js';
+import { EMBEDDINGS_FORMAT, manifestPath, readManifest, writeManifest, writeShard, type EmbeddingManifest } from './shards.js';
+
+export interface EncodeJobOptions {
+  encoder: SentenceEncoder;
+  model: string;
+  input: string;
+  output: string;
+  kind: TextKind;
+  batchSize?: number;
+  /** Rows per shard file. */
+  shardSize?: number;
+  /** Start over even if the folder holds another job's shards. */
+  overwrite?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface EncodeSummary {
+  manifest: EmbeddingManifest;
+  encoded: number;
+  resumedFrom: number;
+  seconds: number;
+  rate: number;
+}
+
+async function countRecords(path: string): Promise<number> {
+  let n = 0;
+  for await (const _ of readTextRecords(path)) n++;
+  return n;
+}
+
+export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeSummary> {
+  const shardSize = o.shardSize ?? 10_000;
+  if (!Number.isInteger(shardSize) || shardSize < 1) throw new UsageError(`--shard-size must be a positive integer, got ${shardSize}`);
+  mkdirSync(o.output, { recursive: true });
+  const input = resolve(o.input);
+  let manifest: EmbeddingManifest | undefined;
+  if (existsSync(manifestPath(o.output)) && !o.overwrite) {
+    manifest = readManifest(o.output);
+    const same = manifest.model === o.model && manifest.input === input && manifest.kind === o.kind && manifest.dim === o.encoder.dim &&
+      manifest.shardSize === shardSize && manifest.truncated.maxLength === o.encoder.maxLength[o.kind];
+    if (!same)
+      throw new UsageError(`${manifestPath(o.output)}: this folder holds embeddings of another job (model/input/kind/shard size/max length differ); use --overwrite or another --output`);
+  }
+  if (!manifest) {
+    for (const f of readdirSync(o.output)) if (/^shard-\d+\.(npy|ids\.txt)$|^manifest\.json$/.test(f)) rmSync(join(o.output, f));
+    const total = await countRecords(o.input);
+    if (total === 0) throw new DensekitError(`${o.input}: no records to encode (empty input)`);
+    manifest = {
+      format: EMBEDDINGS_FORMAT, version: 1, model: o.model, kind: o.kind, dim: o.encoder.dim, dtype: 'float32',
+      similarity: o.encoder.similarity, input, total, shardSize, shards: [],
+      truncated: { count: 0, maxLength: o.encoder.maxLength[o.kind] }, complete: false,
+    };
+    writeManifest(o.output, manifest);
+  }
+  const m = manifest;
+  const done = m.shards.reduce((a, s) => a + s.rows, 0);
+  const started = performance.now();
+  const progress = new Progress({ label: `encode ${o.kind === 'query' ? 'queries' : 'passages'}`, total: m.total - done, unit: 'texts' });
+  if (done > 0) o.log?.(`resuming after ${m.shards.length} finished shard(s), ${done} of ${m.total} texts`);
+
+  let skipped = 0;
+  let buffer: TextRecord[] = [];
+  const flush = () => {
+    const { vectors, truncated } = o.encoder.embed(buffer.map((r) => r.text), o.kind, {
+      batchSize: o.batchSize ?? 32,
+      onProgress: (n) => progress.tick(n),
+    });
+    m.shards.push(writeShard(o.output, m.shards.length, buffer.map((r) => r.id), vectors, m.dim));
+    m.truncated.count += truncated;
+    writeManifest(o.output, m);
+    buffer = [];
+  };
+  for await (const rec of readTextRecords(o.input)) {
+    if (skipped < done) {
+      skipped++;
+      continue;
+    }
+    buffer.push(rec);
+    if (buffer.length === shardSize) flush();
+  }
+  if (buffer.length) flush();
+  const rows = m.shards.reduce((a, s) => a + s.rows, 0);
+  if (rows !== m.total) throw new DensekitError(`${o.input}: changed while encoding (${rows} records now, ${m.total} when the job started)`);
+  m.complete = true;
+  writeManifest(o.output, m);
+  progress.finish();
+  const seconds = (performance.now() - started) / 1000;
+  return { manifest: m, encoded: rows - done, resumedFrom: done, seconds, rate: (rows - done) / Math.max(seconds, 1e-9) };
+}

@@ -1,0 +1,10 @@
+/** Encoders written once on src/tensor: BERT, DistilBERT, T5 and the sentence-transformers pipeline around them. */
+export { SentenceEncoder, loadTransformer, createTokenEncoder } from './sentence-encoder.js';
+export type { EncoderOptions, EncodeOptions, EmbedResult, Precision, TextKind, TokenizedBatch } from './sentence-encoder.js';
+export type { TokenBatch, TokenEncoder } from './transformer.js';
+export { Module } from './module.js';
+export { Pooling, Dense, l2Normalize, type PoolingMode } from './pooling.js';
+export { BertEncoder } from './bert.js';
+export { DistilBertEncoder } from './distilbert.js';
+export { T5Encoder, relativePositionBuckets } from './t5.js';
+export { RandomWeights, StateDictWeights, type WeightSource } from './weights.js';

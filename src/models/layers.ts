@@ -1,0 +1,76 @@
+/** Building blocks shared by the encoders, each mirroring one torch.nn module and its parameter names. */
+import { F, type Tensor } from '../tensor/index.js';
+import { Module } from './module.js';
+import type { WeightSource } from './weights.js';
+
+export class Linear extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | undefined;
+  constructor(w: WeightSource, key: string, inFeatures: number, outFeatures: number, bias = true) {
+    super();
+    this.weight = this.registerParameter('weight', w.take(`${key}.weight`, [outFeatures, inFeatures]));
+    this.bias = bias ? this.registerParameter('bias', w.take(`${key}.bias`, [outFeatures], 'zeros')) : undefined;
+  }
+  forward(x: Tensor): Tensor {
+    return F.linear(x, this.weight, this.bias);
+  }
+}
+
+export class LayerNorm extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor;
+  constructor(w: WeightSource, key: string, private readonly dim: number, private readonly eps: number) {
+    super();
+    this.weight = this.registerParameter('weight', w.take(`${key}.weight`, [dim], 'ones'));
+    this.bias = this.registerParameter('bias', w.take(`${key}.bias`, [dim], 'zeros'));
+  }
+  forward(x: Tensor): Tensor {
+    return F.layerNorm(x, [this.dim], this.weight, this.bias, this.eps);
+  }
+}
+
+/** T5's LayerNorm: RMS scaling only (no mean, no bias), variance accumulated in float32. */
+export class T5LayerNorm extends Module {
+  readonly weight: Tensor;
+  constructor(w: WeightSource, key: string, dim: number, private readonly eps: number) {
+    super();
+    this.weight = this.registerParameter('weight', w.take(`${key}.weight`, [dim], 'ones'));
+  }
+  forward(x: Tensor): Tensor {
+    const x32 = x.dtype === 'float32' ? x : x.to('float32');
+    const variance = x32.square().mean(-1, true);
+    const normed = x32.mul(variance.add(this.eps).rsqrt());
+    const cast = this.weight.dtype === 'float32' ? normed : normed.to(this.weight.dtype);
+    return this.weight.mul(cast);
+  }
+}
+
+export class Embedding extends Module {
+  readonly weight: Tensor;
+  constructor(w: WeightSource, key: string, count: number, dim: number) {
+    super();
+    this.weight = this.registerParameter('weight', w.take(`${key}.weight`, [count, dim]));
+  }
+  forward(ids: Tensor): Tensor {
+    return F.embedding(this.weight, ids);
+  }
+}
+
+export type Activation = 'gelu' | 'gelu_new' | 'relu' | 'silu' | 'tanh' | 'identity' | 'sigmoid';
+
+/** Applies a Hugging Face activation by its config name (gelu = exact erf form; gelu_new = tanh approximation). */
+export function activate(x: Tensor, act: Activation): Tensor {
+  switch (act) {
+    case 'gelu': return x.gelu('none');
+    case 'gelu_new': return x.gelu('tanh');
+    case 'relu': return x.relu();
+    case 'silu': return x.mul(x.sigmoid());
+    case 'tanh': return x.tanh();
+    case 'sigmoid': return x.sigmoid();
+    case 'identity': return x;
+  }
+}
+
+export function dropout(x: Tensor, p: number, training: boolean): Tensor {
+  return training && p > 0 ? F.dropout(x, p, true) : x;
+}

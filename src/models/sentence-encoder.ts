@@ -1,0 +1,277 @@
+/**
+ * A sentence-transformers model (Transformer -> Pooling -> [Dense...] -> [Normalize]) loaded from its folder:
+ * the one object that turns text into vectors, for inference and for training.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { autocast, noGrad, scope, tensor, type Device, type Tensor } from '../tensor/index.js';
+import { loadStateDict, readHfConfig, readSentenceTransformer, resolveModelPath, writeSentenceTransformer } from '../io/index.js';
+import type { HfConfig, SentenceTransformerSpec, ModuleToWrite, DenseActivation } from '../io/index.js';
+import type { HostTensor } from '../io/host-tensor.js';
+import { loadTokenizer, padBatch, prepareText, type Encoding, type Tokenizer } from '../text/index.js';
+import { DensekitError, UsageError } from '../errors.js';
+import { Module } from './module.js';
+import { Pooling, Dense, l2Normalize } from './pooling.js';
+import { BertEncoder } from './bert.js';
+import { DistilBertEncoder } from './distilbert.js';
+import { T5Encoder } from './t5.js';
+import type { TokenBatch, TokenEncoder } from './transformer.js';
+import { RandomWeights, StateDictWeights, type WeightSource } from './weights.js';
+
+export type Precision = 'fp32' | 'bf16' | 'fp16';
+export type TextKind = 'query' | 'passage';
+
+export interface EncoderOptions {
+  device?: Device;
+  /** fp32 (default, exact), bf16 (autocast), fp16 (CUDA only; refused for T5). */
+  dtype?: Precision;
+  /** Token limits per side; default: the checkpoint's max_seq_length. TAS-B trains with 30 / 200. */
+  queryMaxLength?: number;
+  passageMaxLength?: number;
+}
+
+export interface EncodeOptions {
+  batchSize?: number;
+  /** Called after each batch with the number of texts just encoded. */
+  onProgress?: (done: number) => void;
+}
+
+export interface TokenizedBatch extends TokenBatch {
+  /** How many of these texts were cut to the side's max length. */
+  truncated: number;
+}
+
+export interface EmbedResult {
+  /** Row-major [texts, dim]. */
+  vectors: Float32Array;
+  truncated: number;
+  maxLength: number;
+}
+
+/** Builds the token encoder a Hugging Face config names. */
+export function createTokenEncoder(config: HfConfig, w: WeightSource): TokenEncoder {
+  switch (config.modelType) {
+    case 'bert': return new BertEncoder(config, w);
+    case 'distilbert': return new DistilBertEncoder(config, w);
+    case 't5': return new T5Encoder(config, w);
+  }
+}
+
+/** Checkpoint key prefixes by architecture: task-head wrappers store the encoder under these. */
+const PREFIXES: Record<HfConfig['modelType'], string[]> = {
+  bert: ['', 'bert.'],
+  distilbert: ['', 'distilbert.'],
+  t5: [''],
+};
+const ALIASES: Record<HfConfig['modelType'], Record<string, string[]>> = {
+  bert: {},
+  distilbert: {},
+  // T5EncoderModel ties the encoder's embed_tokens to shared; some checkpoints keep only one of the two.
+  t5: { 'shared.weight': ['encoder.embed_tokens.weight'] },
+};
+
+/** Loads the bare BERT/DistilBERT/T5 encoder of a Hugging Face folder. */
+export function loadTransformer(dir: string, opts: { random?: boolean } = {}): { encoder: TokenEncoder; config: HfConfig } {
+  const config = readHfConfig(dir);
+  if (opts.random) return { encoder: createTokenEncoder(config, new RandomWeights()), config };
+  const w = new StateDictWeights(loadStateDict(dir), dir, PREFIXES[config.modelType], ALIASES[config.modelType]);
+  return { encoder: createTokenEncoder(config, w), config };
+}
+
+class SentencePipeline extends Module {
+  constructor(readonly transformer: TokenEncoder, readonly pooling: Pooling, readonly dense: Dense[]) {
+    super();
+    this.registerModule('0.auto_model', transformer);
+    dense.forEach((d, i) => this.registerModule(`${i + 2}`, d));
+  }
+}
+
+export class SentenceEncoder {
+  readonly dim: number;
+  readonly similarity: 'dot' | 'cosine';
+  readonly maxLength: { query: number; passage: number };
+  private readonly precision: Precision;
+
+  private constructor(
+    readonly spec: SentenceTransformerSpec,
+    readonly config: HfConfig,
+    readonly tokenizer: Tokenizer,
+    private readonly pipeline: SentencePipeline,
+    readonly normalize: boolean,
+    opts: EncoderOptions,
+  ) {
+    this.precision = opts.dtype ?? 'fp32';
+    const last = pipeline.dense.at(-1);
+    this.dim = last ? last.outFeatures : pipeline.pooling.outputDim;
+    this.similarity = normalize ? 'cosine' : 'dot';
+    const base = defaultMaxLength(spec, config);
+    this.maxLength = { query: opts.queryMaxLength ?? base, passage: opts.passageMaxLength ?? base };
+    for (const [side, n] of Object.entries(this.maxLength))
+      if (!Number.isInteger(n) || n < 2) throw new UsageError(`${side} max length must be an integer >= 2, got ${n}`);
+  }
+
+  /** Loads a sentence-transformers folder (or a plain Hugging Face model folder, mean-pooled) by path or cached hub id. */
+  static load(nameOrPath: string, opts: EncoderOptions = {}): SentenceEncoder {
+    const dir = resolveModelPath(nameOrPath);
+    const spec = readSentenceTransformer(dir);
+    const transformerSpec = spec.modules.find((m) => m.kind === 'Transformer');
+    if (!transformerSpec) throw new DensekitError(`${join(dir, 'modules.json')}: no sentence_transformers.models.Transformer module`);
+    const transformerDir = join(dir, transformerSpec.path);
+    const { encoder, config } = loadTransformer(transformerDir);
+    if (opts.dtype === 'fp16' && config.modelType === 't5')
+      throw new UsageError(`${dir}: T5 models must not run in fp16 (published GTR/T5 weights overflow there); use --dtype bf16 or fp32`);
+    if (opts.dtype === 'fp16' && (opts.device ?? 'cpu') === 'cpu')
+      throw new UsageError('fp16 is only supported on CUDA; on CPU use --dtype bf16 or fp32');
+    const poolSpec = spec.modules.find((m) => m.kind === 'Pooling');
+    const mode = poolSpec?.kind === 'Pooling' ? poolSpec.mode : { cls: false, max: false, mean: true, meanSqrtLen: false };
+    const pooling = new Pooling(mode, encoder.hiddenSize);
+    const dense: Dense[] = [];
+    let width = pooling.outputDim;
+    for (const m of spec.modules) {
+      if (m.kind !== 'Dense') continue;
+      if (m.inFeatures !== width)
+        throw new DensekitError(`${join(dir, m.path, 'config.json')}: in_features is ${m.inFeatures} but the previous module outputs ${width}`);
+      const weights = new Map([['linear.weight', m.weight], ...(m.biasTensor ? ([['linear.bias', m.biasTensor]] as const) : [])]);
+      dense.push(new Dense(new StateDictWeights(weights, join(dir, m.path)), m.inFeatures, m.outFeatures, m.bias, m.activation));
+      width = m.outFeatures;
+    }
+    const normalize = spec.modules.some((m) => m.kind === 'Normalize');
+    const tokenizer = loadTokenizer(dir);
+    const pipeline = new SentencePipeline(encoder, pooling, dense);
+    return new SentenceEncoder(spec, config, tokenizer, pipeline, normalize, opts);
+  }
+
+  get transformer(): TokenEncoder {
+    return this.pipeline.transformer;
+  }
+
+  /** Parameters under sentence-transformers' state names: `0.auto_model.<hf key>`, `2.linear.weight`. */
+  namedParameters(): Map<string, Tensor> {
+    return this.pipeline.namedParameters();
+  }
+
+  train(flag = true): this {
+    this.pipeline.train(flag);
+    return this;
+  }
+
+  /** Applies the model's own preprocessing (strip, lowercasing) and tokenizes to the side's max length. */
+  tokenizeTexts(texts: readonly string[], kind: TextKind): Encoding[] {
+    const lowercase = this.spec.doLowerCase;
+    return this.tokenizer.encodeBatch(
+      texts.map((t) => prepareText(t, { strip: true, lowercase })),
+      { maxLength: this.maxLength[kind] },
+    );
+  }
+
+  /** Pads encodings into int64 tensors. */
+  toBatch(encodings: readonly Encoding[]): TokenizedBatch {
+    const p = padBatch(encodings, this.tokenizer.padId);
+    const shape = [p.batch, p.length];
+    const batch: TokenizedBatch = {
+      inputIds: tensor(p.inputIds, { shape, dtype: 'int64' }),
+      attentionMask: tensor(p.attentionMask, { shape, dtype: 'int64' }),
+      truncated: encodings.filter((e) => e.truncated).length,
+    };
+    if (this.config.modelType === 'bert') batch.tokenTypeIds = tensor(p.typeIds ?? new Int32Array(p.batch * p.length), { shape, dtype: 'int64' });
+    return batch;
+  }
+
+  tokenize(texts: readonly string[], kind: TextKind): TokenizedBatch {
+    return this.toBatch(this.tokenizeTexts(texts, kind));
+  }
+
+  /** Last hidden state [B, L, hidden] (ColBERT-style teachers use it). */
+  tokenEmbeddings(batch: TokenBatch): Tensor {
+    return this.withPrecision(() => this.pipeline.transformer.forward(batch));
+  }
+
+  /** Sentence embeddings [B, dim], differentiable when grad mode is on. */
+  forward(batch: TokenBatch): Tensor {
+    return this.withPrecision(() => {
+      const tokens = this.pipeline.transformer.forward(batch);
+      let x = this.pipeline.pooling.forward(tokens, batch.attentionMask);
+      for (const d of this.pipeline.dense) x = d.forward(x);
+      if (x.dtype !== 'float32') x = x.to('float32');
+      return this.normalize ? l2Normalize(x) : x;
+    });
+  }
+
+  private withPrecision<T>(fn: () => T): T {
+    if (this.precision === 'fp32') return fn();
+    return autocast(this.precision === 'bf16' ? 'bfloat16' : 'float16', fn, undefined);
+  }
+
+  /**
+   * Encodes texts in length-sorted batches (padding per batch, so short texts cost little) and returns
+   * rows in input order.
+   */
+  embed(texts: readonly string[], kind: TextKind, opts: EncodeOptions = {}): EmbedResult {
+    const batchSize = opts.batchSize ?? 32;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new UsageError(`batch size must be a positive integer, got ${batchSize}`);
+    const encodings = this.tokenizeTexts(texts, kind);
+    const order = encodings.map((_, i) => i).sort((a, b) => encodings[b]!.ids.length - encodings[a]!.ids.length || a - b);
+    const out = new Float32Array(texts.length * this.dim);
+    let truncated = 0;
+    for (let start = 0; start < order.length; start += batchSize) {
+      const idx = order.slice(start, start + batchSize);
+      const rows = noGrad(() =>
+        scope(() => {
+          const batch = this.toBatch(idx.map((i) => encodings[i]!));
+          truncated += batch.truncated;
+          return this.forward(batch).toFloat32Array();
+        }),
+      );
+      idx.forEach((row, j) => out.set(rows.subarray(j * this.dim, (j + 1) * this.dim), row * this.dim));
+      opts.onProgress?.(idx.length);
+    }
+    return { vectors: out, truncated, maxLength: this.maxLength[kind] };
+  }
+
+  async encodeQueries(texts: readonly string[], opts?: EncodeOptions): Promise<Float32Array> {
+    return this.embed(texts, 'query', opts).vectors;
+  }
+
+  async encodePassages(texts: readonly string[], opts?: EncodeOptions): Promise<Float32Array> {
+    return this.embed(texts, 'passage', opts).vectors;
+  }
+
+  /** Writes the model in the sentence-transformers layout with safetensors weights (loadable from Python). */
+  save(dir: string): void {
+    const params = this.namedParameters();
+    const weights = new Map<string, HostTensor>();
+    for (const [name, t] of params) if (name.startsWith('0.auto_model.')) weights.set(name.slice('0.auto_model.'.length), t.detach().to('float32').toHost());
+    const modules: ModuleToWrite[] = [{ kind: 'Transformer' }, { kind: 'Pooling', mode: this.pipeline.pooling.mode, dim: this.pipeline.pooling.inputDim }];
+    this.pipeline.dense.forEach((d, i) => {
+      const w = params.get(`${i + 2}.linear.weight`)!;
+      const b = params.get(`${i + 2}.linear.bias`);
+      modules.push({
+        kind: 'Dense', inFeatures: d.inFeatures, outFeatures: d.outFeatures, bias: b !== undefined,
+        activation: d.activation as DenseActivation, weight: w.detach().toHost(), ...(b ? { biasTensor: b.detach().toHost() } : {}),
+      });
+    });
+    if (this.normalize) modules.push({ kind: 'Normalize' });
+    writeSentenceTransformer(dir, {
+      weights, sourceDir: join(this.spec.dir, this.spec.modules.find((m) => m.kind === 'Transformer')?.path ?? ''),
+      modules, maxSeqLength: this.spec.maxSeqLength ?? this.maxLength.passage, doLowerCase: this.spec.doLowerCase,
+      ...(this.spec.similarity ? { similarity: this.spec.similarity } : { similarity: this.similarity }),
+    });
+  }
+
+  dispose(): void {
+    this.pipeline.dispose();
+  }
+}
+
+/** sentence-transformers' rule: max_seq_length, else min(max_position_embeddings, tokenizer model_max_length). */
+function defaultMaxLength(spec: SentenceTransformerSpec, config: HfConfig): number {
+  if (spec.maxSeqLength !== undefined) return spec.maxSeqLength;
+  const limits: number[] = [];
+  if ('maxPositionEmbeddings' in config && typeof config.maxPositionEmbeddings === 'number') limits.push(config.maxPositionEmbeddings);
+  const tc = join(spec.dir, 'tokenizer_config.json');
+  if (existsSync(tc)) {
+    const m = (JSON.parse(readFileSync(tc, 'utf8')) as { model_max_length?: number }).model_max_length;
+    if (typeof m === 'number' && m < 1e9) limits.push(m);
+  }
+  return limits.length ? Math.min(...limits) : 512;
+}

@@ -1,0 +1,111 @@
+/** `densekit encode`: shards numpy can read, rows in input order, resume after a kill, one-line errors. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readNpy } from '../src/io/npy.js';
+import { readEmbeddings, readManifest, writeManifest } from '../src/encode/index.js';
+import { SentenceEncoder } from '../src/models/index.js';
+import { fixturesDir, maxAbsDiff } from './helpers.js';
+import { runCli } from './cli.js';
+
+const model = join(fixturesDir, 'models', 'tasb-distilbert-tiny');
+const gtr = join(fixturesDir, 'models', 'gtr-t5-tiny-relu');
+
+function corpus(n: number): string {
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++)
+    lines.push(JSON.stringify({ _id: `d${i}`, title: i % 3 ? `title ${i}` : '', text: `the ${'quick brown fox '.repeat(i % 7)}jumps ${i}` }));
+  return lines.join('\n') + '\n';
+}
+
+test('encode writes float32 .npy shards in input order that equal the library output', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dk-enc-'));
+  const input = join(dir, 'corpus.jsonl');
+  writeFileSync(input, corpus(23));
+  const out = join(dir, 'emb');
+  const r = runCli(['encode', '--model', model, '--input', input, '--output', out, '--shard-size', '10', '--batch-size', '4']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /encoded 23 passages/);
+  assert.match(r.stdout, /truncated: 0 of 23/);
+  const m = readManifest(out);
+  assert.equal(m.shards.length, 3);
+  assert.deepEqual(m.shards.map((s) => s.rows), [10, 10, 3]);
+  const first = readNpy(join(out, m.shards[0]!.vectors));
+  assert.equal(first.dtype, 'float32');
+  assert.deepEqual(first.shape, [10, m.dim]);
+  const { ids, vectors } = readEmbeddings(out);
+  assert.deepEqual(ids, Array.from({ length: 23 }, (_, i) => `d${i}`));
+  const enc = SentenceEncoder.load(model);
+  const texts = corpus(23).trim().split('\n').map((l) => JSON.parse(l) as { title: string; text: string }).map((o) => `${o.title} ${o.text}`);
+  const want = enc.embed(texts, 'passage', { batchSize: 7 }).vectors;
+  enc.dispose();
+  assert.ok(maxAbsDiff(vectors, want) <= 1e-5);
+});
+
+test('encode resumes after the last finished shard without rewriting it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dk-enc-'));
+  const input = join(dir, 'queries.jsonl');
+  writeFileSync(input, corpus(12));
+  const out = join(dir, 'emb');
+  assert.equal(runCli(['encode', '--model', model, '--input', input, '--output', out, '--shard-size', '5']).code, 0);
+  const full = readFileSync(join(out, 'shard-00002.npy'));
+  // Simulate a kill after the first two shards: the manifest is the only record of what finished.
+  const m = readManifest(out);
+  assert.equal(m.kind, 'query');
+  const firstMtime = statSync(join(out, 'shard-00000.npy')).mtimeMs;
+  writeManifest(out, { ...m, shards: m.shards.slice(0, 2), complete: false });
+  const r = runCli(['encode', '--model', model, '--input', input, '--output', out, '--shard-size', '5']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /encoded 2 queries \(resumed after 10\)/);
+  assert.equal(statSync(join(out, 'shard-00000.npy')).mtimeMs, firstMtime);
+  assert.deepEqual(readFileSync(join(out, 'shard-00002.npy')), full);
+  assert.equal(readManifest(out).complete, true);
+});
+
+test('encode reports truncation with the length it cut to', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dk-enc-'));
+  const input = join(dir, 'c.tsv');
+  writeFileSync(input, `a\t${'word '.repeat(100)}\nb\tshort\n`);
+  const r = runCli(['encode', '--model', gtr, '--input', input, '--output', join(dir, 'o'), '--max-length', '16']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /truncated: 1 of 2 texts were longer than 16 tokens/);
+});
+
+test('encode rejects bad input with one line naming the file and line', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dk-enc-'));
+  const bad = join(dir, 'corpus.jsonl');
+  writeFileSync(bad, '{"_id":"a","text":"ok"}\n{"_id":"b","text":\n');
+  let r = runCli(['encode', '--model', model, '--input', bad, '--output', join(dir, 'o')]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^densekit: error: .*corpus\.jsonl:2: malformed JSON/);
+  assert.equal(r.stderr.trim().split('\n').length, 1);
+
+  const empty = join(dir, 'empty.jsonl');
+  writeFileSync(empty, '');
+  r = runCli(['encode', '--model', model, '--input', empty, '--output', join(dir, 'o2')]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /empty\.jsonl: no records to encode/);
+
+  const latin1 = join(dir, 'latin.tsv');
+  writeFileSync(latin1, Buffer.concat([Buffer.from('a\tfine\nb\tcaf'), Buffer.from([0xe9]), Buffer.from('\n')]));
+  r = runCli(['encode', '--model', model, '--input', latin1, '--output', join(dir, 'o3')]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /latin\.tsv:2: not valid UTF-8/);
+
+  r = runCli(['encode', '--model', gtr, '--input', latin1, '--output', join(dir, 'o4'), '--dtype', 'fp16']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /T5 models must not run in fp16/);
+});
+
+test('empty strings encode fine', () => {
+  const enc = SentenceEncoder.load(model);
+  try {
+    const { vectors } = enc.embed(['', '   ', 'x'], 'query');
+    assert.equal(vectors.length, 3 * enc.dim);
+    assert.ok(vectors.every(Number.isFinite));
+  } finally {
+    enc.dispose();
+  }
+});
