@@ -1,0 +1,381 @@
+/**
+ * The sentence-transformers folder layout: modules.json lists the pipeline (Transformer -> Pooling -> [Dense] ->
+ * [Normalize]), each module's settings live in its own folder, and the Transformer is a plain Hugging Face model
+ * at the root. `readSentenceTransformer` turns such a folder into a spec (with the small Dense weights loaded);
+ * `writeSentenceTransformer` writes one that Python's `SentenceTransformer(dir)` loads.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { DensekitError, InputError } from '../errors.js';
+import { writeFileAtomicSync } from '../util/fs.js';
+import type { HostTensor } from './host-tensor.js';
+import { readHfConfig } from './hf-config.js';
+import { writeSafetensors } from './safetensors.js';
+import { hasStateDict, loadStateDict } from './state-dict.js';
+
+export type DenseActivation = 'identity' | 'tanh' | 'relu' | 'gelu' | 'sigmoid';
+
+export interface PoolingMode {
+  cls: boolean;
+  max: boolean;
+  mean: boolean;
+  meanSqrtLen: boolean;
+}
+
+export type ModuleSpec =
+  | { kind: 'Transformer'; path: string }
+  /** Several modes at once are concatenated in sentence-transformers' order: cls, max, mean, meanSqrtLen. */
+  | { kind: 'Pooling'; path: string; mode: PoolingMode; dim: number }
+  | {
+      kind: 'Dense'; path: string; inFeatures: number; outFeatures: number; bias: boolean; activation: DenseActivation;
+      /** [outFeatures, inFeatures], as torch.nn.Linear. */
+      weight: HostTensor;
+      biasTensor?: HostTensor;
+    }
+  | { kind: 'Normalize'; path: string };
+
+export interface SentenceTransformerSpec {
+  dir: string;
+  modules: ModuleSpec[];
+  maxSeqLength?: number;
+  doLowerCase: boolean;
+  /** `similarity_fn_name` ("cosine", "dot", "euclidean", "manhattan") when the folder declares it. */
+  similarity?: string;
+  /** Named prompts (e.g. {query: "query: "}) from config_sentence_transformers.json. */
+  prompts?: Record<string, string>;
+  defaultPromptName?: string;
+}
+
+const MODULE_TYPES: Record<string, ModuleSpec['kind']> = {
+  'sentence_transformers.models.Transformer': 'Transformer',
+  'sentence_transformers.models.Pooling': 'Pooling',
+  'sentence_transformers.models.Dense': 'Dense',
+  'sentence_transformers.models.Normalize': 'Normalize',
+};
+
+const DENSE_ACTIVATIONS: Record<string, DenseActivation> = {
+  'torch.nn.modules.linear.Identity': 'identity',
+  'torch.nn.modules.activation.Tanh': 'tanh',
+  'torch.nn.modules.activation.ReLU': 'relu',
+  'torch.nn.modules.activation.GELU': 'gelu',
+  'torch.nn.modules.activation.Sigmoid': 'sigmoid',
+};
+const DENSE_ACTIVATION_NAMES = Object.fromEntries(Object.entries(DENSE_ACTIVATIONS).map(([k, v]) => [v, k])) as Record<DenseActivation, string>;
+
+/** Reads a sentence-transformers folder; a folder without modules.json is a plain HF model with mean pooling. */
+export function readSentenceTransformer(dir: string): SentenceTransformerSpec {
+  if (!isDirectory(dir)) throw new DensekitError(`${dir}: model folder does not exist`);
+  const modulesPath = join(dir, 'modules.json');
+  const stConfig = readOptionalJson(join(dir, 'sentence_bert_config.json'));
+  const maxSeqLength = optionalField(stConfig, 'max_seq_length', 'number', join(dir, 'sentence_bert_config.json'));
+  const doLowerCase = optionalField(stConfig, 'do_lower_case', 'boolean', join(dir, 'sentence_bert_config.json')) ?? false;
+  const spec: SentenceTransformerSpec = { dir, modules: [], doLowerCase };
+  if (maxSeqLength !== undefined) spec.maxSeqLength = maxSeqLength;
+  readSentenceTransformerConfig(dir, spec);
+
+  if (!existsSync(modulesPath)) {
+    // As sentence-transformers does for a bare Hugging Face model: Transformer + mean pooling.
+    const config = readHfConfig(dir);
+    const dim = config.modelType === 'bert' ? config.hiddenSize : config.modelType === 'distilbert' ? config.dim : config.dModel;
+    spec.modules = [
+      { kind: 'Transformer', path: '' },
+      { kind: 'Pooling', path: '', mode: { cls: false, max: false, mean: true, meanSqrtLen: false }, dim },
+    ];
+    return spec;
+  }
+
+  const list = readJson(modulesPath);
+  if (!Array.isArray(list) || list.length === 0) throw new InputError(modulesPath, undefined, 'expected a non-empty JSON array of modules');
+  list.forEach((entry, i) => {
+    const where = `modules.json[${i}]`;
+    if (typeof entry !== 'object' || entry === null) throw new InputError(modulesPath, undefined, `${where} is not an object`);
+    const { type, path } = entry as { type?: unknown; path?: unknown };
+    if (typeof type !== 'string') throw new InputError(modulesPath, undefined, `${where}: field "type" is missing`);
+    if (typeof path !== 'string') throw new InputError(modulesPath, undefined, `${where}: field "path" is missing`);
+    const kind = MODULE_TYPES[type];
+    if (!kind) {
+      throw new InputError(modulesPath, undefined, `${where}: module type "${type}" is not supported (supported: ${Object.keys(MODULE_TYPES).join(', ')})`);
+    }
+    const moduleDir = join(dir, path);
+    switch (kind) {
+      case 'Transformer':
+        if (i !== 0) throw new InputError(modulesPath, undefined, `${where}: the Transformer must be the first module`);
+        spec.modules.push({ kind, path });
+        break;
+      case 'Pooling':
+        spec.modules.push(readPooling(moduleDir, path));
+        break;
+      case 'Dense':
+        spec.modules.push(readDense(moduleDir, path));
+        break;
+      case 'Normalize':
+        // sentence-transformers writes an empty folder for Normalize, which git and most copies drop.
+        spec.modules.push({ kind, path });
+        break;
+    }
+  });
+  if (spec.modules[0]?.kind !== 'Transformer') throw new InputError(modulesPath, undefined, 'the first module must be a sentence_transformers.models.Transformer');
+  return spec;
+}
+
+function readSentenceTransformerConfig(dir: string, spec: SentenceTransformerSpec): void {
+  const file = join(dir, 'config_sentence_transformers.json');
+  const cfg = readOptionalJson(file);
+  if (!cfg) return;
+  const similarity = optionalField(cfg, 'similarity_fn_name', 'string', file);
+  if (similarity !== undefined) spec.similarity = similarity;
+  const prompts = cfg.prompts;
+  if (prompts !== undefined && prompts !== null) {
+    if (typeof prompts !== 'object' || Array.isArray(prompts) || !Object.values(prompts).every((p) => typeof p === 'string')) {
+      throw new InputError(file, undefined, 'field "prompts" must be an object of name -> prompt string');
+    }
+    if (Object.keys(prompts).length > 0) spec.prompts = { ...(prompts as Record<string, string>) };
+  }
+  const defaultPromptName = optionalField(cfg, 'default_prompt_name', 'string', file);
+  if (defaultPromptName !== undefined) spec.defaultPromptName = defaultPromptName;
+}
+
+function readPooling(moduleDir: string, path: string): ModuleSpec {
+  const file = join(moduleDir, 'config.json');
+  const cfg = readJson(file) as Record<string, unknown>;
+  const flag = (field: string): boolean => optionalField(cfg, field, 'boolean', file) ?? false;
+  for (const unsupported of ['pooling_mode_weightedmean_tokens', 'pooling_mode_lasttoken']) {
+    if (flag(unsupported)) throw new InputError(file, undefined, `field "${unsupported}": this pooling mode is not supported`);
+  }
+  if (optionalField(cfg, 'include_prompt', 'boolean', file) === false) {
+    throw new InputError(file, undefined, 'field "include_prompt": false (excluding prompt tokens from pooling) is not supported');
+  }
+  const mode: PoolingMode = {
+    cls: flag('pooling_mode_cls_token'),
+    max: flag('pooling_mode_max_tokens'),
+    mean: flag('pooling_mode_mean_tokens'),
+    meanSqrtLen: flag('pooling_mode_mean_sqrt_len_tokens'),
+  };
+  if (!mode.cls && !mode.max && !mode.mean && !mode.meanSqrtLen) throw new InputError(file, undefined, 'no pooling mode is enabled');
+  const dim = optionalField(cfg, 'word_embedding_dimension', 'number', file);
+  if (dim === undefined || !Number.isSafeInteger(dim) || dim < 1) throw new InputError(file, undefined, 'field "word_embedding_dimension": expected a positive integer');
+  return { kind: 'Pooling', path, mode, dim };
+}
+
+function readDense(moduleDir: string, path: string): ModuleSpec {
+  const file = join(moduleDir, 'config.json');
+  const cfg = readJson(file) as Record<string, unknown>;
+  const int = (field: string): number => {
+    const v = cfg[field];
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new InputError(file, undefined, `field "${field}": expected a positive integer, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const inFeatures = int('in_features');
+  const outFeatures = int('out_features');
+  const bias = optionalField(cfg, 'bias', 'boolean', file) ?? true;
+  const actName = optionalField(cfg, 'activation_function', 'string', file) ?? 'torch.nn.modules.activation.Tanh';
+  const activation = DENSE_ACTIVATIONS[actName];
+  if (!activation) {
+    throw new InputError(file, undefined, `field "activation_function": "${actName}" is not supported (supported: ${Object.keys(DENSE_ACTIVATIONS).join(', ')})`);
+  }
+  if (!hasStateDict(moduleDir)) throw new DensekitError(`${moduleDir}: Dense module has no weights (expected model.safetensors or pytorch_model.bin)`);
+  const weights = loadStateDict(moduleDir);
+  const weightsFile = join(moduleDir, existsSync(join(moduleDir, 'model.safetensors')) ? 'model.safetensors' : 'pytorch_model.bin');
+  const tensor = (key: string, shape: number[]): HostTensor => {
+    const t = weights.get(key);
+    if (!t) throw new InputError(weightsFile, undefined, `tensor ${key} is missing, config implies [${shape.join(', ')}]`);
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+      throw new InputError(weightsFile, undefined, `tensor ${key} has shape [${t.shape.join(', ')}], config implies [${shape.join(', ')}]`);
+    }
+    if (t.dtype !== 'float32' && t.dtype !== 'float16' && t.dtype !== 'bfloat16' && t.dtype !== 'float64') {
+      throw new InputError(weightsFile, undefined, `tensor ${key} has dtype ${t.dtype}, expected a floating dtype`);
+    }
+    return t;
+  };
+  const spec: ModuleSpec = { kind: 'Dense', path, inFeatures, outFeatures, bias, activation, weight: tensor('linear.weight', [outFeatures, inFeatures]) };
+  if (bias) spec.biasTensor = tensor('linear.bias', [outFeatures]);
+  else if (weights.has('linear.bias')) throw new InputError(weightsFile, undefined, 'tensor linear.bias is present but config.json says "bias": false');
+  return spec;
+}
+
+/** A module to write: a ModuleSpec whose path is chosen by the writer (`<index>_<Kind>`). */
+export type ModuleToWrite =
+  | { kind: 'Transformer' }
+  | { kind: 'Pooling'; mode: PoolingMode; dim: number }
+  | { kind: 'Dense'; inFeatures: number; outFeatures: number; bias: boolean; activation: DenseActivation; weight: HostTensor; biasTensor?: HostTensor }
+  | { kind: 'Normalize' };
+
+export interface SentenceTransformerToWrite {
+  /** The Transformer's weights under Hugging Face key names (e.g. "encoder.block.0.layer.0.SelfAttention.q.weight"). */
+  weights: Map<string, HostTensor> | Record<string, HostTensor>;
+  /** config.json content; when omitted, copied from `sourceDir`. */
+  config?: Record<string, unknown>;
+  /** The model this one derives from: its tokenizer files (and config.json unless `config` is given) are copied. */
+  sourceDir?: string;
+  modules: ModuleToWrite[];
+  maxSeqLength?: number;
+  doLowerCase?: boolean;
+  similarity?: string;
+  prompts?: Record<string, string>;
+  defaultPromptName?: string;
+}
+
+/** Tokenizer files transformers and sentence-transformers read, copied when present in the source model. */
+const TOKENIZER_FILES = [
+  'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'added_tokens.json',
+  'vocab.txt', 'spiece.model', 'sentencepiece.bpe.model', 'vocab.json', 'merges.txt',
+];
+
+/**
+ * Writes a sentence-transformers folder. Everything goes into a sibling temp folder first, which is then renamed
+ * into place (replacing an existing folder), so a partially written checkpoint never appears under `dir`.
+ */
+export function writeSentenceTransformer(dir: string, model: SentenceTransformerToWrite): void {
+  if (model.modules[0]?.kind !== 'Transformer') throw new DensekitError(`${dir}: the first module to write must be the Transformer`);
+  const config = model.config ?? (model.sourceDir ? readJson(join(model.sourceDir, 'config.json')) as Record<string, unknown> : undefined);
+  if (!config) throw new DensekitError(`${dir}: writing a sentence-transformers model needs a config or a sourceDir to copy config.json from`);
+
+  mkdirSync(dirname(dir), { recursive: true });
+  const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}-${Date.now().toString(36)}`);
+  mkdirSync(tmp);
+  try {
+    writeJson(join(tmp, 'config.json'), config);
+    writeSafetensors(join(tmp, 'model.safetensors'), model.weights);
+    if (model.sourceDir) {
+      for (const name of TOKENIZER_FILES) {
+        const src = join(model.sourceDir, name);
+        // Read and rewrite rather than copyFileSync, which would keep a read-only source's permissions.
+        if (existsSync(src)) writeFileAtomicSync(join(tmp, name), readFileSync(src));
+      }
+    }
+    const entries = model.modules.map((m, idx) => {
+      const path = m.kind === 'Transformer' ? '' : `${idx}_${m.kind}`;
+      writeModule(join(tmp, path), m, idx);
+      return { idx, name: String(idx), path, type: `sentence_transformers.models.${m.kind}` };
+    });
+    writeJson(join(tmp, 'modules.json'), entries);
+    writeJson(join(tmp, 'sentence_bert_config.json'), model.maxSeqLength !== undefined
+      ? { max_seq_length: model.maxSeqLength, do_lower_case: model.doLowerCase ?? false }
+      : { do_lower_case: model.doLowerCase ?? false });
+    const stMeta: Record<string, unknown> = { __version__: { densekit: packageVersion() }, prompts: model.prompts ?? {}, default_prompt_name: model.defaultPromptName ?? null };
+    if (model.similarity !== undefined) stMeta.similarity_fn_name = model.similarity;
+    writeJson(join(tmp, 'config_sentence_transformers.json'), stMeta);
+    replaceDirectory(tmp, dir);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+function writeModule(moduleDir: string, m: ModuleToWrite, idx: number): void {
+  switch (m.kind) {
+    case 'Transformer':
+      return;
+    case 'Normalize':
+      mkdirSync(moduleDir);
+      return;
+    case 'Pooling':
+      mkdirSync(moduleDir);
+      // Exactly the keys sentence-transformers 2.x writes: older versions reject unknown constructor arguments.
+      writeJson(join(moduleDir, 'config.json'), {
+        word_embedding_dimension: m.dim,
+        pooling_mode_cls_token: m.mode.cls,
+        pooling_mode_mean_tokens: m.mode.mean,
+        pooling_mode_max_tokens: m.mode.max,
+        pooling_mode_mean_sqrt_len_tokens: m.mode.meanSqrtLen,
+      });
+      return;
+    case 'Dense': {
+      const where = `module ${idx} (Dense)`;
+      const want = [m.outFeatures, m.inFeatures];
+      if (m.weight.shape.length !== 2 || m.weight.shape[0] !== want[0] || m.weight.shape[1] !== want[1]) {
+        throw new DensekitError(`${where}: weight has shape [${m.weight.shape.join(', ')}], expected [${want.join(', ')}]`);
+      }
+      if (m.bias !== (m.biasTensor !== undefined)) throw new DensekitError(`${where}: bias is ${m.bias} but a bias tensor was ${m.biasTensor ? '' : 'not '}given`);
+      if (m.biasTensor && (m.biasTensor.shape.length !== 1 || m.biasTensor.shape[0] !== m.outFeatures)) {
+        throw new DensekitError(`${where}: bias has shape [${m.biasTensor.shape.join(', ')}], expected [${m.outFeatures}]`);
+      }
+      mkdirSync(moduleDir);
+      writeJson(join(moduleDir, 'config.json'), {
+        in_features: m.inFeatures, out_features: m.outFeatures, bias: m.bias, activation_function: DENSE_ACTIVATION_NAMES[m.activation],
+      });
+      const tensors = new Map<string, HostTensor>([['linear.weight', m.weight]]);
+      if (m.biasTensor) tensors.set('linear.bias', m.biasTensor);
+      writeSafetensors(join(moduleDir, 'model.safetensors'), tensors);
+      return;
+    }
+  }
+}
+
+/** Moves `tmp` to `dir`; an existing `dir` is moved aside first and removed only after the new one is in place. */
+function replaceDirectory(tmp: string, dir: string): void {
+  if (!existsSync(dir)) {
+    renameSync(tmp, dir);
+    return;
+  }
+  const old = join(dirname(dir), `.${basename(dir)}.old-${process.pid}-${Date.now().toString(36)}`);
+  renameSync(dir, old);
+  try {
+    renameSync(tmp, dir);
+  } catch (e) {
+    renameSync(old, dir);
+    throw e;
+  }
+  rmSync(old, { recursive: true, force: true });
+}
+
+let cachedVersion: string | undefined;
+function packageVersion(): string {
+  if (cachedVersion === undefined) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+      cachedVersion = pkg.version ?? 'unknown';
+    } catch {
+      // Compiled into dist/src/io the package file is one level further up.
+      try {
+        const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
+        cachedVersion = pkg.version ?? 'unknown';
+      } catch {
+        cachedVersion = 'unknown';
+      }
+    }
+  }
+  return cachedVersion;
+}
+
+function writeJson(path: string, value: unknown): void {
+  writeFileAtomicSync(path, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function readJson(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new InputError(file, undefined, `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new InputError(file, undefined, `not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+function readOptionalJson(file: string): Record<string, unknown> | undefined {
+  if (!existsSync(file)) return undefined;
+  const v = readJson(file);
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InputError(file, undefined, 'expected a JSON object');
+  return v as Record<string, unknown>;
+}
+
+function optionalField<T extends 'number' | 'boolean' | 'string'>(
+  obj: Record<string, unknown> | undefined, field: string, type: T, file: string,
+): (T extends 'number' ? number : T extends 'boolean' ? boolean : string) | undefined {
+  const v = obj?.[field];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== type) throw new InputError(file, undefined, `field "${field}": expected a ${type}, got ${JSON.stringify(v)}`);
+  return v as never;
+}

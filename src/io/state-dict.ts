@@ -1,0 +1,91 @@
+/**
+ * Loads a model folder's weights the way transformers' `from_pretrained` looks for them: model.safetensors, then
+ * sharded safetensors (model.safetensors.index.json), then pytorch_model.bin, then sharded .bin
+ * (pytorch_model.bin.index.json).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DensekitError, InputError } from '../errors.js';
+import type { HostTensor } from './host-tensor.js';
+import { openSafetensors } from './safetensors.js';
+import { readTorchStateDict } from './torch-pickle.js';
+
+const SAFETENSORS = 'model.safetensors';
+const SAFETENSORS_INDEX = 'model.safetensors.index.json';
+const PYTORCH = 'pytorch_model.bin';
+const PYTORCH_INDEX = 'pytorch_model.bin.index.json';
+
+/** Reads every tensor of one weights file (.safetensors or a torch.save file). */
+export function readWeightsFile(path: string): Map<string, HostTensor> {
+  if (path.endsWith('.safetensors')) {
+    const file = openSafetensors(path);
+    return new Map(file.keys().map((k) => [k, file.get(k)]));
+  }
+  return readTorchStateDict(path);
+}
+
+/** The weights of the model in `dir` (a Hugging Face model folder or a sentence-transformers module folder). */
+export function loadStateDict(dir: string): Map<string, HostTensor> {
+  for (const name of [SAFETENSORS, PYTORCH]) {
+    const path = join(dir, name);
+    if (existsSync(path)) return readWeightsFile(path);
+  }
+  for (const name of [SAFETENSORS_INDEX, PYTORCH_INDEX]) {
+    const path = join(dir, name);
+    if (existsSync(path)) return loadSharded(dir, path);
+  }
+  throw new DensekitError(`${dir}: no model weights found (looked for ${[SAFETENSORS, SAFETENSORS_INDEX, PYTORCH, PYTORCH_INDEX].join(', ')})`);
+}
+
+/** True when `dir` holds weights in one of the layouts loadStateDict reads. */
+export function hasStateDict(dir: string): boolean {
+  return [SAFETENSORS, PYTORCH, SAFETENSORS_INDEX, PYTORCH_INDEX].some((n) => existsSync(join(dir, n)));
+}
+
+/** `{"metadata": {...}, "weight_map": {"tensor name": "shard file name"}}`: every listed tensor must be found. */
+function loadSharded(dir: string, indexPath: string): Map<string, HostTensor> {
+  let index: unknown;
+  try {
+    index = JSON.parse(readFileSync(indexPath, 'utf8'));
+  } catch (e) {
+    throw new InputError(indexPath, undefined, `not valid JSON: ${(e as Error).message}`);
+  }
+  const weightMap = (index as { weight_map?: unknown } | null)?.weight_map;
+  if (typeof weightMap !== 'object' || weightMap === null || Array.isArray(weightMap)) {
+    throw new InputError(indexPath, undefined, 'field "weight_map" must be an object of tensor name -> shard file');
+  }
+  const byShard = new Map<string, string[]>();
+  for (const [tensor, shard] of Object.entries(weightMap as Record<string, unknown>)) {
+    if (typeof shard !== 'string' || shard.includes('/') || shard.includes('\\') || shard.startsWith('.')) {
+      throw new InputError(indexPath, undefined, `weight_map["${tensor}"] must be a shard file name in the same folder, got ${JSON.stringify(shard)}`);
+    }
+    const list = byShard.get(shard);
+    if (list) list.push(tensor);
+    else byShard.set(shard, [tensor]);
+  }
+  const out = new Map<string, HostTensor>();
+  for (const [shard, tensors] of byShard) {
+    const shardPath = join(dir, shard);
+    if (!existsSync(shardPath)) throw new InputError(indexPath, undefined, `shard '${shard}' listed in weight_map does not exist`);
+    if (shardPath.endsWith('.safetensors')) {
+      const file = openSafetensors(shardPath);
+      const present = new Set(file.keys());
+      for (const name of tensors) {
+        if (!present.has(name)) throw missingFromShard(shardPath, name, indexPath);
+        out.set(name, file.get(name));
+      }
+    } else {
+      const all = readTorchStateDict(shardPath);
+      for (const name of tensors) {
+        const t = all.get(name);
+        if (!t) throw missingFromShard(shardPath, name, indexPath);
+        out.set(name, t);
+      }
+    }
+  }
+  return out;
+}
+
+function missingFromShard(shardPath: string, name: string, indexPath: string): InputError {
+  return new InputError(shardPath, undefined, `tensor '${name}' is listed for this shard in ${indexPath} but missing from it`);
+}
