@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 if [ -z "${LIBTORCH:-}" ] && [ ! -f /usr/include/torch/csrc/api/include/torch/torch.h ]; then need_apt+=(libtorch-dev); fi
+# Debian's libtorch calls the system BLAS; without OpenBLAS that is the reference BLAS, ~100x slower at matmul.
+# The OpenMP build shares libtorch's thread pool, so setNumThreads governs both.
+if [ -z "${LIBTORCH:-}" ] && ! dpkg -s libopenblas0-openmp >/dev/null 2>&1; then need_apt+=(libopenblas0-openmp); fi
 if [ "${DENSEKIT_SKIP_BROWSER:-}" != 1 ] && ! command -v chromium >/dev/null 2>&1; then need_apt+=(chromium); fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

@@ -1,0 +1,706 @@
+// densekit native addon: a thin N-API layer over libtorch (ATen + autograd).
+//
+// Every tensor crosses into JS as an integer handle: a slot in a per-thread table of at::Tensor. JS frees it
+// deterministically with `dispose` (the slot's at::Tensor is reset at once); src/tensor also registers each JS
+// Tensor with a FinalizationRegistry that disposes tensors collected without dispose(). Integer handles cost
+// far less per op than napi Externals with finalizers or ObjectWrap instances (no per-op weak handle). The
+// module holds no JS references and no global JS state, so it loads in worker_threads; grad mode and autocast
+// are libtorch thread-locals, so each JS thread has its own.
+//
+// Each exported function runs through `Trampoline`, which turns libtorch (c10::Error) and argument errors into
+// JS Errors "<op>: <first line of libtorch's message>".
+//
+// This module is internal: src/tensor/ is its only caller and passes well-typed arguments; the checks here only
+// guard against crashes.
+
+#include <napi.h>
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <ATen/autocast_mode.h>
+#include <c10/core/GradMode.h>
+#include <torch/version.h>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------------------------
+// Handles and errors
+
+// Per-JS-thread table of live tensors. Handles are slot indices (small integers, so JS keeps them as Smis and
+// passing one costs nothing); freed slots are reused. The JS side marks a disposed tensor's handle as -1, so a
+// stale handle never reaches a reused slot.
+struct Table {
+  std::vector<at::Tensor> slots;
+  std::vector<int32_t> free;
+  int64_t live = 0;
+};
+
+// One table per thread, i.e. per JS environment (main thread, each worker). Heap-allocated and freed by the
+// environment's cleanup hook, never by static destructors (which may run after libtorch's own globals are gone).
+thread_local Table* table = nullptr;
+
+struct ArgError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::string FirstLine(const char* message) {
+  std::string s(message);
+  auto nl = s.find('\n');
+  if (nl != std::string::npos) s.resize(nl);
+  return s;
+}
+
+Napi::Value Wrap(Napi::Env env, at::Tensor t) {
+  if (!t.defined()) throw ArgError("libtorch returned an undefined tensor");
+  int32_t id;
+  if (!table->free.empty()) {
+    id = table->free.back();
+    table->free.pop_back();
+    table->slots[id] = std::move(t);
+  } else {
+    if (table->slots.size() >= static_cast<size_t>(INT32_MAX)) throw ArgError("too many live tensors");
+    id = static_cast<int32_t>(table->slots.size());
+    table->slots.push_back(std::move(t));
+  }
+  ++table->live;
+  return Napi::Number::New(env, id);
+}
+
+int32_t HandleAt(const Napi::CallbackInfo& info, size_t i) {
+  if (i >= info.Length() || !info[i].IsNumber()) throw ArgError("argument " + std::to_string(i) + " is not a tensor handle");
+  int32_t id = info[i].As<Napi::Number>().Int32Value();
+  if (id < 0) throw ArgError("tensor is disposed");
+  if (static_cast<size_t>(id) >= table->slots.size() || !table->slots[id].defined()) {
+    throw ArgError("argument " + std::to_string(i) + " is not a live tensor handle");
+  }
+  return id;
+}
+
+const at::Tensor& Ten(const Napi::CallbackInfo& info, size_t i) { return table->slots[HandleAt(info, i)]; }
+
+// The receiver of an in-place op.
+at::Tensor& Mut(const Napi::CallbackInfo& info) { return table->slots[HandleAt(info, 0)]; }
+
+bool Absent(const Napi::CallbackInfo& info, size_t i) {
+  return i >= info.Length() || info[i].IsUndefined() || info[i].IsNull();
+}
+
+c10::optional<at::Tensor> OptTen(const Napi::CallbackInfo& info, size_t i) {
+  if (Absent(info, i)) return c10::nullopt;
+  return Ten(info, i);
+}
+
+double Num(const Napi::CallbackInfo& info, size_t i) {
+  if (i >= info.Length() || !info[i].IsNumber()) throw ArgError("argument " + std::to_string(i) + " must be a number");
+  return info[i].As<Napi::Number>().DoubleValue();
+}
+
+int64_t Int(const Napi::CallbackInfo& info, size_t i) {
+  double d = Num(info, i);
+  if (!std::isfinite(d) || d != std::trunc(d) || std::fabs(d) > 9007199254740992.0) {
+    throw ArgError("argument " + std::to_string(i) + " must be an integer, got " + std::to_string(d));
+  }
+  return static_cast<int64_t>(d);
+}
+
+c10::optional<int64_t> OptInt(const Napi::CallbackInfo& info, size_t i) {
+  if (Absent(info, i)) return c10::nullopt;
+  return Int(info, i);
+}
+
+bool Bool(const Napi::CallbackInfo& info, size_t i, bool fallback) {
+  if (Absent(info, i)) return fallback;
+  return info[i].ToBoolean().Value();
+}
+
+// A JS number as a libtorch Scalar. Integral values become integer Scalars, as a Python int literal would:
+// `intTensor.add(1)` stays integral and `x.pow(2)` takes the same kernel path as `x ** 2`.
+at::Scalar NumberToScalar(double d) {
+  if (std::isfinite(d) && d == std::trunc(d) && std::fabs(d) <= 9007199254740992.0 && !(d == 0 && std::signbit(d))) {
+    return at::Scalar(static_cast<int64_t>(d));
+  }
+  return at::Scalar(d);
+}
+
+at::Scalar Sc(const Napi::CallbackInfo& info, size_t i) { return NumberToScalar(Num(info, i)); }
+
+c10::optional<at::Scalar> OptSc(const Napi::CallbackInfo& info, size_t i) {
+  if (Absent(info, i)) return c10::nullopt;
+  return Sc(info, i);
+}
+
+bool IsNumberArg(const Napi::CallbackInfo& info, size_t i) { return i < info.Length() && info[i].IsNumber(); }
+
+// A number or an array of numbers as an int list.
+std::vector<int64_t> Ints(const Napi::CallbackInfo& info, size_t i) {
+  if (IsNumberArg(info, i)) return {Int(info, i)};
+  if (i >= info.Length() || !info[i].IsArray()) throw ArgError("argument " + std::to_string(i) + " must be an array of integers");
+  auto arr = info[i].As<Napi::Array>();
+  std::vector<int64_t> out(arr.Length());
+  for (uint32_t k = 0; k < arr.Length(); k++) {
+    Napi::Value v = arr.Get(k);
+    if (!v.IsNumber()) throw ArgError("argument " + std::to_string(i) + "[" + std::to_string(k) + "] must be an integer");
+    double d = v.As<Napi::Number>().DoubleValue();
+    if (!std::isfinite(d) || d != std::trunc(d)) throw ArgError("argument " + std::to_string(i) + "[" + std::to_string(k) + "] must be an integer");
+    out[k] = static_cast<int64_t>(d);
+  }
+  return out;
+}
+
+std::vector<at::Tensor> TensorList(const Napi::CallbackInfo& info, size_t i) {
+  if (i >= info.Length() || !info[i].IsArray()) throw ArgError("argument " + std::to_string(i) + " must be an array of tensors");
+  auto arr = info[i].As<Napi::Array>();
+  std::vector<at::Tensor> out;
+  out.reserve(arr.Length());
+  for (uint32_t k = 0; k < arr.Length(); k++) {
+    Napi::Value v = arr.Get(k);
+    int32_t id = v.IsNumber() ? v.As<Napi::Number>().Int32Value() : INT32_MIN;
+    if (id == -1) throw ArgError("tensor " + std::to_string(k) + " of the list is disposed");
+    if (id < 0 || static_cast<size_t>(id) >= table->slots.size() || !table->slots[id].defined()) {
+      throw ArgError("element " + std::to_string(k) + " is not a live tensor handle");
+    }
+    out.push_back(table->slots[id]);
+  }
+  return out;
+}
+
+// dtype codes shared with src/tensor/dtype.ts (same order).
+const at::ScalarType kDTypes[] = {
+    at::kFloat, at::kHalf, at::kBFloat16, at::kDouble, at::kLong, at::kInt, at::kChar, at::kByte, at::kBool, at::kShort,
+};
+constexpr int kNumDTypes = sizeof(kDTypes) / sizeof(kDTypes[0]);
+
+at::ScalarType DT(const Napi::CallbackInfo& info, size_t i) {
+  int64_t code = Int(info, i);
+  if (code < 0 || code >= kNumDTypes) throw ArgError("unknown dtype code " + std::to_string(code));
+  return kDTypes[code];
+}
+
+int DTypeCode(at::ScalarType st) {
+  for (int k = 0; k < kNumDTypes; k++) {
+    if (kDTypes[k] == st) return k;
+  }
+  throw ArgError(std::string("unsupported dtype ") + c10::toString(st));
+}
+
+at::Device Dev(const Napi::CallbackInfo& info, size_t i) {
+  if (Absent(info, i)) return at::Device(at::kCPU);
+  if (!info[i].IsString()) throw ArgError("argument " + std::to_string(i) + " must be a device string");
+  return at::Device(info[i].As<Napi::String>().Utf8Value());
+}
+
+at::TensorOptions Opts(const Napi::CallbackInfo& info, size_t dtypeArg, size_t deviceArg) {
+  return at::TensorOptions().dtype(DT(info, dtypeArg)).device(Dev(info, deviceArg));
+}
+
+int64_t ReductionCode(const Napi::CallbackInfo& info, size_t i) {
+  if (Absent(info, i)) return at::Reduction::Mean;
+  std::string r = info[i].As<Napi::String>().Utf8Value();
+  if (r == "mean") return at::Reduction::Mean;
+  if (r == "sum") return at::Reduction::Sum;
+  if (r == "none") return at::Reduction::None;
+  throw ArgError("reduction must be 'mean', 'sum' or 'none', got '" + r + "'");
+}
+
+Napi::Value Pair(Napi::Env env, std::tuple<at::Tensor, at::Tensor> p) {
+  auto arr = Napi::Array::New(env, 2);
+  arr.Set(0u, Wrap(env, std::move(std::get<0>(p))));
+  arr.Set(1u, Wrap(env, std::move(std::get<1>(p))));
+  return arr;
+}
+
+std::vector<int64_t> AllDims(const at::Tensor& t) {
+  std::vector<int64_t> dims(t.dim());
+  for (int64_t k = 0; k < t.dim(); k++) dims[k] = k;
+  return dims;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Op table plumbing
+
+using OpFn = Napi::Value (*)(const Napi::CallbackInfo&);
+
+struct Op {
+  const char* name;   // the export
+  OpFn fn;
+  const char* label;  // the op named in error messages (the Tensor method), when it differs from the export
+};
+
+Napi::Value Trampoline(const Napi::CallbackInfo& info) {
+  const Op* op = static_cast<const Op*>(info.Data());
+  try {
+    return op->fn(info);
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const c10::Error& e) {
+    throw Napi::Error::New(info.Env(), std::string(op->label ? op->label : op->name) + ": " + FirstLine(e.what_without_backtrace()));
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(info.Env(), std::string(op->label ? op->label : op->name) + ": " + FirstLine(e.what()));
+  } catch (...) {
+    throw Napi::Error::New(info.Env(), std::string(op->label ? op->label : op->name) + ": unknown native error");
+  }
+}
+
+#define T0 Ten(info, 0)
+#define RET(expr) return Wrap(info.Env(), (expr))
+#define UNDEF return info.Env().Undefined()
+
+template <at::Tensor (*F)(const at::Tensor&)>
+Napi::Value Unary(const Napi::CallbackInfo& info) {
+  RET(F(T0));
+}
+
+// Binary ops come in pairs: `op(a, b)` with a tensor operand, `opScalar(a, x)` with a JS number (PyTorch's
+// Tensor/Scalar overloads). Handles are numbers too, so the TS side picks the export.
+template <at::Tensor (*F)(const at::Tensor&, const at::Tensor&)>
+Napi::Value BinaryT(const Napi::CallbackInfo& info) {
+  RET(F(T0, Ten(info, 1)));
+}
+template <at::Tensor (*F)(const at::Tensor&, const at::Scalar&)>
+Napi::Value BinaryS(const Napi::CallbackInfo& info) {
+  RET(F(T0, Sc(info, 1)));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Handles, metadata, host transfer
+
+Napi::Value Dispose(const Napi::CallbackInfo& info) {
+  int32_t id = HandleAt(info, 0);
+  table->slots[id].reset();
+  table->free.push_back(id);
+  --table->live;
+  UNDEF;
+}
+
+Napi::Value LiveCount(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(table->live)); }
+
+Napi::Value Shape(const Napi::CallbackInfo& info) {
+  const at::Tensor& t = T0;
+  auto sizes = t.sizes();
+  auto arr = Napi::Array::New(info.Env(), sizes.size());
+  for (size_t k = 0; k < sizes.size(); k++) arr.Set(static_cast<uint32_t>(k), Napi::Number::New(info.Env(), static_cast<double>(sizes[k])));
+  return arr;
+}
+
+Napi::Value DTypeOf(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), DTypeCode(T0.scalar_type())); }
+Napi::Value DeviceOf(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), T0.device().str()); }
+Napi::Value Numel(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(T0.numel())); }
+
+// fromBytes(bytes: Uint8Array, srcDtype, shape, dstDtype, device): copies little-endian C-order bytes.
+Napi::Value FromBytes(const Napi::CallbackInfo& info) {
+  if (!info[0].IsTypedArray()) throw ArgError("argument 0 must be a Uint8Array");
+  auto bytes = info[0].As<Napi::Uint8Array>();
+  at::ScalarType src = DT(info, 1);
+  std::vector<int64_t> shape = Ints(info, 2);
+  at::ScalarType dst = DT(info, 3);
+  at::Device device = Dev(info, 4);
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    if (d < 0) throw ArgError("negative dimension in shape");
+    n *= d;
+  }
+  size_t expected = static_cast<size_t>(n) * c10::elementSize(src);
+  if (bytes.ByteLength() != expected) {
+    throw ArgError("expected " + std::to_string(expected) + " bytes for " + std::to_string(n) + " " + c10::toString(src) +
+                   " elements, got " + std::to_string(bytes.ByteLength()));
+  }
+  at::Tensor t = at::empty(shape, at::TensorOptions().dtype(src));
+  if (expected) std::memcpy(t.data_ptr(), bytes.Data(), expected);
+  if (dst != src || device != t.device()) t = t.to(device, dst);
+  RET(std::move(t));
+}
+
+// toBytes(t, dtype) -> ArrayBuffer: one copy (with conversion, gather of strides, device transfer) into JS memory.
+Napi::Value ToBytes(const Napi::CallbackInfo& info) {
+  const at::Tensor& src = T0;
+  at::ScalarType dt = DT(info, 1);
+  size_t nbytes = static_cast<size_t>(src.numel()) * c10::elementSize(dt);
+  auto ab = Napi::ArrayBuffer::New(info.Env(), nbytes);
+  if (nbytes) {
+    c10::AutoGradMode no_grad(false);
+    at::Tensor dst = at::from_blob(ab.Data(), src.sizes(), at::TensorOptions().dtype(dt));
+    dst.copy_(src);
+  }
+  return ab;
+}
+
+Napi::Value Item(const Napi::CallbackInfo& info) {
+  at::Scalar s = T0.item();
+  if (s.isBoolean()) return Napi::Number::New(info.Env(), s.toBool() ? 1 : 0);
+  if (s.isIntegral(false)) {
+    int64_t v = s.toLong();
+    if (v > 9007199254740991LL || v < -9007199254740991LL) throw ArgError("value " + std::to_string(v) + " is not exactly representable as a JS number");
+    return Napi::Number::New(info.Env(), static_cast<double>(v));
+  }
+  return Napi::Number::New(info.Env(), s.toDouble());
+}
+
+Napi::Value ToDType(const Napi::CallbackInfo& info) { RET(T0.to(DT(info, 1))); }
+Napi::Value ToDevice(const Napi::CallbackInfo& info) { RET(T0.to(Dev(info, 1))); }
+Napi::Value Clone(const Napi::CallbackInfo& info) { RET(T0.clone()); }
+Napi::Value Contiguous(const Napi::CallbackInfo& info) { RET(T0.contiguous()); }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Autograd
+
+Napi::Value RequiresGrad(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), T0.requires_grad()); }
+Napi::Value SetRequiresGrad(const Napi::CallbackInfo& info) {
+  Ten(info, 0).requires_grad_(Bool(info, 1, true));
+  UNDEF;
+}
+Napi::Value Grad(const Napi::CallbackInfo& info) {
+  const at::Tensor& g = T0.grad();
+  if (!g.defined()) return info.Env().Null();
+  RET(g);
+}
+Napi::Value Backward(const Napi::CallbackInfo& info) {
+  c10::optional<at::Tensor> gradient = OptTen(info, 1);
+  T0.backward(gradient.has_value() ? *gradient : at::Tensor());
+  UNDEF;
+}
+Napi::Value Detach(const Napi::CallbackInfo& info) { RET(T0.detach()); }
+Napi::Value ZeroGrad(const Napi::CallbackInfo& info) {
+  // PyTorch's zero_grad(set_to_none=True): drop the gradient rather than filling it with zeros.
+  Mut(info).mutable_grad() = at::Tensor();
+  UNDEF;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Shape ops
+
+Napi::Value Reshape(const Napi::CallbackInfo& info) { RET(T0.reshape(Ints(info, 1))); }
+Napi::Value View(const Napi::CallbackInfo& info) { RET(T0.view(Ints(info, 1))); }
+Napi::Value Transpose(const Napi::CallbackInfo& info) { RET(T0.transpose(Int(info, 1), Int(info, 2))); }
+Napi::Value Permute(const Napi::CallbackInfo& info) { RET(T0.permute(Ints(info, 1))); }
+Napi::Value Unsqueeze(const Napi::CallbackInfo& info) { RET(T0.unsqueeze(Int(info, 1))); }
+Napi::Value Squeeze(const Napi::CallbackInfo& info) {
+  if (Absent(info, 1)) RET(T0.squeeze());
+  RET(T0.squeeze(Int(info, 1)));
+}
+Napi::Value Expand(const Napi::CallbackInfo& info) { RET(T0.expand(Ints(info, 1))); }
+Napi::Value Slice(const Napi::CallbackInfo& info) {
+  RET(at::slice(T0, Int(info, 1), OptInt(info, 2), OptInt(info, 3), Absent(info, 4) ? 1 : Int(info, 4)));
+}
+Napi::Value Select(const Napi::CallbackInfo& info) { RET(T0.select(Int(info, 1), Int(info, 2))); }
+Napi::Value Narrow(const Napi::CallbackInfo& info) { RET(T0.narrow(Int(info, 1), Int(info, 2), Int(info, 3))); }
+Napi::Value IndexSelect(const Napi::CallbackInfo& info) { RET(at::index_select(T0, Int(info, 1), Ten(info, 2))); }
+Napi::Value Gather(const Napi::CallbackInfo& info) { RET(at::gather(T0, Int(info, 1), Ten(info, 2))); }
+Napi::Value Flatten(const Napi::CallbackInfo& info) {
+  RET(at::flatten(T0, Absent(info, 1) ? 0 : Int(info, 1), Absent(info, 2) ? -1 : Int(info, 2)));
+}
+Napi::Value Repeat(const Napi::CallbackInfo& info) { RET(T0.repeat(Ints(info, 1))); }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Elementwise
+
+at::Scalar Alpha(const Napi::CallbackInfo& info) { return Absent(info, 2) ? at::Scalar(int64_t(1)) : Sc(info, 2); }
+Napi::Value Add(const Napi::CallbackInfo& info) { RET(at::add(T0, Ten(info, 1), Alpha(info))); }
+Napi::Value AddScalar(const Napi::CallbackInfo& info) { RET(at::add(T0, Sc(info, 1), Alpha(info))); }
+Napi::Value Sub(const Napi::CallbackInfo& info) { RET(at::sub(T0, Ten(info, 1), Alpha(info))); }
+Napi::Value SubScalar(const Napi::CallbackInfo& info) { RET(at::sub(T0, Sc(info, 1), Alpha(info))); }
+Napi::Value Gelu(const Napi::CallbackInfo& info) {
+  std::string approximate = Absent(info, 1) ? "none" : info[1].As<Napi::String>().Utf8Value();
+  RET(at::gelu(T0, approximate));
+}
+Napi::Value Clamp(const Napi::CallbackInfo& info) { RET(at::clamp(T0, OptSc(info, 1), OptSc(info, 2))); }
+Napi::Value Where(const Napi::CallbackInfo& info) {
+  // where(self, cond, other) = torch.where(cond, self, other)
+  RET(at::where(Ten(info, 1), T0, Ten(info, 2)));
+}
+Napi::Value WhereScalar(const Napi::CallbackInfo& info) { RET(at::where(Ten(info, 1), T0, Sc(info, 2))); }
+Napi::Value MaskedFill(const Napi::CallbackInfo& info) { RET(at::masked_fill(T0, Ten(info, 1), Sc(info, 2))); }
+Napi::Value Cumsum(const Napi::CallbackInfo& info) { RET(at::cumsum(T0, Int(info, 1))); }
+Napi::Value Triu(const Napi::CallbackInfo& info) { RET(at::triu(T0, Absent(info, 1) ? 0 : Int(info, 1))); }
+Napi::Value LogicalAnd(const Napi::CallbackInfo& info) { RET(at::logical_and(T0, Ten(info, 1))); }
+Napi::Value Matmul(const Napi::CallbackInfo& info) { RET(at::matmul(T0, Ten(info, 1))); }
+Napi::Value Bmm(const Napi::CallbackInfo& info) { RET(at::bmm(T0, Ten(info, 1))); }
+Napi::Value Mm(const Napi::CallbackInfo& info) { RET(at::mm(T0, Ten(info, 1))); }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Reductions. dims absent = all dimensions; without keepdim that is PyTorch's full reduction (x.sum()).
+
+Napi::Value Sum(const Napi::CallbackInfo& info) {
+  bool keepdim = Bool(info, 2, false);
+  if (Absent(info, 1)) RET(keepdim ? at::sum(T0, AllDims(T0), true) : at::sum(T0));
+  RET(at::sum(T0, Ints(info, 1), keepdim));
+}
+Napi::Value Mean(const Napi::CallbackInfo& info) {
+  bool keepdim = Bool(info, 2, false);
+  if (Absent(info, 1)) RET(keepdim ? at::mean(T0, AllDims(T0), true) : at::mean(T0));
+  RET(at::mean(T0, Ints(info, 1), keepdim));
+}
+Napi::Value Amax(const Napi::CallbackInfo& info) { RET(at::amax(T0, Absent(info, 1) ? std::vector<int64_t>{} : Ints(info, 1), Bool(info, 2, false))); }
+Napi::Value Amin(const Napi::CallbackInfo& info) { RET(at::amin(T0, Absent(info, 1) ? std::vector<int64_t>{} : Ints(info, 1), Bool(info, 2, false))); }
+Napi::Value Max(const Napi::CallbackInfo& info) { return Pair(info.Env(), at::max(T0, Int(info, 1), Bool(info, 2, false))); }
+Napi::Value Argmax(const Napi::CallbackInfo& info) { RET(at::argmax(T0, OptInt(info, 1), Bool(info, 2, false))); }
+Napi::Value Norm(const Napi::CallbackInfo& info) {
+  at::Scalar p = Absent(info, 1) ? at::Scalar(int64_t(2)) : Sc(info, 1);
+  bool keepdim = Bool(info, 3, false);
+  if (Absent(info, 2)) RET(keepdim ? at::norm(T0, p, AllDims(T0), true) : at::norm(T0, p));
+  RET(at::norm(T0, p, Ints(info, 2), keepdim));
+}
+Napi::Value Topk(const Napi::CallbackInfo& info) {
+  return Pair(info.Env(), at::topk(T0, Int(info, 1), Absent(info, 2) ? -1 : Int(info, 2), Bool(info, 3, true), Bool(info, 4, true)));
+}
+Napi::Value Softmax(const Napi::CallbackInfo& info) { RET(at::softmax(T0, Int(info, 1), c10::nullopt)); }
+Napi::Value LogSoftmax(const Napi::CallbackInfo& info) { RET(at::log_softmax(T0, Int(info, 1), c10::nullopt)); }
+
+// ---------------------------------------------------------------------------------------------------------------
+// In-place ops (return undefined; the JS wrapper returns `this`)
+
+Napi::Value AddInplace(const Napi::CallbackInfo& info) { Mut(info).add_(Ten(info, 1), Alpha(info)); UNDEF; }
+Napi::Value AddScalarInplace(const Napi::CallbackInfo& info) { Mut(info).add_(Sc(info, 1), Alpha(info)); UNDEF; }
+Napi::Value SubInplace(const Napi::CallbackInfo& info) { Mut(info).sub_(Ten(info, 1), Alpha(info)); UNDEF; }
+Napi::Value SubScalarInplace(const Napi::CallbackInfo& info) { Mut(info).sub_(Sc(info, 1), Alpha(info)); UNDEF; }
+Napi::Value MulInplace(const Napi::CallbackInfo& info) { Mut(info).mul_(Ten(info, 1)); UNDEF; }
+Napi::Value MulScalarInplace(const Napi::CallbackInfo& info) { Mut(info).mul_(Sc(info, 1)); UNDEF; }
+Napi::Value DivInplace(const Napi::CallbackInfo& info) { Mut(info).div_(Ten(info, 1)); UNDEF; }
+Napi::Value DivScalarInplace(const Napi::CallbackInfo& info) { Mut(info).div_(Sc(info, 1)); UNDEF; }
+Napi::Value CopyInplace(const Napi::CallbackInfo& info) { Mut(info).copy_(Ten(info, 1)); UNDEF; }
+Napi::Value ZeroInplace(const Napi::CallbackInfo& info) { Mut(info).zero_(); UNDEF; }
+Napi::Value FillInplace(const Napi::CallbackInfo& info) { Mut(info).fill_(Sc(info, 1)); UNDEF; }
+Napi::Value AddcmulInplace(const Napi::CallbackInfo& info) {
+  Mut(info).addcmul_(Ten(info, 1), Ten(info, 2), Absent(info, 3) ? at::Scalar(int64_t(1)) : Sc(info, 3));
+  UNDEF;
+}
+Napi::Value AddcdivInplace(const Napi::CallbackInfo& info) {
+  Mut(info).addcdiv_(Ten(info, 1), Ten(info, 2), Absent(info, 3) ? at::Scalar(int64_t(1)) : Sc(info, 3));
+  UNDEF;
+}
+Napi::Value SqrtInplace(const Napi::CallbackInfo& info) { Mut(info).sqrt_(); UNDEF; }
+Napi::Value ClampInplace(const Napi::CallbackInfo& info) { Mut(info).clamp_(OptSc(info, 1), OptSc(info, 2)); UNDEF; }
+Napi::Value LerpInplace(const Napi::CallbackInfo& info) { Mut(info).lerp_(Ten(info, 1), Sc(info, 2)); UNDEF; }
+Napi::Value NormalInplace(const Napi::CallbackInfo& info) {
+  Mut(info).normal_(Absent(info, 1) ? 0.0 : Num(info, 1), Absent(info, 2) ? 1.0 : Num(info, 2));
+  UNDEF;
+}
+Napi::Value UniformInplace(const Napi::CallbackInfo& info) {
+  Mut(info).uniform_(Absent(info, 1) ? 0.0 : Num(info, 1), Absent(info, 2) ? 1.0 : Num(info, 2));
+  UNDEF;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Creation: (shape, dtype, device) unless noted
+
+Napi::Value Zeros(const Napi::CallbackInfo& info) { RET(at::zeros(Ints(info, 0), Opts(info, 1, 2))); }
+Napi::Value Ones(const Napi::CallbackInfo& info) { RET(at::ones(Ints(info, 0), Opts(info, 1, 2))); }
+Napi::Value Empty(const Napi::CallbackInfo& info) { RET(at::empty(Ints(info, 0), Opts(info, 1, 2))); }
+Napi::Value Randn(const Napi::CallbackInfo& info) { RET(at::randn(Ints(info, 0), Opts(info, 1, 2))); }
+Napi::Value Rand(const Napi::CallbackInfo& info) { RET(at::rand(Ints(info, 0), Opts(info, 1, 2))); }
+Napi::Value Full(const Napi::CallbackInfo& info) { RET(at::full(Ints(info, 0), Sc(info, 1), Opts(info, 2, 3))); }
+Napi::Value Randint(const Napi::CallbackInfo& info) { RET(at::randint(Int(info, 0), Int(info, 1), Ints(info, 2), Opts(info, 3, 4))); }
+Napi::Value Arange(const Napi::CallbackInfo& info) { RET(at::arange(Sc(info, 0), Sc(info, 1), Sc(info, 2), Opts(info, 3, 4))); }
+Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
+  at::manual_seed(static_cast<uint64_t>(Int(info, 0)));
+  UNDEF;
+}
+Napi::Value Cat(const Napi::CallbackInfo& info) { RET(at::cat(TensorList(info, 0), Absent(info, 1) ? 0 : Int(info, 1))); }
+Napi::Value Stack(const Napi::CallbackInfo& info) { RET(at::stack(TensorList(info, 0), Absent(info, 1) ? 0 : Int(info, 1))); }
+
+// ---------------------------------------------------------------------------------------------------------------
+// torch.nn.functional
+
+Napi::Value Linear(const Napi::CallbackInfo& info) { RET(at::linear(T0, Ten(info, 1), OptTen(info, 2))); }
+Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
+  RET(at::layer_norm(T0, Ints(info, 1), OptTen(info, 2), OptTen(info, 3), Absent(info, 4) ? 1e-5 : Num(info, 4)));
+}
+Napi::Value Embedding(const Napi::CallbackInfo& info) { RET(at::embedding(T0, Ten(info, 1))); }
+Napi::Value Dropout(const Napi::CallbackInfo& info) { RET(at::dropout(T0, Num(info, 1), Bool(info, 2, false))); }
+Napi::Value CrossEntropy(const Napi::CallbackInfo& info) {
+  RET(at::cross_entropy_loss(T0, Ten(info, 1), c10::nullopt, ReductionCode(info, 2), -100, Absent(info, 3) ? 0.0 : Num(info, 3)));
+}
+Napi::Value MseLoss(const Napi::CallbackInfo& info) { RET(at::mse_loss(T0, Ten(info, 1), ReductionCode(info, 2))); }
+Napi::Value Normalize(const Napi::CallbackInfo& info) {
+  // torch.nn.functional.normalize: x / max(||x||_p, eps) along dim
+  const at::Tensor& x = T0;
+  at::Scalar p = Absent(info, 1) ? at::Scalar(2.0) : at::Scalar(Num(info, 1));
+  int64_t dim = Absent(info, 2) ? 1 : Int(info, 2);
+  double eps = Absent(info, 3) ? 1e-12 : Num(info, 3);
+  at::Tensor denom = x.norm(p, {dim}, true).clamp_min(eps).expand_as(x);
+  RET(at::div(x, denom));
+}
+#if TORCH_VERSION_MAJOR >= 2
+Napi::Value ScaledDotProductAttention(const Napi::CallbackInfo& info) {
+  RET(at::scaled_dot_product_attention(T0, Ten(info, 1), Ten(info, 2), OptTen(info, 3)));
+}
+#endif
+
+// ---------------------------------------------------------------------------------------------------------------
+// Modes, threads, devices
+
+Napi::Value SetGradEnabled(const Napi::CallbackInfo& info) {
+  bool previous = c10::GradMode::is_enabled();
+  c10::GradMode::set_enabled(Bool(info, 0, true));
+  return Napi::Boolean::New(info.Env(), previous);
+}
+Napi::Value IsGradEnabled(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), c10::GradMode::is_enabled()); }
+
+bool IsCudaKind(const Napi::CallbackInfo& info, size_t i) {
+  std::string kind = info[i].As<Napi::String>().Utf8Value();
+  if (kind == "cuda") return true;
+  if (kind == "cpu") return false;
+  throw ArgError("autocast device type must be 'cpu' or 'cuda', got '" + kind + "'");
+}
+
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+bool AutocastEnabled(bool cuda) { return at::autocast::is_autocast_enabled(cuda ? at::kCUDA : at::kCPU); }
+void SetAutocastEnabled(bool cuda, bool on) { at::autocast::set_autocast_enabled(cuda ? at::kCUDA : at::kCPU, on); }
+at::ScalarType AutocastDType(bool cuda) { return at::autocast::get_autocast_dtype(cuda ? at::kCUDA : at::kCPU); }
+void SetAutocastDType(bool cuda, at::ScalarType dt) { at::autocast::set_autocast_dtype(cuda ? at::kCUDA : at::kCPU, dt); }
+#else
+bool AutocastEnabled(bool cuda) { return cuda ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled(); }
+void SetAutocastEnabled(bool cuda, bool on) { cuda ? at::autocast::set_enabled(on) : at::autocast::set_cpu_enabled(on); }
+at::ScalarType AutocastDType(bool cuda) { return cuda ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype(); }
+void SetAutocastDType(bool cuda, at::ScalarType dt) { cuda ? at::autocast::set_autocast_gpu_dtype(dt) : at::autocast::set_autocast_cpu_dtype(dt); }
+#endif
+
+// autocastEnter(deviceType, dtype) -> [prevEnabled, prevDtypeCode, prevCacheEnabled]; mirrors torch.autocast.__enter__.
+Napi::Value AutocastEnter(const Napi::CallbackInfo& info) {
+  bool cuda = IsCudaKind(info, 0);
+  at::ScalarType dt = DT(info, 1);
+  auto prev = Napi::Array::New(info.Env(), 3);
+  prev.Set(0u, Napi::Boolean::New(info.Env(), AutocastEnabled(cuda)));
+  prev.Set(1u, Napi::Number::New(info.Env(), DTypeCode(AutocastDType(cuda))));
+  prev.Set(2u, Napi::Boolean::New(info.Env(), at::autocast::is_autocast_cache_enabled()));
+  SetAutocastEnabled(cuda, true);
+  SetAutocastDType(cuda, dt);
+  at::autocast::increment_nesting();
+  at::autocast::set_autocast_cache_enabled(true);
+  return prev;
+}
+
+// autocastExit(deviceType, prevEnabled, prevDtypeCode, prevCacheEnabled); mirrors torch.autocast.__exit__.
+Napi::Value AutocastExit(const Napi::CallbackInfo& info) {
+  bool cuda = IsCudaKind(info, 0);
+  if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+  SetAutocastEnabled(cuda, Bool(info, 1, false));
+  SetAutocastDType(cuda, DT(info, 2));
+  at::autocast::set_autocast_cache_enabled(Bool(info, 3, true));
+  UNDEF;
+}
+
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+  int64_t n = Int(info, 0);
+  if (n < 1) throw ArgError("thread count must be >= 1");
+  at::set_num_threads(static_cast<int>(n));
+  UNDEF;
+}
+Napi::Value GetNumThreads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), at::get_num_threads()); }
+Napi::Value CudaAvailable(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), at::hasCUDA() && at::getNumGPUs() > 0); }
+Napi::Value CudaDeviceCount(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), at::hasCUDA() ? static_cast<double>(at::getNumGPUs()) : 0.0);
+}
+Napi::Value LibtorchVersion(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), TORCH_VERSION); }
+
+// mmapFile(path) -> ArrayBuffer over a private mapping of the file: pages load on demand and the file is never
+// written (writes, if any, are copy-on-write). Unmapped when the ArrayBuffer is collected.
+Napi::Value MmapFile(const Napi::CallbackInfo& info) {
+  if (!info[0].IsString()) throw ArgError("path must be a string");
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw ArgError(path + ": " + std::strerror(errno));
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    int err = errno;
+    close(fd);
+    throw ArgError(path + ": " + std::strerror(err));
+  }
+  size_t len = static_cast<size_t>(st.st_size);
+  if (len == 0) {
+    close(fd);
+    return Napi::ArrayBuffer::New(info.Env(), 0);
+  }
+  void* addr = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+  int err = errno;
+  close(fd);
+  if (addr == MAP_FAILED) throw ArgError(path + ": mmap failed: " + std::strerror(err));
+  return Napi::ArrayBuffer::New(info.Env(), addr, len, [len](Napi::Env, void* p) { munmap(p, len); });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Registration
+
+const Op kOps[] = {
+    {"dispose", Dispose}, {"liveCount", LiveCount}, {"shape", Shape}, {"dtype", DTypeOf}, {"device", DeviceOf},
+    {"numel", Numel}, {"fromBytes", FromBytes, "fromHost"}, {"toBytes", ToBytes, "toHost"}, {"item", Item},
+    {"toDType", ToDType, "to"}, {"toDevice", ToDevice, "to"}, {"clone", Clone}, {"contiguous", Contiguous},
+    // autograd
+    {"requiresGrad", RequiresGrad}, {"setRequiresGrad", SetRequiresGrad}, {"grad", Grad}, {"backward", Backward},
+    {"detach", Detach}, {"zeroGrad", ZeroGrad},
+    // shape
+    {"reshape", Reshape}, {"view", View}, {"transpose", Transpose}, {"permute", Permute}, {"unsqueeze", Unsqueeze},
+    {"squeeze", Squeeze}, {"expand", Expand}, {"slice", Slice}, {"select", Select}, {"narrow", Narrow},
+    {"indexSelect", IndexSelect}, {"gather", Gather}, {"flatten", Flatten}, {"repeat", Repeat},
+    // elementwise
+    {"add", Add}, {"addScalar", AddScalar, "add"}, {"sub", Sub}, {"subScalar", SubScalar, "sub"},
+    {"mul", BinaryT<at::mul>}, {"mulScalar", BinaryS<at::mul>, "mul"}, {"div", BinaryT<at::div>},
+    {"divScalar", BinaryS<at::div>, "div"}, {"pow", BinaryT<at::pow>}, {"powScalar", BinaryS<at::pow>, "pow"}, {"neg", Unary<at::neg>}, {"sqrt", Unary<at::sqrt>}, {"rsqrt", Unary<at::rsqrt>},
+    {"exp", Unary<at::exp>}, {"log", Unary<at::log>}, {"abs", Unary<at::abs>}, {"square", Unary<at::square>},
+    {"tanh", Unary<at::tanh>}, {"sigmoid", Unary<at::sigmoid>}, {"relu", Unary<at::relu>}, {"gelu", Gelu},
+    {"erf", Unary<at::erf>}, {"sign", Unary<at::sign>}, {"reciprocal", Unary<at::reciprocal>}, {"floor", Unary<at::floor>},
+    {"clamp", Clamp}, {"matmul", Matmul}, {"bmm", Bmm}, {"mm", Mm},
+    {"eq", BinaryT<at::eq>}, {"eqScalar", BinaryS<at::eq>, "eq"}, {"ne", BinaryT<at::ne>}, {"neScalar", BinaryS<at::ne>, "ne"},
+    {"gt", BinaryT<at::gt>}, {"gtScalar", BinaryS<at::gt>, "gt"}, {"ge", BinaryT<at::ge>}, {"geScalar", BinaryS<at::ge>, "ge"},
+    {"lt", BinaryT<at::lt>}, {"ltScalar", BinaryS<at::lt>, "lt"}, {"le", BinaryT<at::le>}, {"leScalar", BinaryS<at::le>, "le"},
+    {"logicalNot", Unary<at::logical_not>}, {"logicalAnd", LogicalAnd}, {"where", Where}, {"whereScalar", WhereScalar, "where"},
+    {"maskedFill", MaskedFill},
+    {"cumsum", Cumsum}, {"triu", Triu},
+    // reductions
+    {"sum", Sum}, {"mean", Mean}, {"amax", Amax}, {"amin", Amin}, {"max", Max}, {"argmax", Argmax}, {"norm", Norm},
+    {"topk", Topk}, {"softmax", Softmax}, {"logSoftmax", LogSoftmax},
+    // in-place
+    {"add_", AddInplace}, {"addScalar_", AddScalarInplace, "add_"}, {"sub_", SubInplace}, {"subScalar_", SubScalarInplace, "sub_"},
+    {"mul_", MulInplace}, {"mulScalar_", MulScalarInplace, "mul_"}, {"div_", DivInplace}, {"divScalar_", DivScalarInplace, "div_"},
+    {"copy_", CopyInplace},
+    {"zero_", ZeroInplace}, {"fill_", FillInplace}, {"addcmul_", AddcmulInplace}, {"addcdiv_", AddcdivInplace},
+    {"sqrt_", SqrtInplace}, {"clamp_", ClampInplace}, {"lerp_", LerpInplace}, {"normal_", NormalInplace},
+    {"uniform_", UniformInplace},
+    // creation
+    {"zeros", Zeros}, {"ones", Ones}, {"empty", Empty}, {"randn", Randn}, {"rand", Rand}, {"full", Full},
+    {"randint", Randint}, {"arange", Arange}, {"manualSeed", ManualSeed}, {"cat", Cat}, {"stack", Stack},
+    // functional
+    {"linear", Linear}, {"layerNorm", LayerNorm}, {"embedding", Embedding}, {"dropout", Dropout},
+    {"crossEntropy", CrossEntropy}, {"mseLoss", MseLoss}, {"normalize", Normalize},
+#if TORCH_VERSION_MAJOR >= 2
+    {"scaledDotProductAttention", ScaledDotProductAttention},
+#endif
+    // modes and system
+    {"setGradEnabled", SetGradEnabled}, {"isGradEnabled", IsGradEnabled}, {"autocastEnter", AutocastEnter},
+    {"autocastExit", AutocastExit}, {"setNumThreads", SetNumThreads}, {"getNumThreads", GetNumThreads},
+    {"cudaAvailable", CudaAvailable}, {"cudaDeviceCount", CudaDeviceCount}, {"libtorchVersion", LibtorchVersion},
+    {"mmapFile", MmapFile},
+};
+
+void ReleaseTable(void* arg) {
+  auto* t = static_cast<Table*>(arg);
+  if (table == t) table = nullptr;
+  delete t;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  // The same addon loaded twice in one environment (e.g. via two paths) shares the thread's table.
+  if (table == nullptr) {
+    table = new Table();
+    napi_add_env_cleanup_hook(env, ReleaseTable, table);
+  }
+  for (const Op& op : kOps) {
+    exports.Set(op.name, Napi::Function::New(env, Trampoline, op.name, const_cast<Op*>(&op)));
+  }
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(densekit, Init)
