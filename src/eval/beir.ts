@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
-import { readNumberedLines } from './lines.js';
+import { readLines as readNumberedLines } from '../util/lines.js';
 import { readQrels, type Qrels } from './qrels.js';
 
 export interface BeirDocument {

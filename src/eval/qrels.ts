@@ -4,7 +4,7 @@
  * grades mean "in the pool but unjudged" exactly as in trec_eval.
  */
 import { InputError } from '../errors.js';
-import { readNumberedLines } from './lines.js';
+import { readLines as readNumberedLines } from '../util/lines.js';
 
 /** qid -> (docid -> grade). */
 export type Qrels = Map<string, Map<string, number>>;

@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import { InputError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { compareBytewise } from './byte-order.js';
-import { readNumberedLines } from './lines.js';
+import { readLines as readNumberedLines } from '../util/lines.js';
 
 export interface RunHit {
   docId: string;

@@ -4,17 +4,9 @@
  * reproducible), and Holm-Bonferroni adjustment across several comparisons.
  */
 
-/** Small, fast, seedable PRNG (mulberry32): reproducible across platforms. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../util/random.js';
+
+export { seededRandom };
 
 function mean(xs: readonly number[]): number {
   let s = 0;
