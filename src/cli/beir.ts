@@ -1,4 +1,78 @@
 import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { runBeir, type BeirReport, type Retriever } from '../pipeline/beir.js';
+import { setNumThreads } from '../tensor/index.js';
+import { writeRunFile } from '../search/index.js';
+import { oneOf, positiveInt } from './options.js';
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
 
-/** Placeholder: the `beir` verb is not implemented yet. */
-export function register(_program: Command): void {}
+interface BeirFlags {
+  dataset: string;
+  model?: string;
+  retriever: Retriever[];
+  split: string;
+  k: number;
+  cache?: string;
+  dtype: 'fp32' | 'bf16';
+  batchSize: number;
+  queryMaxLength?: number;
+  passageMaxLength?: number;
+  fusion: 'rrf' | 'linear';
+  threads?: number;
+  runs?: string;
+  json?: boolean;
+}
+
+function retrievers(v: string): Retriever[] {
+  const list = v.split(',').map((s) => s.trim());
+  for (const r of list) if (!['dense', 'bm25', 'hybrid'].includes(r)) throw new InvalidArgumentError(`--retriever expects dense|bm25|hybrid (comma-separated), got "${r}"`);
+  return list as Retriever[];
+}
+
+export function renderBeirTable(r: BeirReport): string {
+  const rows = [['retriever', 'nDCG@10', 'Recall@100', 'MRR@10', 'MAP@100', 'queries/s']];
+  for (const x of r.results)
+    rows.push([x.retriever, ...Object.values(x.metrics).map((v) => v.toFixed(4)), (x.queries / Math.max(x.searchSeconds, 1e-9)).toFixed(1)]);
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
+  return rows.map((row) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n') + '\n';
+}
+
+export function register(program: Command): void {
+  program
+    .command('beir')
+    .description('encode -> index -> search -> evaluate on a BEIR folder (corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv)')
+    .requiredOption('--dataset <dir>', 'BEIR dataset folder')
+    .option('--model <dir|hub-id>', 'sentence-transformers model (dense and hybrid)')
+    .option('--retriever <list>', 'dense|bm25|hybrid, comma-separated', retrievers, ['dense'] as Retriever[])
+    .option('--split <name>', 'qrels split', 'test')
+    .option('--k <n>', 'hits per query', positiveInt('--k'), 1000)
+    .option('--cache <dir>', 'embeddings and indexes kept between runs (default ~/.cache/densekit/beir)')
+    .option('--dtype <dtype>', 'fp32|bf16', oneOf('--dtype', ['fp32', 'bf16'] as const), 'fp32')
+    .option('--batch-size <n>', 'texts per forward pass', positiveInt('--batch-size'), 32)
+    .option('--query-max-length <n>', 'query token limit', positiveInt('--query-max-length'))
+    .option('--passage-max-length <n>', 'passage token limit', positiveInt('--passage-max-length'))
+    .option('--fusion <method>', 'hybrid fusion: rrf|linear', oneOf('--fusion', ['rrf', 'linear'] as const), 'rrf')
+    .option('--threads <n>', 'CPU threads for libtorch', positiveInt('--threads'))
+    .option('--runs <dir>', 'also write each run as a TREC run file in this folder')
+    .option('--json', 'print the metrics as JSON')
+    .action(async (f: BeirFlags) => {
+      if (f.threads) setNumThreads(f.threads);
+      const report = await runBeir({
+        dataset: f.dataset, retrievers: f.retriever, split: f.split, k: f.k, dtype: f.dtype, batchSize: f.batchSize, fusion: f.fusion,
+        ...(f.model ? { model: f.model } : {}), ...(f.cache ? { cacheDir: f.cache } : {}),
+        ...(f.queryMaxLength ? { queryMaxLength: f.queryMaxLength } : {}), ...(f.passageMaxLength ? { passageMaxLength: f.passageMaxLength } : {}),
+        log: (l) => process.stderr.write(l + '\n'),
+      });
+      if (f.runs) {
+        mkdirSync(f.runs, { recursive: true });
+        for (const r of report.results) await writeRunFile(join(f.runs, `${r.retriever}.trec`), r.run, 'trec', `densekit-${r.retriever}`);
+      }
+      if (f.json) {
+        process.stdout.write(JSON.stringify({ dataset: report.dataset, split: report.split, queries: report.queries,
+          results: Object.fromEntries(report.results.map((r) => [r.retriever, r.metrics])) }) + '\n');
+      } else {
+        process.stdout.write(`${report.dataset} (${report.split}, ${report.queries} queries)\n` + renderBeirTable(report));
+      }
+    });
+}

@@ -1,0 +1,137 @@
+/**
+ * The whole BEIR protocol on one dataset folder: encode the corpus (cached and resumable), build or reuse the
+ * indexes, search the test queries, and score the runs as BEIR does (trec_eval measures, hits whose id equals
+ * the query id dropped, MRR@10 over the judged queries).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { DensekitError } from '../errors.js';
+import { SentenceEncoder, type Precision } from '../models/index.js';
+import { runEncodeJob } from '../encode/index.js';
+import { buildBm25Index, buildFlatIndex, fuse, openIndex, searchAll, toEvalRun, type RunHits, type Query, type FusionMethod } from '../search/index.js';
+import { evaluate, msmarcoMrr, readBeirQrels, readBeirQueries, type Run } from '../eval/index.js';
+
+export type Retriever = 'dense' | 'bm25' | 'hybrid';
+
+export interface BeirOptions {
+  dataset: string;
+  retrievers: readonly Retriever[];
+  model?: string;
+  split?: string;
+  /** Hits per query (BEIR: 1,000). */
+  k?: number;
+  /** Where embeddings and indexes are kept between runs (default ~/.cache/densekit/beir). */
+  cacheDir?: string;
+  dtype?: Precision;
+  batchSize?: number;
+  queryMaxLength?: number;
+  passageMaxLength?: number;
+  fusion?: FusionMethod;
+  log?: (line: string) => void;
+}
+
+export interface BeirResult {
+  retriever: Retriever;
+  metrics: { 'nDCG@10': number; 'Recall@100': number; 'MRR@10': number; 'MAP@100': number };
+  run: RunHits;
+  queries: number;
+  searchSeconds: number;
+}
+
+export interface BeirReport {
+  dataset: string;
+  split: string;
+  queries: number;
+  corpusEncodedNow: number;
+  results: BeirResult[];
+}
+
+export function defaultCacheDir(): string {
+  return join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'densekit', 'beir');
+}
+
+function key(...parts: string[]): string {
+  return createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 12);
+}
+
+export async function runBeir(o: BeirOptions): Promise<BeirReport> {
+  const dataset = resolve(o.dataset);
+  const split = o.split ?? 'test';
+  const k = o.k ?? 1000;
+  const log = o.log ?? (() => {});
+  const corpus = join(dataset, 'corpus.jsonl');
+  for (const f of [corpus, join(dataset, 'queries.jsonl')])
+    if (!existsSync(f)) throw new DensekitError(`${f}: missing (expected a BEIR folder with corpus.jsonl, queries.jsonl and qrels/${split}.tsv)`);
+  const needDense = o.retrievers.includes('dense') || o.retrievers.includes('hybrid');
+  const needBm25 = o.retrievers.includes('bm25') || o.retrievers.includes('hybrid');
+  if (needDense && !o.model) throw new DensekitError('--model is required for the dense and hybrid retrievers');
+
+  const qrels = await readBeirQrels(dataset, split);
+  const queries: Query[] = (await readBeirQueries(join(dataset, 'queries.jsonl')))
+    .filter((q) => qrels.has(q.id))
+    .map((q) => ({ id: q.id, text: q.text }));
+  if (queries.length === 0) throw new DensekitError(`${join(dataset, 'qrels', `${split}.tsv`)}: none of its queries are in queries.jsonl`);
+  const cache = join(o.cacheDir ?? defaultCacheDir(), `${basename(dataset)}-${key(dataset)}`);
+  mkdirSync(cache, { recursive: true });
+
+  const runs = new Map<Retriever, { run: RunHits; seconds: number }>();
+  let encodedNow = 0;
+  if (needBm25) {
+    const dir = join(cache, 'bm25');
+    if (!existsSync(join(dir, 'index.json'))) {
+      log('building the BM25 index');
+      await buildBm25Index(corpus, dir);
+    }
+    const index = await openIndex(dir);
+    const s = await searchAll(index, queries, { k, ignoreIdenticalIds: true, progress: false });
+    runs.set('bm25', { run: s.run, seconds: s.seconds });
+  }
+  if (needDense) {
+    const encoder = SentenceEncoder.load(o.model!, {
+      ...(o.dtype ? { dtype: o.dtype } : {}),
+      ...(o.queryMaxLength ? { queryMaxLength: o.queryMaxLength } : {}),
+      ...(o.passageMaxLength ? { passageMaxLength: o.passageMaxLength } : {}),
+    });
+    try {
+      const modelDir = join(cache, `model-${key(resolve(o.model!), o.dtype ?? 'fp32', String(encoder.maxLength.passage))}`);
+      const embDir = join(modelDir, 'corpus');
+      const summary = await runEncodeJob({
+        encoder, model: resolve(o.model!), input: corpus, output: embDir, kind: 'passage', batchSize: o.batchSize ?? 32, log,
+      });
+      encodedNow = summary.encoded;
+      if (summary.encoded) log(`encoded ${summary.encoded} passages (${summary.rate.toFixed(1)}/s); ${summary.manifest.truncated.count} truncated to ${summary.manifest.truncated.maxLength} tokens`);
+      const indexDir = join(modelDir, 'flat');
+      if (summary.encoded > 0 || !existsSync(join(indexDir, 'index.json'))) buildFlatIndex(embDir, indexDir);
+      const index = await openIndex(indexDir);
+      const s = await searchAll(index, queries, {
+        k, ignoreIdenticalIds: true, progress: false,
+        queryVectors: { dim: encoder.dim, vectors: (qs) => encoder.encodeQueries(qs.map((q) => q.text), { batchSize: o.batchSize ?? 32 }), close() {} },
+      });
+      runs.set('dense', { run: s.run, seconds: s.seconds });
+    } finally {
+      encoder.dispose();
+    }
+  }
+  if (o.retrievers.includes('hybrid')) {
+    const d = runs.get('dense')!;
+    const b = runs.get('bm25')!;
+    runs.set('hybrid', { run: fuse([d.run, b.run], { method: o.fusion ?? 'rrf', k }), seconds: d.seconds + b.seconds });
+  }
+
+  const results = o.retrievers.map((retriever): BeirResult => {
+    const { run, seconds } = runs.get(retriever)!;
+    const evalRun: Run = { runId: retriever, queries: toEvalRun(run) };
+    const ev = evaluate(qrels, evalRun, { measures: ['ndcg_cut.10', 'recall.100', 'map_cut.100'], dropIdenticalIds: true });
+    const num = (name: string) => Number(ev.aggregate[name]);
+    return {
+      retriever, run, queries: queries.length, searchSeconds: seconds,
+      metrics: {
+        'nDCG@10': num('ndcg_cut_10'), 'Recall@100': num('recall_100'),
+        'MRR@10': msmarcoMrr(qrels, evalRun, { cutoff: 10 }).mrr, 'MAP@100': num('map_cut_100'),
+      },
+    };
+  });
+  return { dataset, split, queries: queries.length, corpusEncodedNow: encodedNow, results };
+}
