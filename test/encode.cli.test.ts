@@ -1,7 +1,7 @@
 /** `densekit encode`: shards numpy can read, rows in input order, resume after a kill, one-line errors. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, statSync, cpSync, readdirSync, chmodSync, truncateSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readNpy } from '../src/io/npy.js';
@@ -108,4 +108,26 @@ test('empty strings encode fine', () => {
   } finally {
     enc.dispose();
   }
+});
+
+test('broken checkpoints give one line naming the file and the problem', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dk-badmodel-'));
+  const input = join(dir, 'c.jsonl');
+  writeFileSync(input, '{"_id":"a","text":"hi"}\n');
+  const broken = (edit: (m: string) => void): string => {
+    const m = join(dir, `m${Math.random().toString(36).slice(2)}`);
+    cpSync(model, m, { recursive: true });
+    for (const f of readdirSync(m)) chmodSync(join(m, f), 0o644);
+    edit(m);
+    const r = runCli(['encode', '--model', m, '--input', input, '--output', join(m, 'out')]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    return r.stderr;
+  };
+  assert.match(broken((m) => truncateSync(join(m, 'model.safetensors'), 20_000)), /model\.safetensors: .*truncated/);
+  assert.match(broken((m) => writeFileSync(join(m, 'config.json'), readFileSync(join(m, 'config.json'), 'utf8').replace('"dim": 64', '"dim": 32'))),
+    /model\.safetensors: tensor embeddings\.word_embeddings\.weight has shape \[256, 64\], config\.json implies \[256, 32\]/);
+  assert.match(broken((m) => writeFileSync(join(m, 'config.json'), readFileSync(join(m, 'config.json'), 'utf8').replace('"distilbert"', '"gpt2"'))),
+    /config\.json: .*unsupported architecture "gpt2"/);
+  assert.match(broken((m) => rmSync(join(m, 'model.safetensors'))), /no model weights found/);
 });

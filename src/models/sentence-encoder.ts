@@ -70,11 +70,14 @@ const ALIASES: Record<HfConfig['modelType'], Record<string, string[]>> = {
   t5: { 'shared.weight': ['encoder.embed_tokens.weight'] },
 };
 
+const WEIGHT_FILES = ['model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin', 'pytorch_model.bin.index.json'];
+
 /** Loads the bare BERT/DistilBERT/T5 encoder of a Hugging Face folder. */
 export function loadTransformer(dir: string, opts: { random?: boolean } = {}): { encoder: TokenEncoder; config: HfConfig } {
   const config = readHfConfig(dir);
   if (opts.random) return { encoder: createTokenEncoder(config, new RandomWeights()), config };
-  const w = new StateDictWeights(loadStateDict(dir), dir, PREFIXES[config.modelType], ALIASES[config.modelType]);
+  const label = WEIGHT_FILES.map((f) => join(dir, f)).find((f) => existsSync(f)) ?? dir;
+  const w = new StateDictWeights(loadStateDict(dir), label, PREFIXES[config.modelType], ALIASES[config.modelType]);
   return { encoder: createTokenEncoder(config, w), config };
 }
 
