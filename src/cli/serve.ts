@@ -1,4 +1,121 @@
-import type { Command } from 'commander';
+/**
+ * `densekit serve --index DIR [--index DIR2] [--model M] [--corpus FILE] [--host H] --port N`: the search
+ * service and its web page. SIGTERM/SIGINT close it gracefully (in-flight requests finish); a second
+ * signal exits at once.
+ */
+import { InvalidArgumentError, type Command } from 'commander';
+import { DEFAULT_BATCHING, DEFAULT_LIMITS } from '../serve/limits.js';
+import { openService } from '../serve/launch.js';
+import { oneOf, positiveInt } from './options.js';
 
-/** Placeholder: the `serve` verb is not implemented yet. */
-export function register(_program: Command): void {}
+interface ServeFlags {
+  index: string[];
+  model?: string;
+  corpus?: string;
+  host: string;
+  port: number;
+  dtype: 'fp32' | 'bf16' | 'fp16';
+  device: string;
+  threads?: number;
+  fusion: 'rrf' | 'linear';
+  fusionWeights?: number[];
+  hybridDepth: number;
+  efSearch?: number;
+  maxBatch: number;
+  batchWaitMs: number;
+  maxK: number;
+  maxQueries: number;
+  maxTexts: number;
+  maxTextLength: number;
+  requestTimeoutMs: number;
+  evalReport?: string;
+  evalQrels?: string;
+  evalRun: string[];
+  log?: boolean;
+}
+
+const collect = (v: string, acc: string[]): string[] => [...acc, v];
+
+function port(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || n > 65535) throw new InvalidArgumentError(`--port expects an integer 0..65535, got "${v}"`);
+  return n;
+}
+
+function nonNegativeInt(flag: string): (v: string) => number {
+  return (v) => {
+    if (!/^\d+$/.test(v.trim())) throw new InvalidArgumentError(`${flag} expects a non-negative integer, got "${v}"`);
+    return Number(v);
+  };
+}
+
+function weights(v: string): number[] {
+  const w = v.split(',').map(Number);
+  if (w.length !== 2 || w.some((x) => !Number.isFinite(x))) throw new InvalidArgumentError(`--fusion-weights expects two numbers "DENSE,BM25", got "${v}"`);
+  return w;
+}
+
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description('serve search over an index (dense, BM25, or both for hybrid): JSON API, web page, metrics')
+    .option('--index <dir>', 'index folder (flat, hnsw or bm25); give a dense and a BM25 index for hybrid', collect, [] as string[])
+    .option('--model <dir|hub-id>', 'query encoder (default: the model recorded in the dense index)')
+    .option('--corpus <file>', 'BEIR corpus.jsonl for titles, snippets and /documents/:id (default: the one recorded in the BM25 index)')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <n>', 'port to listen on (0: any free port)', port, 8080)
+    .option('--dtype <dtype>', 'encoder precision fp32|bf16|fp16', oneOf('--dtype', ['fp32', 'bf16', 'fp16'] as const), 'fp32')
+    .option('--device <device>', 'cpu|cuda|cuda:N', 'cpu')
+    .option('--threads <n>', 'libtorch threads for the encoder', positiveInt('--threads'))
+    .option('--fusion <method>', 'hybrid fusion rrf|linear', oneOf('--fusion', ['rrf', 'linear'] as const), 'rrf')
+    .option('--fusion-weights <d,s>', 'linear fusion weights of the dense and BM25 runs (Pyserini: 1,0.1)', weights)
+    .option('--hybrid-depth <n>', 'hits per run fused in hybrid mode', positiveInt('--hybrid-depth'), 100)
+    .option('--ef-search <n>', 'hnsw: candidates per query', positiveInt('--ef-search'))
+    .option('--max-batch <n>', 'most queries in one encoder call', positiveInt('--max-batch'), DEFAULT_BATCHING.maxBatch)
+    .option('--batch-wait-ms <n>', 'how long an idle encoder waits to batch concurrent queries', nonNegativeInt('--batch-wait-ms'), DEFAULT_BATCHING.maxWaitMs)
+    .option('--max-k <n>', 'largest k a request may ask for', positiveInt('--max-k'), DEFAULT_LIMITS.maxK)
+    .option('--max-queries <n>', 'most queries in one /search request', positiveInt('--max-queries'), DEFAULT_LIMITS.maxQueries)
+    .option('--max-texts <n>', 'most texts in one /encode request', positiveInt('--max-texts'), DEFAULT_LIMITS.maxTexts)
+    .option('--max-text-length <n>', 'longest query or text, in characters', positiveInt('--max-text-length'), DEFAULT_LIMITS.maxTextLength)
+    .option('--request-timeout-ms <n>', 'requests not fully received by then get 408', positiveInt('--request-timeout-ms'), DEFAULT_LIMITS.requestTimeoutMs)
+    .option('--eval-report <file.html>', 'report written by `densekit eval --report`, shown in the evaluation view')
+    .option('--eval-qrels <file>', 'or: qrels to render an evaluation report from at startup (with --eval-run)')
+    .option('--eval-run <file>', 'run for the evaluation report; repeatable', collect, [] as string[])
+    .option('--log', 'JSON request log on stdout')
+    .action(async (f: ServeFlags) => {
+      const say = (line: string) => process.stderr.write(`densekit serve: ${line}\n`);
+      const { app, modes, documents } = await openService({
+        indexes: f.index,
+        model: f.model,
+        encoder: { dtype: f.dtype, device: f.device as 'cpu', ...(f.threads ? { threads: f.threads } : {}) },
+        corpus: f.corpus,
+        evalReport: f.evalReport,
+        evalQrels: f.evalQrels,
+        evalRuns: f.evalRun,
+        fusion: { method: f.fusion, ...(f.fusionWeights ? { weights: f.fusionWeights } : {}) },
+        hybridDepth: f.hybridDepth,
+        efSearch: f.efSearch,
+        batching: { maxBatch: f.maxBatch, maxWaitMs: f.batchWaitMs },
+        limits: { maxK: f.maxK, maxQueries: f.maxQueries, maxTexts: f.maxTexts, maxTextLength: f.maxTextLength, requestTimeoutMs: f.requestTimeoutMs },
+        logger: f.log ?? false,
+        log: say,
+      });
+      const closed = new Promise<void>((resolve, reject) => {
+        let stopping = false;
+        const stop = (signal: NodeJS.Signals): void => {
+          if (stopping) {
+            say(`${signal} again: exiting without waiting`);
+            process.exit(130);
+          }
+          stopping = true;
+          say(`${signal}: finishing in-flight requests, then exiting`);
+          app.close().then(resolve, reject);
+        };
+        process.on('SIGTERM', stop).on('SIGINT', stop);
+      });
+      const url = await app.listen({ host: f.host, port: f.port });
+      say(`listening on ${url} (modes: ${modes.join(', ')}${documents !== undefined ? `; ${documents} documents` : ''}); open it in a browser to search`);
+      await closed;
+      say('stopped');
+    });
+}
