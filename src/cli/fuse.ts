@@ -1,4 +1,55 @@
-import type { Command } from 'commander';
+/** `densekit fuse`: reciprocal rank fusion or normalized weighted fusion of runs (Pyserini's methods). */
+import { InvalidArgumentError, type Command } from 'commander';
+import { readRun } from '../eval/index.js';
+import { fuse, type RunHits } from '../search/fusion.js';
+import { writeRunFile } from '../search/run-file.js';
+import { oneOf, positiveInt } from './options.js';
 
-/** Placeholder: the `fuse` verb is not implemented yet. */
-export function register(_program: Command): void {}
+interface FuseFlags {
+  run: string[];
+  method: 'rrf' | 'linear';
+  output: string;
+  k: number;
+  depth: number;
+  rrfK: number;
+  weights?: number[];
+  normalize: boolean;
+  format: 'trec' | 'msmarco';
+  tag?: string;
+}
+
+function weightList(v: string): number[] {
+  const ws = v.split(',').map((x) => Number(x.trim()));
+  if (ws.some((w, i) => !Number.isFinite(w) || v.split(',')[i]!.trim() === '')) throw new InvalidArgumentError(`--weights expects comma-separated numbers, got "${v}"`);
+  return ws;
+}
+
+export function register(program: Command): void {
+  program
+    .command('fuse')
+    .description('fuse two or more runs: rrf (reciprocal rank) or linear (normalized weighted sum, Pyserini HybridSearcher)')
+    .requiredOption('--run <file>', 'an input run (repeat: --run A --run B)', (v: string, acc: string[] = []) => [...acc, v])
+    .requiredOption('--method <m>', 'rrf|linear', oneOf('--method', ['rrf', 'linear'] as const))
+    .requiredOption('--output <file>', 'fused run to write (atomically)')
+    .option('--k <n>', 'hits per query in the output', positiveInt('--k'), 1000)
+    .option('--depth <n>', 'hits per query read from each run', positiveInt('--depth'), 1000)
+    .option('--rrf-k <n>', 'rrf: the k in 1 / (k + rank)', positiveInt('--rrf-k'), 60)
+    .option('--weights <list>', 'linear: one weight per run, e.g. 1,0.1 (Pyserini hybrid: dense + 0.1 * sparse); default all 1', weightList)
+    .option('--no-normalize', 'linear: use raw scores instead of mid-range normalized ones')
+    .option('--format <f>', 'trec|msmarco', oneOf('--format', ['trec', 'msmarco'] as const), 'trec')
+    .option('--tag <tag>', 'TREC run tag (default: rrf_k=60 or linear)')
+    .action(async (f: FuseFlags) => {
+      const runs: RunHits[] = [];
+      for (const path of f.run) {
+        const r = await readRun(path);
+        const hits: RunHits = new Map();
+        for (const [qid, list] of r.queries) hits.set(qid, list.map((h) => ({ id: h.docId, score: h.score })));
+        runs.push(hits);
+      }
+      const fused = fuse(runs, {
+        method: f.method, k: f.k, depth: f.depth, rrfK: f.rrfK, normalize: f.normalize, ...(f.weights ? { weights: f.weights } : {}),
+      });
+      await writeRunFile(f.output, fused, f.format, f.tag ?? (f.method === 'rrf' ? `rrf_k=${f.rrfK}` : 'linear'));
+      process.stdout.write(`fused ${f.run.length} runs (${f.method}) over ${fused.size} queries into ${f.output}\n`);
+    });
+}

@@ -1,4 +1,77 @@
+/** `densekit search`: run queries against an index and write a TREC or MS MARCO run. */
 import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { isDense, openIndex } from '../search/open.js';
+import { readQueries, type Query } from '../search/queries.js';
+import { modelQueryVectors, precomputedQueryVectors, type QueryVectorSource } from '../search/query-vectors.js';
+import { searchAll } from '../search/run-search.js';
+import { writeRunFile } from '../search/run-file.js';
+import { oneOf, positiveInt } from './options.js';
 
-/** Placeholder: the `search` verb is not implemented yet. */
-export function register(_program: Command): void {}
+interface SearchFlags {
+  index: string;
+  model?: string;
+  queryEmbeddings?: string;
+  queries?: string;
+  k: number;
+  output: string;
+  format: 'trec' | 'msmarco';
+  ignoreIdenticalIds?: boolean;
+  batchSize?: number;
+  efSearch?: number;
+  threads: number;
+  dtype: 'fp32' | 'bf16';
+  tag: string;
+  kernel: 'auto' | 'usearch' | 'torch' | 'js';
+}
+
+export function register(program: Command): void {
+  program
+    .command('search')
+    .description('search an index (flat, hnsw or bm25) with a queries file and write a run')
+    .requiredOption('--index <dir>', 'index folder from `densekit index`')
+    .option('--model <dir|hub-id>', 'dense: encode the queries with this model')
+    .option('--query-embeddings <dir>', 'dense: `densekit encode` output of the queries (instead of --model)')
+    .option('--queries <file>', 'queries.jsonl (_id, text) or tsv (qid<TAB>text); optional with --query-embeddings')
+    .requiredOption('--k <n>', 'hits per query', positiveInt('--k'))
+    .requiredOption('--output <file>', 'run file to write (atomically)')
+    .option('--format <f>', 'trec|msmarco', oneOf('--format', ['trec', 'msmarco'] as const), 'trec')
+    .option('--ignore-identical-ids', "BEIR: drop a hit whose document id equals the query id")
+    .option('--batch-size <n>', 'queries per search call', positiveInt('--batch-size'))
+    .option('--ef-search <n>', 'hnsw: candidates explored per query', positiveInt('--ef-search'))
+    .option('--threads <n>', 'search threads (0 = all cores)', (v) => (v === '0' ? 0 : positiveInt('--threads')(v)), 0)
+    .option('--dtype <dtype>', 'fp32|bf16 query encoding with --model', oneOf('--dtype', ['fp32', 'bf16'] as const), 'fp32')
+    .option('--tag <tag>', 'TREC run tag', 'densekit')
+    .option('--kernel <k>', 'flat: candidate scan auto|usearch|torch|js (all exact after rescoring; js is slow)', oneOf('--kernel', ['auto', 'usearch', 'torch', 'js'] as const), 'auto')
+    .action(async (f: SearchFlags) => {
+      if (f.model && f.queryEmbeddings) throw new UsageError('give --model or --query-embeddings, not both');
+      if (!f.queries && !f.queryEmbeddings) throw new UsageError('--queries is required (or --query-embeddings with encoded queries)');
+      const index = await openIndex(f.index, { threads: f.threads, kernel: f.kernel, ...(f.efSearch ? { efSearch: f.efSearch } : {}) });
+      let source: QueryVectorSource | undefined;
+      let queries: Query[];
+      if (isDense(index)) {
+        if (!f.model && !f.queryEmbeddings) throw new UsageError(`${f.index} is a dense index: give --model or --query-embeddings`);
+        if (f.queryEmbeddings) {
+          const pre = precomputedQueryVectors(f.queryEmbeddings);
+          source = pre;
+          queries = f.queries ? readQueries(f.queries) : pre.ids.map((id) => ({ id, text: '' }));
+        } else {
+          queries = readQueries(f.queries!);
+          source = await modelQueryVectors(f.model!, f.dtype);
+        }
+      } else {
+        if (f.model || f.queryEmbeddings) throw new UsageError(`${f.index} is a BM25 index: --model and --query-embeddings do not apply`);
+        queries = readQueries(f.queries!);
+      }
+      try {
+        const s = await searchAll(index, queries, {
+          k: f.k, ignoreIdenticalIds: f.ignoreIdenticalIds ?? false,
+          ...(source ? { queryVectors: source } : {}), ...(f.batchSize ? { batchSize: f.batchSize } : {}),
+        });
+        await writeRunFile(f.output, s.run, f.format, f.tag);
+        process.stdout.write(`searched ${s.queries} queries (k=${f.k}) in ${s.seconds.toFixed(2)}s: ${s.queriesPerSecond.toFixed(1)} queries/s; run written to ${f.output}\n`);
+      } finally {
+        source?.close();
+      }
+    });
+}

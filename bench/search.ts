@@ -1,0 +1,191 @@
+/**
+ * `npm run bench:search`: exact and approximate dense search on clustered synthetic unit vectors
+ * (1,000 centroids + Gaussian noise, fixed seed, dim 768), 1,000 queries from the same distribution.
+ * Prints build time, resident memory, exact top-10 queries/s at batch 1 and batch 1,000 (2 threads) with
+ * the GB/s and GFLOP/s they imply, int8 storage speed and recall, and HNSW recall@10 vs queries/s for
+ * efSearch 16..512. In the same run it measures the machine's limits: memory read bandwidth (a streaming
+ * sum over a 3 GB array, libtorch) and sgemm peak (libtorch), and prints each exact figure as a fraction of
+ * the limit that bounds it (bandwidth for batch 1, sgemm for batch 1,000).
+ *
+ * Environment: DENSEKIT_BENCH_N (default "200000,1000000"), DENSEKIT_BENCH_THREADS (2),
+ * DENSEKIT_BENCH_DIR (scratch folder, default the OS temp dir), DENSEKIT_BENCH_HNSW=0 to skip HNSW,
+ * DENSEKIT_BENCH_BATCH1 (queries timed one at a time, default 50), DENSEKIT_BENCH_KERNEL (flat batch kernel:
+ * auto|usearch|torch, default auto).
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeManifest, writeShard, type ShardEntry } from '../src/encode/shards.js';
+import { buildFlatIndex, buildHnswIndex, FlatIndex, HnswIndex, recallAtK, type Hit } from '../src/index/index.js';
+import { loadTorch } from '../src/index/torch-kernel.js';
+
+const DIM = 768;
+const QUERIES = 1000;
+const CENTROIDS = 1000;
+const sizes = (process.env.DENSEKIT_BENCH_N ?? '200000,1000000').split(',').map(Number);
+const threads = Number(process.env.DENSEKIT_BENCH_THREADS ?? 2);
+const batch1Queries = Number(process.env.DENSEKIT_BENCH_BATCH1 ?? 50);
+const withHnsw = process.env.DENSEKIT_BENCH_HNSW !== '0';
+const batchKernel = (process.env.DENSEKIT_BENCH_KERNEL ?? 'auto') as 'auto' | 'usearch' | 'torch';
+const scratch = mkdtempSync(join(process.env.DENSEKIT_BENCH_DIR ?? tmpdir(), 'densekit-bench-search-'));
+process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
+
+const log = (s: string) => process.stdout.write(s + '\n');
+const gb = (bytes: number) => (bytes / 1e9).toFixed(2);
+const rssGB = () => gb(process.memoryUsage().rss);
+const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+
+function time<T>(fn: () => T): [T, number] {
+  const t = performance.now();
+  const r = fn();
+  return [r, (performance.now() - t) / 1000];
+}
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Unit vectors around CENTROIDS fixed centroids (seed 1234); `seed` picks which points. */
+function clustered(n: number, seed: number): Float32Array {
+  const cr = rng(1234);
+  const gaussFrom = (r: () => number) => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+  const centroids = new Float32Array(CENTROIDS * DIM);
+  for (let i = 0; i < centroids.length; i++) centroids[i] = gaussFrom(cr);
+  const r = rng(seed);
+  const out = new Float32Array(n * DIM);
+  const noise = 0.75;
+  for (let i = 0; i < n; i++) {
+    const c = Math.floor(r() * CENTROIDS) * DIM;
+    let n2 = 0;
+    for (let j = 0; j < DIM; j++) {
+      const x = centroids[c + j]! + noise * gaussFrom(r);
+      out[i * DIM + j] = x;
+      n2 += x * x;
+    }
+    const inv = 1 / Math.sqrt(n2);
+    for (let j = 0; j < DIM; j++) out[i * DIM + j] = out[i * DIM + j]! * inv;
+  }
+  return out;
+}
+
+async function machineLimits(): Promise<{ bandwidthGBs: number; sgemmGflops: number; how: string }> {
+  const t = await loadTorch();
+  if (!t) {
+    // Without the addon: a JS streaming sum is compute-bound, so this is a lower bound on bandwidth.
+    const a = new Float32Array(768_000_000);
+    let best = Infinity;
+    for (let r = 0; r < 3; r++) {
+      const [, s] = time(() => { let x = 0; for (let i = 0; i < a.length; i++) x += a[i]!; return x; });
+      best = Math.min(best, s);
+    }
+    return { bandwidthGBs: a.byteLength / best / 1e9, sgemmGflops: NaN, how: 'JS loop (no libtorch addon; lower bound)' };
+  }
+  t.setNumThreads(threads);
+  log('measuring read bandwidth and sgemm peak...');
+  const big = t.ones([768_000_000]); // 3.07 GB of float32
+  let best = Infinity;
+  for (let r = 0; r < 4; r++) {
+    const [s, sec] = time(() => big.sum());
+    s.dispose();
+    best = Math.min(best, sec);
+  }
+  const bandwidthGBs = (768_000_000 * 4) / best / 1e9;
+  big.dispose();
+  log(`read bandwidth ${bandwidthGBs.toFixed(1)} GB/s; sgemm...`);
+  const a = t.randn([1000, DIM]);
+  const b = t.randn([DIM, 4096]);
+  let bestMm = Infinity;
+  for (let r = 0; r < 3; r++) {
+    const [c, sec] = time(() => a.matmul(b));
+    c.dispose();
+    bestMm = Math.min(bestMm, sec);
+  }
+  a.dispose();
+  b.dispose();
+  return { bandwidthGBs, sgemmGflops: (2 * 1000 * DIM * 4096) / bestMm / 1e9, how: `libtorch ${t.libtorchVersion()}, ${threads} threads` };
+}
+
+function writeEncodeDir(dir: string, vectors: Float32Array, n: number): void {
+  mkdirSync(dir, { recursive: true });
+  const shardSize = 100_000;
+  const shards: ShardEntry[] = [];
+  for (let s = 0; s * shardSize < n; s++) {
+    const a = s * shardSize, b = Math.min(n, a + shardSize);
+    const ids = Array.from({ length: b - a }, (_, i) => `d${a + i}`);
+    shards.push(writeShard(dir, s, ids, vectors.subarray(a * DIM, b * DIM), DIM));
+  }
+  writeManifest(dir, {
+    format: 'densekit-embeddings', version: 1, model: 'synthetic', kind: 'passage', dim: DIM, dtype: 'float32', similarity: 'cosine',
+    input: 'synthetic', total: n, shardSize, shards, truncated: { count: 0, maxLength: 0 }, complete: true,
+  });
+}
+
+function batch1(index: { search(q: Float32Array, k: number): Hit[][] }, queries: Float32Array, count: number): number {
+  index.search(queries.subarray(0, DIM), 10); // warm the page cache / mapping
+  const [, s] = time(() => { for (let i = 0; i < count; i++) index.search(queries.subarray(i * DIM, (i + 1) * DIM), 10); });
+  return count / s;
+}
+
+async function benchSize(n: number, limits: { bandwidthGBs: number; sgemmGflops: number }): Promise<void> {
+  log(`\n== N = ${n.toLocaleString('en-US')} x ${DIM} float32 (${gb(n * DIM * 4)} GB), ${QUERIES} queries, ${threads} threads ==`);
+  const [vectors, genS] = time(() => clustered(n, 1));
+  const queries = clustered(QUERIES, 2);
+  const enc = join(scratch, `enc-${n}`);
+  writeEncodeDir(enc, vectors, n);
+  log(`data: generated in ${genS.toFixed(1)}s`);
+
+  const flatDir = join(scratch, `flat-${n}`);
+  const [, buildS] = time(() => buildFlatIndex(enc, flatDir));
+  const flat = await FlatIndex.open(flatDir, { threads, kernel: batchKernel });
+  const simd = await FlatIndex.open(flatDir, { threads, kernel: 'usearch' });
+  log(`flat: build ${buildS.toFixed(1)}s, rss after open ${rssGB()} GB`);
+
+  const [truth, b1000S] = time(() => flat.search(queries, 10));
+  const qpsBatch = QUERIES / b1000S;
+  const gflops = (2 * n * DIM * QUERIES) / b1000S / 1e9;
+  log(`exact batch 1000 (${flat.kernelFor(QUERIES)} candidates + exact float32 rescoring): ${qpsBatch.toFixed(1)} q/s = ${gflops.toFixed(0)} GFLOP/s = ${pct(gflops / limits.sgemmGflops)} of sgemm peak; rescans ${flat.rescans}`);
+  const qps1 = batch1(simd, queries, batch1Queries);
+  const bw1 = (qps1 * n * DIM * 4) / 1e9;
+  log(`exact batch 1 (usearch candidates + exact float32 rescoring): ${qps1.toFixed(2)} q/s = ${bw1.toFixed(1)} GB/s = ${pct(bw1 / limits.bandwidthGBs)} of read bandwidth (bound ${(limits.bandwidthGBs * 1e9 / (n * DIM * 4)).toFixed(2)} q/s)`);
+  const sameAsTruth = simd.search(queries.subarray(0, 20 * DIM), 10);
+  if (JSON.stringify(sameAsTruth) !== JSON.stringify(truth.slice(0, 20))) throw new Error('usearch and libtorch kernels disagree after rescoring');
+  rmSync(flatDir, { recursive: true, force: true });
+
+  const i8Dir = join(scratch, `int8-${n}`);
+  const [, i8BuildS] = time(() => buildFlatIndex(enc, i8Dir, { storage: 'int8' }));
+  const i8 = await FlatIndex.open(i8Dir, { threads });
+  const qpsI8 = batch1(i8, queries, batch1Queries);
+  const i8Sample = 200;
+  const i8Recall = recallAtK(i8.search(queries.subarray(0, i8Sample * DIM), 10), truth.slice(0, i8Sample));
+  log(`int8 flat: build ${i8BuildS.toFixed(1)}s; batch 1 ${qpsI8.toFixed(2)} q/s = ${(qpsI8 / qps1).toFixed(2)}x float32; recall@10 after float32 rescoring ${i8Recall.toFixed(4)} (${i8Sample} queries)`);
+  rmSync(i8Dir, { recursive: true, force: true });
+
+  if (withHnsw) {
+    const hnswDir = join(scratch, `hnsw-${n}`);
+    const t0 = performance.now();
+    await buildHnswIndex(enc, hnswDir, { M: 16, efConstruction: 128, efSearch: 64 }, threads);
+    log(`hnsw (usearch, M=16, efConstruction=128): build ${((performance.now() - t0) / 1000).toFixed(1)}s`);
+    const first = await HnswIndex.open(hnswDir, { threads });
+    first.search(queries.subarray(0, 10 * DIM), 10);
+    log(`  rss after opening the graph: ${rssGB()} GB`);
+    for (const ef of [16, 32, 64, 128, 256, 512]) {
+      const h = await HnswIndex.open(hnswDir, { efSearch: ef, threads });
+      h.search(queries.subarray(0, 10 * DIM), 10);
+      const [hits, s] = time(() => h.search(queries, 10));
+      log(`  efSearch ${String(ef).padStart(3)}: recall@10 ${recallAtK(hits, truth).toFixed(4)} at ${(QUERIES / s).toFixed(0)} q/s (batch ${QUERIES})`);
+    }
+    rmSync(hnswDir, { recursive: true, force: true });
+  }
+  rmSync(enc, { recursive: true, force: true });
+}
+
+const limits = await machineLimits();
+log(`machine: read bandwidth ${limits.bandwidthGBs.toFixed(1)} GB/s (sum over 3.07 GB), sgemm ${limits.sgemmGflops.toFixed(0)} GFLOP/s ([1000x768]x[768x4096]); ${limits.how}`);
+for (const n of sizes) await benchSize(n, limits);

@@ -1,0 +1,151 @@
+/**
+ * Copies `densekit encode` shards into one contiguous headerless float32 matrix (vectors.f32, little-endian,
+ * row-major; numpy: np.fromfile(path, '<f4').reshape(-1, dim)) plus ids.txt, checking every shard against the manifest, ids for duplicates, and optionally normalizing
+ * rows (cosine over a 'dot' model) and writing an int8 copy for quantized scans. Streams shard by shard;
+ * every file goes to a temp name and is renamed only when complete.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError } from '../errors.js';
+import { checkShard, readManifest, readShardIds, type EmbeddingManifest } from '../encode/shards.js';
+import { readNpy } from '../io/npy.js';
+import { tempPathFor, writeFileAtomicSync } from '../util/fs.js';
+import { metaPath, type Similarity } from './meta.js';
+import { int8Scales, quantizeRows } from './quantize.js';
+
+/**
+ * Headerless on purpose: usearch's exactSearch reads from the start of a typed array's ArrayBuffer (it
+ * ignores byteOffset), so a memory-mapped file must begin with row 0.
+ */
+export const VECTORS_F32 = 'vectors.f32';
+export const VECTORS_I8 = 'vectors.i8';
+
+export interface VectorFilesOptions {
+  similarity?: Similarity;
+  storage?: 'float32' | 'int8';
+}
+
+export interface VectorFilesInfo {
+  dim: number;
+  count: number;
+  similarity: Similarity;
+  storage: 'float32' | 'int8';
+  /** Largest row norm: bounds the rounding error of any scan (see flat.ts). */
+  maxNorm: number;
+  model: string;
+  ids: string[];
+}
+
+/** Streams typed-array chunks to `path` through a temp file; `commit` renames it into place. */
+class AtomicStream {
+  private readonly tmp: string;
+  private readonly fd: number;
+  constructor(private readonly path: string) {
+    this.tmp = tempPathFor(path);
+    this.fd = openSync(this.tmp, 'w');
+  }
+  write(bytes: Uint8Array): void {
+    let off = 0;
+    while (off < bytes.byteLength) off += writeSync(this.fd, bytes, off, bytes.byteLength - off);
+  }
+  commit(): void {
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+    renameSync(this.tmp, this.path);
+  }
+  abort(): void {
+    try { closeSync(this.fd); } catch { /* already closed */ }
+    rmSync(this.tmp, { force: true });
+  }
+}
+
+function shardVectors(dir: string, m: EmbeddingManifest, shardIndex: number): Float32Array {
+  const shard = m.shards[shardIndex]!;
+  checkShard(dir, m, shard);
+  return readNpy(join(dir, shard.vectors)).data as Float32Array;
+}
+
+export function writeVectorFiles(inputDir: string, outDir: string, opts: VectorFilesOptions = {}): VectorFilesInfo {
+  const m = readManifest(inputDir);
+  if (!m.complete) throw new InputError(join(inputDir, 'manifest.json'), undefined, 'the encode run is not complete (resume `densekit encode` first)');
+  const dim = m.dim;
+  const similarity = opts.similarity ?? m.similarity;
+  const storage = opts.storage ?? 'float32';
+  const normalize = similarity === 'cosine' && m.similarity !== 'cosine';
+  const count = m.shards.reduce((a, s) => a + s.rows, 0);
+
+  mkdirSync(outDir, { recursive: true });
+  // An interrupted rebuild must not leave an old index.json describing new files.
+  rmSync(metaPath(outDir), { force: true });
+  // Ids first: cheap, and a duplicate should fail before gigabytes are copied.
+  const ids: string[] = [];
+  const firstSeen = new Map<string, string>();
+  for (const shard of m.shards) {
+    const file = join(inputDir, shard.ids);
+    const shardIds = readShardIds(inputDir, shard);
+    for (let i = 0; i < shardIds.length; i++) {
+      const id = shardIds[i]!;
+      const first = firstSeen.get(id);
+      if (first !== undefined) throw new InputError(file, i + 1, `duplicate document id ${JSON.stringify(id)} (first at ${first})`);
+      firstSeen.set(id, `${file}:${i + 1}`);
+      ids.push(id);
+    }
+  }
+  firstSeen.clear();
+
+  const maxAbs = new Float32Array(dim);
+  let maxNorm = 0;
+  const out = new AtomicStream(join(outDir, VECTORS_F32));
+  try {
+    for (let s = 0; s < m.shards.length; s++) {
+      const v = shardVectors(inputDir, m, s);
+      for (let r = 0; r < v.length / dim; r++) {
+        let n2 = 0;
+        for (let j = 0; j < dim; j++) n2 += v[r * dim + j]! * v[r * dim + j]!;
+        let norm = Math.sqrt(n2);
+        if (normalize && norm > 0) {
+          for (let j = 0; j < dim; j++) v[r * dim + j] = v[r * dim + j]! / norm;
+          norm = 1;
+        }
+        if (norm > maxNorm) maxNorm = norm;
+        for (let j = 0; j < dim; j++) {
+          const a = Math.abs(v[r * dim + j]!);
+          if (a > maxAbs[j]!) maxAbs[j] = a;
+        }
+      }
+      out.write(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+    }
+  } catch (e) {
+    out.abort();
+    throw e;
+  }
+  out.commit();
+
+  if (storage === 'int8') {
+    const scales = int8Scales(maxAbs);
+    const q = new AtomicStream(join(outDir, VECTORS_I8));
+    try {
+      for (let s = 0; s < m.shards.length; s++) {
+        const v = shardVectors(inputDir, m, s);
+        if (normalize) {
+          for (let r = 0; r < v.length / dim; r++) {
+            let n2 = 0;
+            for (let j = 0; j < dim; j++) n2 += v[r * dim + j]! * v[r * dim + j]!;
+            const norm = Math.sqrt(n2);
+            if (norm > 0) for (let j = 0; j < dim; j++) v[r * dim + j] = v[r * dim + j]! / norm;
+          }
+        }
+        const codes = new Int8Array(v.length);
+        quantizeRows(v, scales, codes);
+        q.write(new Uint8Array(codes.buffer));
+      }
+    } catch (e) {
+      q.abort();
+      throw e;
+    }
+    q.commit();
+    writeFileAtomicSync(join(outDir, 'int8-scales.f32'), new Uint8Array(scales.buffer));
+  }
+  writeFileAtomicSync(join(outDir, 'ids.txt'), ids.join('\n') + (ids.length ? '\n' : ''));
+  return { dim, count, similarity, storage, maxNorm, model: m.model, ids };
+}
