@@ -1,3 +1,4 @@
+import { basename, resolve } from 'node:path';
 /** `densekit search`: run queries against an index and write a TREC or MS MARCO run. */
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
@@ -21,7 +22,7 @@ interface SearchFlags {
   efSearch?: number;
   threads: number;
   dtype: 'fp32' | 'bf16';
-  tag: string;
+  tag?: string;
   kernel: 'auto' | 'usearch' | 'torch' | 'js';
 }
 
@@ -41,7 +42,7 @@ export function register(program: Command): void {
     .option('--ef-search <n>', 'hnsw: candidates explored per query', positiveInt('--ef-search'))
     .option('--threads <n>', 'search threads (0 = all cores)', (v) => (v === '0' ? 0 : positiveInt('--threads')(v)), 0)
     .option('--dtype <dtype>', 'fp32|bf16 query encoding with --model', oneOf('--dtype', ['fp32', 'bf16'] as const), 'fp32')
-    .option('--tag <tag>', 'TREC run tag', 'densekit')
+    .option('--tag <tag>', 'TREC run tag (default: densekit-<index folder name>)')
     .option('--kernel <k>', 'flat: candidate scan auto|usearch|torch|js (all exact after rescoring; js is slow)', oneOf('--kernel', ['auto', 'usearch', 'torch', 'js'] as const), 'auto')
     .action(async (f: SearchFlags) => {
       if (f.model && f.queryEmbeddings) throw new UsageError('give --model or --query-embeddings, not both');
@@ -68,7 +69,7 @@ export function register(program: Command): void {
           k: f.k, ignoreIdenticalIds: f.ignoreIdenticalIds ?? false,
           ...(source ? { queryVectors: source } : {}), ...(f.batchSize ? { batchSize: f.batchSize } : {}),
         });
-        await writeRunFile(f.output, s.run, f.format, f.tag);
+        await writeRunFile(f.output, s.run, f.format, f.tag ?? `densekit-${basename(resolve(f.index))}`);
         process.stdout.write(`searched ${s.queries} queries (k=${f.k}) in ${s.seconds.toFixed(2)}s: ${s.queriesPerSecond.toFixed(1)} queries/s; run written to ${f.output}\n`);
       } finally {
         source?.close();
