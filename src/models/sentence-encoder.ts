@@ -102,6 +102,8 @@ export class SentenceEncoder {
     private readonly pipeline: SentencePipeline,
     readonly normalize: boolean,
     opts: EncoderOptions,
+    /** config.json as read, written back verbatim on save (the source folder may be gone by then). */
+    private readonly rawConfig: Record<string, unknown>,
   ) {
     this.precision = opts.dtype ?? 'fp32';
     const last = pipeline.dense.at(-1);
@@ -141,7 +143,8 @@ export class SentenceEncoder {
     const normalize = spec.modules.some((m) => m.kind === 'Normalize');
     const tokenizer = loadTokenizer(dir);
     const pipeline = new SentencePipeline(encoder, pooling, dense);
-    return new SentenceEncoder(spec, config, tokenizer, pipeline, normalize, opts);
+    const rawConfig = JSON.parse(readFileSync(join(transformerDir, 'config.json'), 'utf8')) as Record<string, unknown>;
+    return new SentenceEncoder(spec, config, tokenizer, pipeline, normalize, opts, rawConfig);
   }
 
   get transformer(): TokenEncoder {
@@ -156,6 +159,11 @@ export class SentenceEncoder {
   train(flag = true): this {
     this.pipeline.train(flag);
     return this;
+  }
+
+  /** Whether dropout is on (train mode). */
+  get isTraining(): boolean {
+    return this.pipeline.isTraining;
   }
 
   /** Applies the model's own preprocessing (strip, lowercasing) and tokenizes to the side's max length. */
@@ -241,6 +249,10 @@ export class SentenceEncoder {
 
   /** Writes the model in the sentence-transformers layout with safetensors weights (loadable from Python). */
   save(dir: string): void {
+    scope(() => this.saveUnscoped(dir));
+  }
+
+  private saveUnscoped(dir: string): void {
     const params = this.namedParameters();
     const weights = new Map<string, HostTensor>();
     for (const [name, t] of params) if (name.startsWith('0.auto_model.')) weights.set(name.slice('0.auto_model.'.length), t.detach().to('float32').toHost());
@@ -255,7 +267,7 @@ export class SentenceEncoder {
     });
     if (this.normalize) modules.push({ kind: 'Normalize' });
     writeSentenceTransformer(dir, {
-      weights, sourceDir: join(this.spec.dir, this.spec.modules.find((m) => m.kind === 'Transformer')?.path ?? ''),
+      weights, config: this.rawConfig, sourceDir: join(this.spec.dir, this.spec.modules.find((m) => m.kind === 'Transformer')?.path ?? ''),
       modules, maxSeqLength: this.spec.maxSeqLength ?? this.maxLength.passage, doLowerCase: this.spec.doLowerCase,
       ...(this.spec.similarity ? { similarity: this.spec.similarity } : { similarity: this.similarity }),
     });

@@ -1,0 +1,239 @@
+/**
+ * The training loop: runs a recipe's stages in order, each from the previous stage's final model. Per step:
+ * sample a batch, forward + backward (whole batch, accumulation or GradCache), optional gradient clipping, one
+ * optimizer step at the scheduled learning rate. Periodic dev evaluation with early stopping, periodic resumable
+ * checkpoints, a JSON-lines log and an HTML plot. Rerunning the same command after a kill resumes exactly where
+ * the last checkpoint left off (model, optimizer, schedule position, sampler and RNG state).
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, renameSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { setNumThreads, liveTensorCount, scope } from '../tensor/index.js';
+import { SentenceEncoder } from '../models/index.js';
+import { readHfConfig, resolveModelPath } from '../io/index.js';
+import { InputError, UsageError } from '../errors.js';
+import type { Recipe, StageRecipe } from './recipes/index.js';
+import { loadTrainingData, toTextBatch } from './training-data.js';
+import { forwardBackward } from './step.js';
+import { buildOptimizer, clipGradNorm, lrFactor, type NamedParameter } from './optim/index.js';
+import { ColbertTeacher, DenseTeacher, type InBatchTeacher } from './teachers/index.js';
+import { DevSet } from './dev-eval.js';
+import { latestCheckpoint, loadOptimizerState, pruneCheckpoints, saveCheckpoint, type TrainerState } from './checkpoint.js';
+import { TrainingLog, writePlot, type LogEntry } from './log.js';
+
+export interface TrainOptions {
+  recipe: Recipe;
+  /** Output folder: `<output>/<stage>/final` is each stage's model; log and plot at the top. */
+  output: string;
+  device?: 'cpu' | 'cuda';
+  /** Called with every log entry (the CLI prints them). */
+  onLog?: (entry: LogEntry) => void;
+  /** Stop after this many optimizer steps in this process (tests simulate a kill with it). */
+  stopAfterSteps?: number;
+}
+
+export interface StageSummary {
+  stage: string;
+  steps: number;
+  finalDir: string;
+  bestDir?: string;
+  bestMetric?: number;
+  firstLoss?: number;
+  lastLoss?: number;
+  stoppedEarly: boolean;
+}
+
+export async function train(options: TrainOptions): Promise<StageSummary[]> {
+  const { recipe, output } = options;
+  if (recipe.threads > 0) setNumThreads(recipe.threads);
+  mkdirSync(output, { recursive: true });
+  const log = new TrainingLog(join(output, 'train-log.jsonl'));
+  const emit = (e: Omit<LogEntry, 'time'>) => {
+    const written = log.write(e);
+    options.onLog?.(written);
+  };
+  const summaries: StageSummary[] = [];
+  let previousModel: string | undefined;
+  let budget = options.stopAfterSteps ?? Infinity;
+  for (let i = 0; i < recipe.stages.length; i++) {
+    const stage = recipe.stages[i]!;
+    const name = stage.name ?? `stage-${i + 1}`;
+    const startModel = i === 0 ? stage.model : previousModel;
+    if (!startModel) throw new UsageError(`stages[0] (${name}): no model to start from (set model in the recipe or pass --model)`);
+    const summary = await runStage({ stage, name, index: i, startModel, recipe, output, log, emit, device: options.device ?? 'cpu', budget });
+    budget -= summary.stepsThisRun;
+    summaries.push(summary.summary);
+    writePlot(join(output, 'train-plot.html'), log.entries());
+    if (!summary.completed) break;
+    previousModel = summary.summary.finalDir;
+  }
+  return summaries;
+}
+
+interface StageContext {
+  stage: StageRecipe;
+  name: string;
+  index: number;
+  startModel: string;
+  recipe: Recipe;
+  output: string;
+  log: TrainingLog;
+  emit: (e: Omit<LogEntry, 'time'>) => void;
+  device: 'cpu' | 'cuda';
+  budget: number;
+}
+
+async function runStage(ctx: StageContext): Promise<{ summary: StageSummary; completed: boolean; stepsThisRun: number }> {
+  const { stage, name, recipe, emit } = ctx;
+  const stageDir = join(ctx.output, name);
+  const finalDir = join(stageDir, 'final');
+  const doneFile = join(stageDir, 'done.json');
+  if (existsSync(doneFile)) {
+    const summary = JSON.parse(readFileSync(doneFile, 'utf8')) as StageSummary;
+    return { summary, completed: true, stepsThisRun: 0 };
+  }
+  mkdirSync(stageDir, { recursive: true });
+  const label = `stages[${ctx.index}] (${name})`;
+  const seed = recipe.seed + 1000 * ctx.index;
+  const data = await loadTrainingData(stage, label, seed);
+  emit({ kind: 'data', stage: name, step: 0, pairs_file: data.pairsFile, ...data.missing });
+  const dev = await DevSet.load(stage.eval, label);
+
+  const resume = latestCheckpoint(stageDir);
+  const modelOptions = {
+    device: ctx.device, dtype: stage.precision, queryMaxLength: stage.queryMaxLength, passageMaxLength: stage.passageMaxLength,
+  } as const;
+  const model = SentenceEncoder.load(resume ? resume.dir : ctx.startModel, modelOptions);
+  if (resume && resume.state.architecture !== model.config.modelType) {
+    throw new InputError(resume.dir, undefined, `checkpoint is a ${resume.state.architecture} model but holds ${model.config.modelType} weights`);
+  }
+  if (resume) {
+    const startArch = architectureOf(ctx.startModel);
+    if (startArch !== undefined && startArch !== resume.state.architecture) {
+      throw new InputError(resume.dir, undefined, `checkpoint is a ${resume.state.architecture} model, but this stage trains ${startArch} (${ctx.startModel}); use another --output`);
+    }
+  }
+  const params: NamedParameter[] = [...model.namedParameters()].map(([pname, param]) => ({ name: pname, param: param.requiresGrad_(true) }));
+  const optimizer = buildOptimizer(params, stage.optimizer);
+  let step = 0;
+  let best: TrainerState['best'] = { evalsWithoutImprovement: 0 };
+  if (resume) {
+    optimizer.loadStateDict(loadOptimizerState(resume.dir, resume.state.optimizer));
+    data.sampler.setState(resume.state.sampler);
+    step = resume.state.step;
+    best = resume.state.best;
+    ctx.log.truncateAfter(name, step);
+    emit({ kind: 'stage', stage: name, step, resumed_from: resume.dir });
+  } else {
+    ctx.log.truncateAfter(name, 0);
+    emit({ kind: 'stage', stage: name, step: 0, model: ctx.startModel, loss: stage.loss, steps: stage.steps, batch_size: stage.batchSize });
+  }
+
+  let teacher: InBatchTeacher | undefined;
+  if (stage.loss === 'tas-b' && stage.teacher.kind !== 'none' && stage.teacher.weight > 0) {
+    if (!stage.teacher.path) throw new UsageError(`${label}: teacher.kind ${stage.teacher.kind} needs teacher.path (or --teacher DIR)`);
+    teacher = stage.teacher.kind === 'colbert'
+      ? ColbertTeacher.load(stage.teacher.path, { queryMaxLength: stage.queryMaxLength, passageMaxLength: stage.teacher.maxLength })
+      : DenseTeacher.load(stage.teacher.path, { queryMaxLength: stage.queryMaxLength, passageMaxLength: stage.teacher.maxLength });
+  }
+
+  const state = (): TrainerState => ({
+    format: 'densekit-trainer-state', version: 1, stage: name, step, architecture: model.config.modelType,
+    optimizer: {}, sampler: data.sampler.getState(), best, stopped,
+  });
+  const bestDir = join(stageDir, 'best');
+  let stopped = resume?.state.stopped ?? false;
+  let firstLoss: number | undefined;
+  let lastLoss: number | undefined;
+  let stepsThisRun = 0;
+  let window = { loss: 0, parts: {} as Record<string, number>, n: 0, samples: 0, start: performance.now() };
+  model.train(stage.dropout);
+  try {
+    while (step < stage.steps && !stopped) {
+      if (stepsThisRun >= ctx.budget) return { summary: summarize(), completed: false, stepsThisRun };
+      const batch = toTextBatch(data.sampler.next(), data);
+      for (const p of params) p.param.zeroGrad();
+      const result = forwardBackward(model, batch, {
+        loss: stage.loss, logitScale: stage.logitScale, inBatchWeight: teacher ? stage.teacher.weight : 0, teacher,
+        gradientAccumulation: stage.gradientAccumulation, gradCacheChunk: stage.gradCacheChunk,
+        dropoutSeed: recipe.seed * 7919 + ctx.index * 104729 + step,
+      });
+      if (!Number.isFinite(result.loss)) throw new Error(`${label}: the loss became ${result.loss} at step ${step + 1}`);
+      const gradNorm = stage.optimizer.maxGradNorm > 0 ? clipGradNorm(params, stage.optimizer.maxGradNorm) : undefined;
+      const lr = stage.optimizer.lr * lrFactor(stage.schedule.kind, step, stage.schedule.warmupSteps, stage.steps);
+      optimizer.step(lr);
+      step++;
+      stepsThisRun++;
+      firstLoss ??= result.loss;
+      lastLoss = result.loss;
+      window.loss += result.loss;
+      for (const [k, v] of Object.entries(result.parts)) window.parts[k] = (window.parts[k] ?? 0) + v;
+      window.n++;
+      window.samples += batch.queries.length;
+      if (step % stage.logEvery === 0 || step === stage.steps) {
+        const seconds = (performance.now() - window.start) / 1000;
+        emit({
+          kind: 'train', stage: name, step, loss: window.loss / window.n,
+          ...Object.fromEntries(Object.entries(window.parts).map(([k, v]) => [k, v / window.n])), lr,
+          ...(gradNorm !== undefined ? { grad_norm: gradNorm } : {}),
+          samples_per_s: window.samples / seconds, live_tensors: liveTensorCount(),
+        });
+        window = { loss: 0, parts: {}, n: 0, samples: 0, start: performance.now() };
+      }
+      if (dev && (step % stage.eval.every === 0 || step === stage.steps)) {
+        const value = dev.evaluate(model, stage.eval.metric, stage.dropout);
+        const improved = best.metric === undefined || value > best.metric;
+        if (improved) {
+          best = { metric: value, step, evalsWithoutImprovement: 0 };
+          saveModelAtomically(model, bestDir);
+        } else best = { ...best, evalsWithoutImprovement: best.evalsWithoutImprovement + 1 };
+        emit({ kind: 'eval', stage: name, step, metric: stage.eval.metric, value, best: best.metric });
+        if (stage.eval.patience > 0 && best.evalsWithoutImprovement >= stage.eval.patience) {
+          stopped = true;
+          emit({ kind: 'stop', stage: name, step, reason: `no ${stage.eval.metric} improvement in ${stage.eval.patience} evaluations`, best_step: best.step });
+        }
+      }
+      if (step % stage.checkpointEvery === 0 || step === stage.steps || stopped) {
+        const dir = saveCheckpoint(stageDir, model, optimizer, state(), resume ? [basename(resume.dir)] : []);
+        emit({ kind: 'checkpoint', stage: name, step, dir });
+        writePlot(join(ctx.output, 'train-plot.html'), ctx.log.entries());
+      }
+    }
+    saveModelAtomically(model, finalDir);
+    const summary = summarize();
+    const { writeFileAtomicSync } = await import('../util/fs.js');
+    writeFileAtomicSync(doneFile, JSON.stringify(summary, null, 1) + '\n');
+    return { summary, completed: true, stepsThisRun };
+  } finally {
+    teacher?.dispose();
+    optimizer.dispose();
+    model.dispose();
+    pruneCheckpoints(stageDir);
+  }
+
+  function summarize(): StageSummary {
+    return {
+      stage: name, steps: step, finalDir, stoppedEarly: stopped,
+      ...(best.metric !== undefined ? { bestDir, bestMetric: best.metric } : {}),
+      ...(firstLoss !== undefined ? { firstLoss } : {}), ...(lastLoss !== undefined ? { lastLoss } : {}),
+    };
+  }
+}
+
+/** The Hugging Face model_type of a model folder or name, read from its config.json (undefined if unreadable). */
+function architectureOf(nameOrPath: string): string | undefined {
+  try {
+    return readHfConfig(resolveModelPath(nameOrPath)).modelType;
+  } catch {
+    // An unreadable start model fails later with its own error when it is loaded; nothing to compare here.
+    return undefined;
+  }
+}
+
+/** Writes the model to a sibling temp folder and swaps it in, so `dir` is always a complete model. */
+function saveModelAtomically(model: SentenceEncoder, dir: string): void {
+  const tmp = `${dir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  scope(() => model.save(tmp)); // save's detached copies are freed by the scope
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(tmp, dir);
+}
