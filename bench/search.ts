@@ -2,7 +2,9 @@
  * `npm run bench:search`: exact and approximate dense search on clustered synthetic unit vectors
  * (1,000 centroids + Gaussian noise, fixed seed, dim 768), 1,000 queries from the same distribution.
  * Prints build time, resident memory, exact top-10 queries/s at batch 1 and batch 1,000 (2 threads) with
- * the GB/s and GFLOP/s they imply, int8 storage speed and recall, and HNSW recall@10 vs queries/s for
+ * the GB/s and GFLOP/s they imply, batch 1 through the native scan and through usearch, a small batch (8)
+ * through the native scan and libtorch, int8 and bf16 storage batch-1 speed (GB/s of compressed rows
+ * scanned, speed-up over float32) and recall@10 after float32 rescoring, and HNSW recall@10 vs queries/s for
  * efSearch 16..512. In the same run it measures the machine's limits: memory read bandwidth (a streaming
  * sum over a 3 GB array, libtorch) and sgemm peak (libtorch), and prints each exact figure as a fraction of
  * the limit that bounds it (bandwidth for batch 1, sgemm for batch 1,000).
@@ -18,6 +20,7 @@ import { join } from 'node:path';
 import { writeManifest, writeShard, type ShardEntry } from '../src/encode/shards.js';
 import { buildFlatIndex, buildHnswIndex, FlatIndex, HnswIndex, recallAtK, type Hit } from '../src/index/index.js';
 import { loadTorch } from '../src/index/torch-kernel.js';
+import { nativeScan } from '../src/index/scan-kernel.js';
 
 const DIM = 768;
 const QUERIES = 1000;
@@ -145,27 +148,51 @@ async function benchSize(n: number, limits: { bandwidthGBs: number; sgemmGflops:
   const [, buildS] = time(() => buildFlatIndex(enc, flatDir));
   const flat = await FlatIndex.open(flatDir, { threads, kernel: batchKernel });
   const simd = await FlatIndex.open(flatDir, { threads, kernel: 'usearch' });
+  const scan = nativeScan() ? await FlatIndex.open(flatDir, { threads, kernel: 'scan' }) : null;
   log(`flat: build ${buildS.toFixed(1)}s, rss after open ${rssGB()} GB`);
+  const bound = (bytesPerQuery: number) => `bound ${(limits.bandwidthGBs * 1e9 / bytesPerQuery).toFixed(2)} q/s`;
+  const bw = (qps: number, bytesPerQuery: number) => {
+    const gbs = (qps * bytesPerQuery) / 1e9;
+    return `${gbs.toFixed(1)} GB/s = ${pct(gbs / limits.bandwidthGBs)} of read bandwidth (${bound(bytesPerQuery)})`;
+  };
 
   const [truth, b1000S] = time(() => flat.search(queries, 10));
   const qpsBatch = QUERIES / b1000S;
   const gflops = (2 * n * DIM * QUERIES) / b1000S / 1e9;
   log(`exact batch 1000 (${flat.kernelFor(QUERIES)} candidates + exact float32 rescoring): ${qpsBatch.toFixed(1)} q/s = ${gflops.toFixed(0)} GFLOP/s = ${pct(gflops / limits.sgemmGflops)} of sgemm peak; rescans ${flat.rescans}`);
-  const qps1 = batch1(simd, queries, batch1Queries);
-  const bw1 = (qps1 * n * DIM * 4) / 1e9;
-  log(`exact batch 1 (usearch candidates + exact float32 rescoring): ${qps1.toFixed(2)} q/s = ${bw1.toFixed(1)} GB/s = ${pct(bw1 / limits.bandwidthGBs)} of read bandwidth (bound ${(limits.bandwidthGBs * 1e9 / (n * DIM * 4)).toFixed(2)} q/s)`);
-  const sameAsTruth = simd.search(queries.subarray(0, 20 * DIM), 10);
-  if (JSON.stringify(sameAsTruth) !== JSON.stringify(truth.slice(0, 20))) throw new Error('usearch and libtorch kernels disagree after rescoring');
+  const f32Bytes = n * DIM * 4;
+  const qpsUsearch = batch1(simd, queries, batch1Queries);
+  const qpsScan = scan ? batch1(scan, queries, batch1Queries) : NaN;
+  if (scan) log(`exact batch 1 (native scan candidates + exact float32 rescoring): ${qpsScan.toFixed(2)} q/s = ${bw(qpsScan, f32Bytes)}`);
+  log(`exact batch 1 (usearch candidates + exact float32 rescoring): ${qpsUsearch.toFixed(2)} q/s = ${bw(qpsUsearch, f32Bytes)}`);
+  const qps1 = scan ? qpsScan : qpsUsearch;
+  for (const [name, idx] of [['usearch', simd], ['native scan', scan]] as const) {
+    if (idx && JSON.stringify(idx.search(queries.subarray(0, 20 * DIM), 10)) !== JSON.stringify(truth.slice(0, 20))) throw new Error(`${name} and batch kernels disagree after rescoring`);
+  }
+  if (scan) {
+    // The small-batch crossover between the native scan and libtorch's sgemm (TORCH_MIN_BATCH).
+    const smallBatch = 8;
+    const torchIdx = (await loadTorch()) ? await FlatIndex.open(flatDir, { threads, kernel: 'torch' }) : null;
+    const timeBatch = (idx: FlatIndex) => {
+      idx.search(queries.subarray(0, smallBatch * DIM), 10);
+      const [, sec] = time(() => { for (let b = 0; b < 5; b++) idx.search(queries.subarray(b * smallBatch * DIM, (b + 1) * smallBatch * DIM), 10); });
+      return (5 * smallBatch) / sec;
+    };
+    log(`exact batch ${smallBatch}: native scan ${timeBatch(scan).toFixed(1)} q/s${torchIdx ? `, libtorch ${timeBatch(torchIdx).toFixed(1)} q/s` : ''}`);
+  }
   rmSync(flatDir, { recursive: true, force: true });
 
-  const i8Dir = join(scratch, `int8-${n}`);
-  const [, i8BuildS] = time(() => buildFlatIndex(enc, i8Dir, { storage: 'int8' }));
-  const i8 = await FlatIndex.open(i8Dir, { threads });
-  const qpsI8 = batch1(i8, queries, batch1Queries);
-  const i8Sample = 200;
-  const i8Recall = recallAtK(i8.search(queries.subarray(0, i8Sample * DIM), 10), truth.slice(0, i8Sample));
-  log(`int8 flat: build ${i8BuildS.toFixed(1)}s; batch 1 ${qpsI8.toFixed(2)} q/s = ${(qpsI8 / qps1).toFixed(2)}x float32; recall@10 after float32 rescoring ${i8Recall.toFixed(4)} (${i8Sample} queries)`);
-  rmSync(i8Dir, { recursive: true, force: true });
+  for (const storage of ['bf16', 'int8'] as const) {
+    const dir = join(scratch, `${storage}-${n}`);
+    const [, buildS2] = time(() => buildFlatIndex(enc, dir, { storage }));
+    const idx = await FlatIndex.open(dir, { threads });
+    const qps = batch1(idx, queries, batch1Queries);
+    const sample = 200;
+    const recall = recallAtK(idx.search(queries.subarray(0, sample * DIM), 10), truth.slice(0, sample));
+    const bytes = n * DIM * (storage === 'bf16' ? 2 : 1);
+    log(`${storage} flat (${idx.compressedKernel} candidates, 4k rescored in float32): build ${buildS2.toFixed(1)}s; batch 1 ${qps.toFixed(2)} q/s = ${(qps / qps1).toFixed(2)}x float32 = ${bw(qps, bytes)}; recall@10 ${recall.toFixed(4)} (${sample} queries)`);
+    rmSync(dir, { recursive: true, force: true });
+  }
 
   if (withHnsw) {
     const hnswDir = join(scratch, `hnsw-${n}`);

@@ -21,6 +21,8 @@
 #include <c10/core/GradMode.h>
 #include <torch/version.h>
 
+#include "scan-kernel.h"
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -629,6 +631,79 @@ Napi::Value MmapFile(const Napi::CallbackInfo& info) {
   return Napi::ArrayBuffer::New(info.Env(), addr, len, [len](Napi::Env, void* p) { munmap(p, len); });
 }
 
+// Raw bytes of an ArrayBuffer, TypedArray or DataView argument, honoring a view's byteOffset.
+std::pair<const uint8_t*, size_t> BytesOf(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  if (i < info.Length() && info[i].IsArrayBuffer()) {
+    auto ab = info[i].As<Napi::ArrayBuffer>();
+    return {static_cast<const uint8_t*>(ab.Data()), ab.ByteLength()};
+  }
+  if (i < info.Length() && info[i].IsTypedArray()) {
+    auto ta = info[i].As<Napi::TypedArray>();
+    return {static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset(), ta.ByteLength()};
+  }
+  if (i < info.Length() && info[i].IsDataView()) {
+    auto dv = info[i].As<Napi::DataView>();
+    return {static_cast<const uint8_t*>(dv.ArrayBuffer().Data()) + dv.ByteOffset(), dv.ByteLength()};
+  }
+  throw ArgError(std::string(what) + " must be an ArrayBuffer or a typed array");
+}
+
+// scanTopK(data, dtype, queries, dim, count, k, threads, scales?) -> { ids: Int32Array, scores: Float32Array, isa }:
+// for each query of `queries` (float32 [nq, dim]), the min(k, count) rows of `data` ([count, dim] of dtype
+// 'float32' | 'bfloat16' | 'int8') with the largest inner products, best first, ties by row ascending. int8 rows
+// decode as code * scales[j] when `scales` (float32 [dim]) is given; `isa` names the SIMD path used
+// (DENSEKIT_SCAN_ISA=scalar|avx2 lowers it). threads < 1 means all cores. See scan-kernel.h.
+Napi::Value ScanTopK(const Napi::CallbackInfo& info) {
+  namespace ks = densekit_scan;
+  if (info.Length() < 2 || !info[1].IsString()) throw ArgError("dtype must be 'float32', 'bfloat16' or 'int8'");
+  std::string dtype = info[1].As<Napi::String>().Utf8Value();
+  ks::RowType type;
+  size_t elem;
+  if (dtype == "float32") type = ks::RowType::F32, elem = 4;
+  else if (dtype == "bfloat16") type = ks::RowType::BF16, elem = 2;
+  else if (dtype == "int8") type = ks::RowType::I8, elem = 1;
+  else throw ArgError("dtype must be 'float32', 'bfloat16' or 'int8', got '" + dtype + "'");
+  auto [data, dataBytes] = BytesOf(info, 0, "data");
+  if (info.Length() < 3 || !info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    throw ArgError("queries must be a Float32Array");
+  }
+  auto queries = info[2].As<Napi::Float32Array>();
+  int64_t dim = Int(info, 3), count = Int(info, 4), k = Int(info, 5), threads = Int(info, 6);
+  if (dim < 1) throw ArgError("dim must be >= 1");
+  if (count < 0 || count > INT32_MAX) throw ArgError("count must be in [0, 2^31)");
+  if (k < 0) throw ArgError("k must be >= 0");
+  if (threads < 1) threads = std::max(1u, std::thread::hardware_concurrency());
+  if (static_cast<int64_t>(queries.ElementLength()) % dim != 0) throw ArgError("queries length is not a multiple of dim");
+  if (dataBytes / elem / static_cast<size_t>(dim) < static_cast<size_t>(count)) {
+    throw ArgError("data holds " + std::to_string(dataBytes) + " bytes, fewer than count x dim " + dtype + " values");
+  }
+  if (dtype == "float32" && reinterpret_cast<uintptr_t>(data) % 4 != 0) throw ArgError("float32 data must be 4-byte aligned");
+  if (dtype == "bfloat16" && reinterpret_cast<uintptr_t>(data) % 2 != 0) throw ArgError("bfloat16 data must be 2-byte aligned");
+  const float* scales = nullptr;
+  if (!Absent(info, 7)) {
+    if (type != ks::RowType::I8) throw ArgError("scales apply to int8 data only");
+    if (!info[7].IsTypedArray() || info[7].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array ||
+        static_cast<int64_t>(info[7].As<Napi::Float32Array>().ElementLength()) != dim) {
+      throw ArgError("scales must be a Float32Array of length dim");
+    }
+    scales = info[7].As<Napi::Float32Array>().Data();
+  }
+  ks::Isa isa = ks::ChosenIsa();
+  int64_t nq = static_cast<int64_t>(queries.ElementLength()) / dim;
+  int64_t kk = std::min(k, count);
+  auto ids = Napi::Int32Array::New(info.Env(), static_cast<size_t>(nq * kk));
+  auto scores = Napi::Float32Array::New(info.Env(), static_cast<size_t>(nq * kk));
+  if (nq > 0 && kk > 0) {
+    ks::ScanArgs a{data, type, dim, count, queries.Data(), scales, nq, static_cast<int>(kk), static_cast<int>(std::min<int64_t>(threads, 256))};
+    ks::ScanTopK(a, isa, ids.Data(), scores.Data());
+  }
+  auto out = Napi::Object::New(info.Env());
+  out.Set("isa", Napi::String::New(info.Env(), ks::IsaName(isa)));
+  out.Set("ids", ids);
+  out.Set("scores", scores);
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Registration
 
@@ -680,7 +755,7 @@ const Op kOps[] = {
     {"setGradEnabled", SetGradEnabled}, {"isGradEnabled", IsGradEnabled}, {"autocastEnter", AutocastEnter},
     {"autocastExit", AutocastExit}, {"setNumThreads", SetNumThreads}, {"getNumThreads", GetNumThreads},
     {"cudaAvailable", CudaAvailable}, {"cudaDeviceCount", CudaDeviceCount}, {"libtorchVersion", LibtorchVersion},
-    {"mmapFile", MmapFile},
+    {"mmapFile", MmapFile}, {"scanTopK", ScanTopK},
 };
 
 void ReleaseTable(void* arg) {

@@ -69,7 +69,7 @@ test('index flat -> search -> TREC and MS MARCO runs', async () => {
   const expected = (await FlatIndex.open(idx)).search(qv, 5);
   lines.forEach((line, i) => {
     const h = expected[Math.floor(i / 5)]![i % 5]!;
-    assert.equal(line, `${qIds[Math.floor(i / 5)]} Q0 ${h.id} ${(i % 5) + 1} ${h.score} densekit`);
+    assert.equal(line, `${qIds[Math.floor(i / 5)]} Q0 ${h.id} ${(i % 5) + 1} ${h.score} densekit-flat`);
   });
   assert.ok(lines.some((l) => l.startsWith('17 Q0 17 1 ')));
 

@@ -11,7 +11,7 @@ interface IndexFlags {
   input: string;
   output: string;
   similarity?: 'dot' | 'cosine';
-  storage: 'float32' | 'int8';
+  storage: 'float32' | 'int8' | 'bf16';
   M: number;
   efConstruction: number;
   efSearch: number;
@@ -39,7 +39,7 @@ export function register(program: Command): void {
     .requiredOption('--input <path>', 'embeddings folder (flat, hnsw) or corpus.jsonl (bm25)')
     .requiredOption('--output <dir>', 'index folder to write')
     .option('--similarity <s>', "dot|cosine (default: the encoder's); cosine over a dot model stores normalized rows", oneOf('--similarity', ['dot', 'cosine'] as const))
-    .option('--storage <s>', 'flat: float32|int8 (int8 scan + exact float32 rescoring)', oneOf('--storage', ['float32', 'int8'] as const), 'float32')
+    .option('--storage <s>', 'flat: float32|int8|bf16 (int8 or bf16 scan + exact float32 rescoring)', oneOf('--storage', ['float32', 'int8', 'bf16'] as const), 'float32')
     .option('--M <n>', 'hnsw: graph degree', positiveInt('--M'), DEFAULT_HNSW.M)
     .option('--ef-construction <n>', 'hnsw: candidates while building', positiveInt('--ef-construction'), DEFAULT_HNSW.efConstruction)
     .option('--ef-search <n>', 'hnsw: default candidates while searching', positiveInt('--ef-search'), DEFAULT_HNSW.efSearch)
@@ -47,7 +47,7 @@ export function register(program: Command): void {
     .option('--k1 <x>', 'bm25: k1 (Anserini default 0.9)', nonNegativeNumber('--k1'), ANSERINI_BM25.k1)
     .option('--b <x>', 'bm25: b (Anserini default 0.4)', nonNegativeNumber('--b'), ANSERINI_BM25.b)
     .option('--append', 'hnsw: add the input vectors to the existing index in --output')
-    .option('--check-recall [sample]', 'hnsw or int8 flat: recall@k against exact search on a sample of documents (default 1000)', positiveInt('--check-recall'))
+    .option('--check-recall [sample]', 'hnsw or int8/bf16 flat: recall@k against exact search on a sample of documents (default 1000)', positiveInt('--check-recall'))
     .option('--recall-k <n>', 'k for --check-recall', positiveInt('--recall-k'), 10)
     .action(async (f: IndexFlags) => {
       const say = (l: string) => process.stdout.write(l + '\n');
@@ -58,8 +58,8 @@ export function register(program: Command): void {
         say(`bm25 index: ${m.count} documents, ${m.terms} terms, ${m.sumTotalTermFreq} tokens (k1=${m.k1}, b=${m.b}) in ${secs(start)} at ${f.output}`);
         return;
       }
-      if (f.checkRecall && f.type === 'flat' && f.storage !== 'int8')
-        throw new UsageError('--check-recall applies to hnsw and int8 flat indexes (float32 flat search is exact)');
+      if (f.checkRecall && f.type === 'flat' && f.storage === 'float32')
+        throw new UsageError('--check-recall applies to hnsw and int8/bf16 flat indexes (float32 flat search is exact)');
       if (f.append) {
         if (f.type !== 'hnsw') throw new UsageError('--append is supported for --type hnsw');
         const idx = await HnswIndex.open(f.output, { writable: true, threads: f.threads });
@@ -71,14 +71,14 @@ export function register(program: Command): void {
         const m = buildFlatIndex(f.input, f.output, { storage: f.storage, ...(f.similarity ? { similarity: f.similarity } : {}) });
         say(`flat index: ${m.count} x ${m.dim} ${m.similarity} (${m.storage}) in ${secs(start)} at ${f.output}`);
       } else {
-        if (f.storage !== 'float32') throw new UsageError('--storage int8 applies to --type flat');
+        if (f.storage !== 'float32') throw new UsageError(`--storage ${f.storage} applies to --type flat`);
         if (f.similarity) throw new UsageError('--similarity applies to --type flat (hnsw uses the encoder similarity)');
         const m = await buildHnswIndex(f.input, f.output, { M: f.M, efConstruction: f.efConstruction, efSearch: f.efSearch }, f.threads);
         say(`hnsw index: ${m.count} x ${m.dim} ${m.similarity} (M=${m.hnsw.M}, efConstruction=${m.hnsw.efConstruction}, efSearch=${m.hnsw.efSearch}) in ${secs(start)} at ${f.output}`);
       }
       if (f.checkRecall) {
         const sample = f.checkRecall === true ? 1000 : f.checkRecall;
-        const exact = await FlatIndex.open(f.output, { useInt8: false, threads: f.threads });
+        const exact = await FlatIndex.open(f.output, { useCompressed: false, threads: f.threads });
         const approx = f.type === 'hnsw' ? await HnswIndex.open(f.output, { threads: f.threads }) : await FlatIndex.open(f.output, { threads: f.threads });
         const r = checkRecall(approx, exact, exact.vectors, exact.dim, sample, f.recallK);
         say(`recall@${r.k} vs exact on ${r.sample} sampled documents: ${r.recall.toFixed(4)} (approximate ${r.approxQueriesPerSecond.toFixed(0)} q/s, exact ${r.exactQueriesPerSecond.toFixed(0)} q/s)`);

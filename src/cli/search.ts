@@ -23,7 +23,7 @@ interface SearchFlags {
   threads: number;
   dtype: 'fp32' | 'bf16';
   tag?: string;
-  kernel: 'auto' | 'usearch' | 'torch' | 'js';
+  kernel: 'auto' | 'scan' | 'usearch' | 'torch' | 'js';
 }
 
 export function register(program: Command): void {
@@ -43,7 +43,7 @@ export function register(program: Command): void {
     .option('--threads <n>', 'search threads (0 = all cores)', (v) => (v === '0' ? 0 : positiveInt('--threads')(v)), 0)
     .option('--dtype <dtype>', 'fp32|bf16 query encoding with --model', oneOf('--dtype', ['fp32', 'bf16'] as const), 'fp32')
     .option('--tag <tag>', 'TREC run tag (default: densekit-<index folder name>)')
-    .option('--kernel <k>', 'flat: candidate scan auto|usearch|torch|js (all exact after rescoring; js is slow)', oneOf('--kernel', ['auto', 'usearch', 'torch', 'js'] as const), 'auto')
+    .option('--kernel <k>', 'flat: candidate scan auto|scan|usearch|torch|js (all exact after rescoring; js is slow)', oneOf('--kernel', ['auto', 'scan', 'usearch', 'torch', 'js'] as const), 'auto')
     .action(async (f: SearchFlags) => {
       if (f.model && f.queryEmbeddings) throw new UsageError('give --model or --query-embeddings, not both');
       if (!f.queries && !f.queryEmbeddings) throw new UsageError('--queries is required (or --query-embeddings with encoded queries)');

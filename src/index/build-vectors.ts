@@ -1,7 +1,7 @@
 /**
  * Copies `densekit encode` shards into one contiguous headerless float32 matrix (vectors.f32, little-endian,
  * row-major; numpy: np.fromfile(path, '<f4').reshape(-1, dim)) plus ids.txt, checking every shard against the manifest, ids for duplicates, and optionally normalizing
- * rows (cosine over a 'dot' model) and writing an int8 copy for quantized scans. Streams shard by shard;
+ * rows (cosine over a 'dot' model) and writing an int8 or bfloat16 copy for compressed scans. Streams shard by shard;
  * every file goes to a temp name and is renamed only when complete.
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { checkShard, readManifest, readShardIds, type EmbeddingManifest } from '
 import { readNpy } from '../io/npy.js';
 import { tempPathFor, writeFileAtomicSync } from '../util/fs.js';
 import { metaPath, type Similarity } from './meta.js';
-import { int8Scales, quantizeRows } from './quantize.js';
+import { int8Scales, quantizeRows, toBfloat16 } from './quantize.js';
 
 /**
  * Headerless on purpose: usearch's exactSearch reads from the start of a typed array's ArrayBuffer (it
@@ -19,17 +19,20 @@ import { int8Scales, quantizeRows } from './quantize.js';
  */
 export const VECTORS_F32 = 'vectors.f32';
 export const VECTORS_I8 = 'vectors.i8';
+export const VECTORS_BF16 = 'vectors.bf16';
+
+export type VectorStorage = 'float32' | 'int8' | 'bf16';
 
 export interface VectorFilesOptions {
   similarity?: Similarity;
-  storage?: 'float32' | 'int8';
+  storage?: VectorStorage;
 }
 
 export interface VectorFilesInfo {
   dim: number;
   count: number;
   similarity: Similarity;
-  storage: 'float32' | 'int8';
+  storage: VectorStorage;
   /** Largest row norm: bounds the rounding error of any scan (see flat.ts). */
   maxNorm: number;
   model: string;
@@ -96,6 +99,8 @@ export function writeVectorFiles(inputDir: string, outDir: string, opts: VectorF
   const maxAbs = new Float32Array(dim);
   let maxNorm = 0;
   const out = new AtomicStream(join(outDir, VECTORS_F32));
+  // bf16 needs no collection statistics, so it is written in the same pass as the float32 rows.
+  const bf16 = storage === 'bf16' ? new AtomicStream(join(outDir, VECTORS_BF16)) : null;
   try {
     for (let s = 0; s < m.shards.length; s++) {
       const v = shardVectors(inputDir, m, s);
@@ -114,12 +119,19 @@ export function writeVectorFiles(inputDir: string, outDir: string, opts: VectorF
         }
       }
       out.write(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+      if (bf16) {
+        const codes = new Uint16Array(v.length);
+        toBfloat16(v, codes);
+        bf16.write(new Uint8Array(codes.buffer));
+      }
     }
   } catch (e) {
     out.abort();
+    bf16?.abort();
     throw e;
   }
   out.commit();
+  bf16?.commit();
 
   if (storage === 'int8') {
     const scales = int8Scales(maxAbs);

@@ -34,3 +34,17 @@ export function quantizeQueries(queries: Float32Array, scales: Float32Array): In
   }
   return out;
 }
+
+/**
+ * bfloat16 storage: the high 16 bits of each float32, rounded to nearest even (as torch's .to(bfloat16)).
+ * 8 significant bits: a unit vector's inner products move by ~2^-9 relative, so a bf16 scan proposes
+ * candidates that are rescored in float32, like int8, at half float32's bytes and with no calibration.
+ */
+export function toBfloat16(src: Float32Array, out: Uint16Array, outOffset = 0): void {
+  const bits = new Uint32Array(src.buffer, src.byteOffset, src.length);
+  for (let i = 0; i < bits.length; i++) {
+    const b = bits[i]!;
+    // NaN stays NaN (a carry could turn it into infinity); everything else rounds to nearest, ties to even.
+    out[outOffset + i] = (b & 0x7fffffff) > 0x7f800000 ? (b >>> 16) | 0x40 : ((b + 0x7fff + ((b >>> 16) & 1)) / 65536) & 0xffff;
+  }
+}

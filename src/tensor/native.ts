@@ -66,6 +66,14 @@ export interface NativeAddon {
   autocastExit(deviceType: 'cpu' | 'cuda', prevEnabled: boolean, prevDtype: number, prevCacheEnabled: boolean): void;
   setNumThreads(n: number): void; getNumThreads(): number; cudaAvailable(): boolean; cudaDeviceCount(): number;
   libtorchVersion(): string; mmapFile(path: string): ArrayBuffer;
+  /**
+   * Exact top-k inner-product scan (native/scan-kernel.h; libtorch-free): for each float32 query ([nq, dim]) the
+   * min(k, count) best rows of `data` ([count, dim], read in place from its byteOffset), score descending then
+   * row ascending. int8 rows decode as code * scales[j] when `scales` is given. threads < 1 = all cores.
+   * Optional: addons built before it lack it.
+   */
+  scanTopK?(data: ArrayBufferView | ArrayBuffer, dtype: 'float32' | 'bfloat16' | 'int8', queries: Float32Array, dim: number, count: number,
+    k: number, threads: number, scales?: Float32Array): { ids: Int32Array; scores: Float32Array; isa: 'avx512f' | 'avx2' | 'scalar' };
 }
 
 const ADDON_RELATIVE = join('build', 'Release', 'densekit.node');
