@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { main } from '../src/cli/main.js';
 import { readClusterFile, readMinedNegatives } from '../src/train/index.js';
 import { readNpy } from '../src/io/npy.js';
+import { sharedDir } from './helpers.js';
 
-const model = new URL('../../shared/fixtures/models/tasb-distilbert-tiny', import.meta.url).pathname;
+const model = join(sharedDir, 'fixtures/models/tasb-distilbert-tiny');
 const dir = mkdtempSync(join(tmpdir(), 'densekit-train-cli-'));
 const TOPICS = [['capital', 'france'], ['quick', 'brown', 'fox'], ['deep', 'learning', 'model'], ['information', 'retrieval', 'query']];
 

@@ -15,8 +15,9 @@ import { loadTransformer } from '../src/models/index.js';
 import { loadTokenizer, prepareText } from '../src/text/index.js';
 import { ColbertTeacher } from '../src/train/teachers/index.js';
 import { Rng } from '../src/train/rng.js';
+import { sharedDir } from './helpers.js';
 
-const base = new URL('../../shared/fixtures/models/tasb-distilbert-tiny', import.meta.url).pathname;
+const base = join(sharedDir, 'fixtures/models/tasb-distilbert-tiny');
 
 function makeCheckpoint(): { dir: string; weight: Float32Array; bias: Float32Array } {
   const dir = mkdtempSync(join(tmpdir(), 'densekit-colbert-'));

@@ -15,9 +15,11 @@ import { openSafetensors } from '../src/io/index.js';
 import { Rng } from '../src/train/rng.js';
 import { parseRecipe, train, DevSet } from '../src/train/index.js';
 import { buildProgram } from '../src/cli/main.js';
+import { sharedDir } from './helpers.js';
+import { pathToFileURL } from 'node:url';
 
 setNumThreads(2);
-const shared = new URL('../../shared/', import.meta.url);
+const shared = pathToFileURL(sharedDir + '/');
 const modelDir = new URL('fixtures/models/tasb-distilbert-tiny', shared).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'densekit-train-e2e-'));
 

@@ -11,8 +11,10 @@ import { SentenceEncoder } from '../src/models/index.js';
 import { batchLoss } from '../src/train/step.js';
 import { gtrLoss } from '../src/train/losses/index.js';
 import { Adam, Adafactor, type NamedParameter } from '../src/train/optim/index.js';
+import { sharedDir } from './helpers.js';
+import { pathToFileURL } from 'node:url';
 
-const shared = new URL('../../shared/', import.meta.url);
+const shared = pathToFileURL(sharedDir + '/');
 const fixture = (name: string) => JSON.parse(readFileSync(new URL(`fixtures/training/${name}`, shared), 'utf8'));
 const modelDir = (name: string) => new URL(`fixtures/models/${name}`, shared).pathname;
 

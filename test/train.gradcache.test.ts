@@ -9,8 +9,10 @@ import { tensor, type Tensor } from '../src/tensor/index.js';
 import { SentenceEncoder } from '../src/models/index.js';
 import { forwardBackward, type StepOptions, type TextBatch } from '../src/train/step.js';
 import { Rng } from '../src/train/rng.js';
+import { sharedDir } from './helpers.js';
+import { pathToFileURL } from 'node:url';
 
-const shared = new URL('../../shared/', import.meta.url);
+const shared = pathToFileURL(sharedDir + '/');
 const modelDir = (name: string) => new URL(`fixtures/models/${name}`, shared).pathname;
 
 function words(model: string): string[] {

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadRecipe, parseRecipe, describeRecipeSchema } from '../src/train/recipes/index.js';
 
-const repoRoot = new URL('..', import.meta.url).pathname;
+import { repoRoot } from './helpers.js';
 
 test('built-in tas-b and gtr recipes hold the papers\' settings', () => {
   const tasb = loadRecipe('tas-b').stages[0]!;
