@@ -5,6 +5,7 @@
  * maximum inner product) for 10 iterations, on at most 256 points per centroid, then assigns every query to its
  * nearest centroid. This reproduces that algorithm (not faiss's random stream).
  */
+import { nativeScan } from '../../index/scan-kernel.js';
 import { Rng } from '../rng.js';
 
 export interface KMeansOptions {
@@ -92,6 +93,25 @@ function runOnce(vectors: Float32Array, dim: number, options: KMeansOptions, rng
 
 /** Index of the centroid with the largest inner product for each row (ties: lowest index). Returns the mean best score. */
 export function assignNearest(vectors: Float32Array, centroids: Float32Array, dim: number, out: Int32Array): number {
+  const scan = nativeScan();
+  if (scan) {
+    // The native scan (multi-threaded, SIMD, double accumulation, ties by lowest row) does the n x k products
+    // ~50x faster than the JS loop below, which MS MARCO-size clustering (k = 2,000) needs.
+    const n = vectors.length / dim;
+    let total = 0;
+    const CHUNK = 4096;
+    for (let start = 0; start < n; start += CHUNK) {
+      const part = vectors.subarray(start * dim, Math.min(n, start + CHUNK) * dim);
+      const r = scan(centroids, 'float32', part, dim, 1, 0);
+      out.set(r.rows, start);
+      for (const x of r.scores) total += x;
+    }
+    return n > 0 ? total / n : 0;
+  }
+  return assignNearestJs(vectors, centroids, dim, out);
+}
+
+export function assignNearestJs(vectors: Float32Array, centroids: Float32Array, dim: number, out: Int32Array): number {
   const n = vectors.length / dim;
   const k = centroids.length / dim;
   let total = 0;
