@@ -7,10 +7,13 @@
  * each in fp32 and bf16 (autocast), 2 libtorch threads (BENCH_THREADS), random weights, SciFact text.
  * The timed step is the training loop's own: forwardBackward + optimizer.step. BENCH_STEPS (default 3) timed
  * steps follow one warm-up step.
+ * With Debian's python3-torch installed, bench/reference/torch_train.py times the same step in PyTorch beside it.
+ * BENCH_ONLY=tasb:fp32 (or gtr:bf16, ...) times one configuration.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { createTokenEncoder, RandomWeights, SentenceEncoder, type TokenEncoder } from '../src/models/index.js';
 import { parseHfConfig, writeSentenceTransformer, type HfConfig, type ModuleToWrite } from '../src/io/index.js';
 import { manualSeed, randn, setNumThreads, getNumThreads, tensor } from '../src/tensor/index.js';
@@ -71,6 +74,9 @@ function batches(count: number): TextBatch[] {
 }
 
 setNumThreads(THREADS);
+/** Debian's python3-torch (the same libtorch 1.13) times the same step shapes when installed. */
+const haveTorch = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+const ONLY = process.env.BENCH_ONLY; // e.g. "tasb:fp32" to time one configuration
 const work = mkdtempSync(join(tmpdir(), 'dk-bench-train-'));
 const data = batches(STEPS + 1);
 const teacherScores = tensor(Float32Array.from({ length: BATCH * BATCH }, (_, i) => (i * 7919) % 13), { shape: [BATCH, BATCH], dtype: 'float32' }).keep();
@@ -83,6 +89,7 @@ try {
     const dir = join(work, gtr ? 't5' : 'distilbert');
     makeModel(dir, config, tok, gtr);
     for (const dtype of ['fp32', 'bf16'] as const) {
+      if (ONLY && ONLY !== `${gtr ? 'gtr' : 'tasb'}:${dtype}`) continue;
       const model = SentenceEncoder.load(dir, { dtype, queryMaxLength: 30, passageMaxLength: 200 });
       model.train(true);
       const params: NamedParameter[] = [...model.namedParameters()].map(([n, p]) => ({ name: n, param: p.requiresGrad_(true) }));
@@ -101,7 +108,12 @@ try {
         if (i > 0) seconds += (performance.now() - t0) / 1000;
       });
       const rate = (STEPS * BATCH) / seconds;
-      const row = `${name.padEnd(58)} ${dtype}  ${rate.toFixed(2).padStart(7)} samples/s  (${(seconds / STEPS).toFixed(2)} s/step, batch ${BATCH}, ${getNumThreads()} threads)`;
+      let torchRate = '';
+      if (haveTorch) {
+        const r = spawnSync('/usr/bin/python3', [join(repo, 'bench/reference/torch_train.py'), gtr ? 'gtr' : 'tasb', dtype, String(THREADS), String(BATCH), String(STEPS)], { encoding: 'utf8' });
+        torchRate = `   PyTorch ${r.status === 0 ? r.stdout.trim() : `failed: ${r.stderr.trim().split('\n').at(-1)}`} samples/s`;
+      }
+      const row = `${name.padEnd(58)} ${dtype}  ${rate.toFixed(2).padStart(7)} samples/s  (${(seconds / STEPS).toFixed(2)} s/step, batch ${BATCH}, ${getNumThreads()} threads)${torchRate}`;
       process.stdout.write(row + '\n');
       rows.push(row);
       opt.dispose();
