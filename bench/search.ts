@@ -21,6 +21,7 @@ import { writeManifest, writeShard, type ShardEntry } from '../src/encode/shards
 import { buildFlatIndex, buildHnswIndex, FlatIndex, HnswIndex, recallAtK, type Hit } from '../src/index/index.js';
 import { loadTorch } from '../src/index/torch-kernel.js';
 import { nativeScan } from '../src/index/scan-kernel.js';
+import { seededRandom } from '../src/util/random.js';
 
 const DIM = 768;
 const QUERIES = 1000;
@@ -44,16 +45,7 @@ function time<T>(fn: () => T): [T, number] {
   return [r, (performance.now() - t) / 1000];
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 /** Unit vectors around CENTROIDS fixed centroids (seed 1234); `seed` picks which points. */
 function clustered(n: number, seed: number): Float32Array {

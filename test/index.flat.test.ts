@@ -8,20 +8,12 @@ import { writeManifest, writeShard, type EmbeddingManifest } from '../src/encode
 import { buildFlatIndex, FlatIndex, recallAtK } from '../src/index/index.js';
 import { writeNpy } from '../src/io/npy.js';
 import { loadTorch } from '../src/index/torch-kernel.js';
+import { seededRandom } from '../src/util/random.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'densekit-flat-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 /** Writes a `densekit encode`-style folder with the rows split into shards. */
 function writeEncodeDir(name: string, ids: string[], vectors: Float32Array, dim: number, similarity: 'dot' | 'cosine', shardSize = 1000): string {

@@ -6,20 +6,12 @@ import { join } from 'node:path';
 import { InputError, UsageError } from '../src/errors.js';
 import { writeManifest, writeShard } from '../src/encode/shards.js';
 import { buildFlatIndex, buildHnswIndex, checkRecall, FlatIndex, HnswIndex, recallAtK } from '../src/index/index.js';
+import { seededRandom } from '../src/util/random.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'densekit-hnsw-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 function unitRows(n: number, dim: number, seed: number): Float32Array {
   const r = rng(seed);

@@ -7,22 +7,14 @@ import { writeManifest, writeShard, type EmbeddingManifest } from '../src/encode
 import { buildFlatIndex, FlatIndex, recallAtK } from '../src/index/index.js';
 import { int8Scales, quantizeRows, toBfloat16 } from '../src/index/quantize.js';
 import { nativeScan, scanTopKJs, type ScanDType, type ScanResult } from '../src/index/scan-kernel.js';
+import { seededRandom } from '../src/util/random.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'densekit-scan-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 const scan = nativeScan();
 const noAddon = scan ? false : 'the densekit addon (with scanTopK) is not built';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 /** Clustered unit vectors (as real embeddings are) plus exact duplicate rows, which create score ties. */
 function clustered(n: number, dim: number, seed: number, duplicates = 0, centers = 20): Float32Array {
