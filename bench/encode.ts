@@ -15,6 +15,8 @@ import { seededRandom as mulberry } from '../src/util/random.js';
 
 const THREADS = Number(process.env.BENCH_THREADS ?? 2);
 const N = Number(process.env.BENCH_PASSAGES ?? 2000);
+/** e.g. BENCH_ONLY=distilbert:fp32,t5:fp32 times only those configurations. */
+const ONLY = process.env.BENCH_ONLY;
 const repo = new URL('..', import.meta.url).pathname.replace(/dist\/$/, '');
 const shared = join(repo, '../shared');
 
@@ -77,6 +79,7 @@ try {
     const dir = join(work, name.split(' ')[0]!);
     makeModel(dir, config, tok, pooling);
     for (const dtype of ['fp32', 'bf16'] as const) {
+      if (ONLY && !ONLY.split(',').includes(`${name.split(' ')[0]!.split('-')[0]!.toLowerCase()}:${dtype}`)) continue;
       const enc = SentenceEncoder.load(dir, { dtype });
       const encodings = enc.tokenizeTexts(texts, 'passage');
       const lengths = encodings.map((e) => e.ids.length);

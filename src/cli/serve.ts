@@ -3,6 +3,7 @@
  * service and its web page. SIGTERM/SIGINT close it gracefully (in-flight requests finish); a second
  * signal exits at once.
  */
+import { preferPassiveWaits } from '../tensor/native.js';
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_BATCHING, DEFAULT_LIMITS } from '../serve/limits.js';
 import { openService } from '../serve/launch.js';
@@ -83,6 +84,8 @@ export function register(program: Command): void {
     .option('--eval-run <file>', 'run for the evaluation report; repeatable', collect, [] as string[])
     .option('--log', 'JSON request log on stdout')
     .action(async (f: ServeFlags) => {
+      // The encoder shares 2 cores with the event loop and other requests: spinning OpenMP waits hurt latency there.
+      preferPassiveWaits();
       const say = (line: string) => process.stderr.write(`densekit serve: ${line}\n`);
       const { app, modes, documents } = await openService({
         indexes: f.index,
