@@ -2,6 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
+import assert from 'node:assert/strict';
 
 /** Repo root, whether tests run from test/ (tsx) or dist/test/ (compiled). */
 export const repoRoot = (() => {
@@ -35,4 +36,13 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
   return m;
+}
+
+/** Asserts that fn throws an error whose message is one line matching every pattern (the bad-input rule). */
+export function expectOneLineError(fn: () => unknown, ...parts: RegExp[]): void {
+  assert.throws(fn, (e: Error) => {
+    assert.ok(!e.message.includes('\n'), `multi-line message: ${e.message}`);
+    for (const p of parts) assert.match(e.message, p);
+    return true;
+  });
 }

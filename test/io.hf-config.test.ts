@@ -10,20 +10,13 @@ import { join } from 'node:path';
 import { checkShapes, parseHfConfig, readHfConfig, type T5Config } from '../src/io/hf-config.js';
 import { loadStateDict } from '../src/io/state-dict.js';
 import type { HostTensor } from '../src/io/host-tensor.js';
-import { fixturesDir } from './helpers.js';
+import { fixturesDir, expectOneLineError } from './helpers.js';
 
 const models = join(fixturesDir, 'models');
 const raw = (name: string): Record<string, unknown> => JSON.parse(readFileSync(join(models, name, 'config.json'), 'utf8')) as Record<string, unknown>;
 const tmp = mkdtempSync(join(tmpdir(), 'densekit-io-cfg-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
-function expectOneLineError(fn: () => unknown, ...parts: RegExp[]): void {
-  assert.throws(fn, (e: Error) => {
-    assert.ok(!e.message.includes('\n'), `multi-line message: ${e.message}`);
-    for (const p of parts) assert.match(e.message, p);
-    return true;
-  });
-}
 
 test('BERT fixture config', () => {
   const j = raw('bert-tiny-mean');

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSafetensors, writeSafetensors } from '../src/io/safetensors.js';
 import { hostToFloat32, type HostDType, type HostTensor } from '../src/io/host-tensor.js';
-import { fixturesDir, repoRoot, readJson } from './helpers.js';
+import { fixturesDir, repoRoot, readJson, expectOneLineError } from './helpers.js';
 
 const ioFixtures = join(repoRoot, 'test/fixtures/io');
 const models = join(fixturesDir, 'models');
@@ -23,13 +23,6 @@ interface Expected { dtype: string; shape: number[]; values: unknown[]; hex: str
 const tmp = mkdtempSync(join(tmpdir(), 'densekit-io-st-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
-function expectOneLineError(fn: () => unknown, ...parts: RegExp[]): void {
-  assert.throws(fn, (e: Error) => {
-    assert.ok(!e.message.includes('\n'), `multi-line message: ${e.message}`);
-    for (const p of parts) assert.match(e.message, p);
-    return true;
-  });
-}
 
 test('reads the reference file written by Python safetensors: dtypes, shapes, bytes, metadata', () => {
   const expected = readJson<Record<string, Expected>>(join(ioFixtures, 'reference-safetensors.json'));

@@ -8,19 +8,12 @@ import { readSentenceTransformer, writeSentenceTransformer, type ModuleSpec } fr
 import { openSafetensors } from '../src/io/safetensors.js';
 import { loadStateDict } from '../src/io/state-dict.js';
 import type { HostTensor } from '../src/io/host-tensor.js';
-import { fixturesDir, readJson } from './helpers.js';
+import { fixturesDir, readJson, expectOneLineError } from './helpers.js';
 
 const models = join(fixturesDir, 'models');
 const tmp = mkdtempSync(join(tmpdir(), 'densekit-io-stm-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
-function expectOneLineError(fn: () => unknown, ...parts: RegExp[]): void {
-  assert.throws(fn, (e: Error) => {
-    assert.ok(!e.message.includes('\n'), `multi-line message: ${e.message}`);
-    for (const p of parts) assert.match(e.message, p);
-    return true;
-  });
-}
 const strip = (m: ModuleSpec): unknown => (m.kind === 'Dense' ? { ...m, weight: undefined, biasTensor: undefined } : m);
 const f32 = (shape: number[], seed: number): HostTensor => {
   const v = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(seed + i));

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { loadStateDict } from '../src/io/state-dict.js';
 import { openSafetensors, writeSafetensors } from '../src/io/safetensors.js';
 import type { HostTensor } from '../src/io/host-tensor.js';
-import { fixturesDir, repoRoot, readJson } from './helpers.js';
+import { fixturesDir, repoRoot, readJson, expectOneLineError } from './helpers.js';
 
 const models = join(fixturesDir, 'models');
 const ioFixtures = join(repoRoot, 'test/fixtures/io');
@@ -20,13 +20,6 @@ const freshDir = (): string => {
   return d;
 };
 
-function expectOneLineError(fn: () => unknown, ...parts: RegExp[]): void {
-  assert.throws(fn, (e: Error) => {
-    assert.ok(!e.message.includes('\n'), `multi-line message: ${e.message}`);
-    for (const p of parts) assert.match(e.message, p);
-    return true;
-  });
-}
 
 function assertSameTensors(a: Map<string, HostTensor>, b: Map<string, HostTensor>): void {
   assert.deepEqual([...a.keys()].sort(), [...b.keys()].sort());

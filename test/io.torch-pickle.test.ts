@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readTorchStateDict } from '../src/io/torch-pickle.js';
 import { hostToFloat32, type HostDType } from '../src/io/host-tensor.js';
-import { repoRoot, readJson } from './helpers.js';
+import { repoRoot, readJson, expectOneLineError } from './helpers.js';
 
 const ioFixtures = join(repoRoot, 'test/fixtures/io');
 interface Expected { dtype: string; shape: number[]; values: unknown[]; hex: string }
@@ -22,13 +22,6 @@ const TORCH_DTYPES: Record<string, HostDType> = {
 const tmp = mkdtempSync(join(tmpdir(), 'densekit-io-pt-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
-function expectOneLineError(fn: () => unknown, ...parts: RegExp[]): void {
-  assert.throws(fn, (e: Error) => {
-    assert.ok(!e.message.includes('\n'), `multi-line message: ${e.message}`);
-    for (const p of parts) assert.match(e.message, p);
-    return true;
-  });
-}
 
 for (const file of ['state.bin', 'state-legacy.bin', 'state-deflated.bin', 'state-zip64.bin', 'state-proto4.bin']) {
   test(`${file}: every tensor matches what torch reported (dtype, shape, C-order bytes, values, key order)`, () => {
