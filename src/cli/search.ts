@@ -55,14 +55,14 @@ export function register(program: Command): void {
         if (f.queryEmbeddings) {
           const pre = precomputedQueryVectors(f.queryEmbeddings);
           source = pre;
-          queries = f.queries ? readQueries(f.queries) : pre.ids.map((id) => ({ id, text: '' }));
+          queries = f.queries ? await readQueries(f.queries) : pre.ids.map((id) => ({ id, text: '' }));
         } else {
-          queries = readQueries(f.queries!);
+          queries = await readQueries(f.queries!);
           source = await modelQueryVectors(f.model!, f.dtype);
         }
       } else {
         if (f.model || f.queryEmbeddings) throw new UsageError(`${f.index} is a BM25 index: --model and --query-embeddings do not apply`);
-        queries = readQueries(f.queries!);
+        queries = await readQueries(f.queries!);
       }
       try {
         const s = await searchAll(index, queries, {

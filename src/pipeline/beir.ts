@@ -10,8 +10,8 @@ import { basename, join, resolve } from 'node:path';
 import { DensekitError } from '../errors.js';
 import { SentenceEncoder, type Precision } from '../models/index.js';
 import { runEncodeJob } from '../encode/index.js';
-import { buildBm25Index, buildFlatIndex, fuse, openIndex, searchAll, toEvalRun, type RunHits, type Query, type FusionMethod } from '../search/index.js';
-import { evaluate, msmarcoMrr, readBeirQrels, readBeirQueries, type Run } from '../eval/index.js';
+import { buildBm25Index, buildFlatIndex, fuse, openIndex, searchAll, readQueries, toEvalRun, type RunHits, type Query, type FusionMethod } from '../search/index.js';
+import { evaluate, msmarcoMrr, readBeirQrels, type Run } from '../eval/index.js';
 
 export type Retriever = 'dense' | 'bm25' | 'hybrid';
 
@@ -69,9 +69,7 @@ export async function runBeir(o: BeirOptions): Promise<BeirReport> {
   if (needDense && !o.model) throw new DensekitError('--model is required for the dense and hybrid retrievers');
 
   const qrels = await readBeirQrels(dataset, split);
-  const queries: Query[] = (await readBeirQueries(join(dataset, 'queries.jsonl')))
-    .filter((q) => qrels.has(q.id))
-    .map((q) => ({ id: q.id, text: q.text }));
+  const queries: Query[] = (await readQueries(join(dataset, 'queries.jsonl'))).filter((q) => qrels.has(q.id));
   if (queries.length === 0) throw new DensekitError(`${join(dataset, 'qrels', `${split}.tsv`)}: none of its queries are in queries.jsonl`);
   const cache = join(o.cacheDir ?? defaultCacheDir(), `${basename(dataset)}-${key(dataset)}`);
   mkdirSync(cache, { recursive: true });

@@ -1,52 +1,39 @@
 /**
- * Query files: BEIR queries.jsonl ({"_id", "text"} per line) or TSV (qid \t text, as MS MARCO's
- * queries.*.tsv), chosen by extension (.jsonl/.json vs anything else).
+ * Query files: BEIR queries.jsonl ({"_id", "text"} per line, parsed by src/eval's reader) or TSV (qid \t text,
+ * as MS MARCO's queries.*.tsv), chosen by extension (.jsonl/.json vs anything else). Both are decoded strictly
+ * as UTF-8, and ids must be usable in a TREC run line (non-empty, no whitespace).
  */
-import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
+import { readBeirQueries } from '../eval/beir.js';
+import { readLines } from '../util/lines.js';
 
 export interface Query {
   id: string;
   text: string;
 }
 
-export function readQueries(path: string): Query[] {
-  let content: string;
-  try {
-    content = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new InputError(path, undefined, `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  const lines = content.split(/\r?\n/);
-  const jsonl = /\.jsonl?$/i.test(path);
+export async function readQueries(path: string): Promise<Query[]> {
   const out: Query[] = [];
+  if (/\.jsonl?$/i.test(path)) {
+    for (const q of await readBeirQueries(path)) out.push(checkId({ id: q.id, text: q.text }, path, q.line));
+    return out;
+  }
   const seen = new Map<string, number>();
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i]!;
+  for await (const { text: raw, lineNo } of readLines(path)) {
     if (raw.trim() === '') continue;
-    const line = i + 1;
-    let q: Query;
-    if (jsonl) {
-      let o: unknown;
-      try {
-        o = JSON.parse(raw);
-      } catch (e) {
-        throw new InputError(path, line, `not valid JSON (${(e as Error).message})`);
-      }
-      const rec = (typeof o === 'object' && o !== null ? o : {}) as Record<string, unknown>;
-      if (typeof rec._id !== 'string' && typeof rec._id !== 'number') throw new InputError(path, line, 'missing "_id" (expected a string)');
-      if (typeof rec.text !== 'string') throw new InputError(path, line, 'missing "text" (expected a string)');
-      q = { id: String(rec._id), text: rec.text };
-    } else {
-      const tab = raw.indexOf('\t');
-      if (tab <= 0) throw new InputError(path, line, 'expected "qid<TAB>text"');
-      q = { id: raw.slice(0, tab), text: raw.slice(tab + 1) };
-    }
-    if (q.id === '' || /\s/.test(q.id)) throw new InputError(path, line, `query id ${JSON.stringify(q.id)} is empty or contains whitespace`);
+    const tab = raw.indexOf('\t');
+    if (tab <= 0) throw new InputError(path, lineNo, 'expected "qid<TAB>text"');
+    const q = checkId({ id: raw.slice(0, tab), text: raw.slice(tab + 1) }, path, lineNo);
     const first = seen.get(q.id);
-    if (first !== undefined) throw new InputError(path, line, `duplicate query id ${JSON.stringify(q.id)} (first at line ${first})`);
-    seen.set(q.id, line);
+    if (first !== undefined) throw new InputError(path, lineNo, `duplicate query id ${JSON.stringify(q.id)} (first at line ${first})`);
+    seen.set(q.id, lineNo);
     out.push(q);
   }
+  if (out.length === 0) throw new InputError(path, undefined, 'has no queries (expected "qid<TAB>text" lines)');
   return out;
+}
+
+function checkId(q: Query, path: string, line: number): Query {
+  if (q.id === '' || /\s/.test(q.id)) throw new InputError(path, line, `query id ${JSON.stringify(q.id)} is empty or contains whitespace`);
+  return q;
 }
