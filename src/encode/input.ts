@@ -6,6 +6,7 @@
 import { basename } from 'node:path';
 import { InputError, UsageError } from '../errors.js';
 import { readLines } from '../util/lines.js';
+import { readBeirCorpus } from '../eval/beir.js';
 
 export interface TextRecord {
   id: string;
@@ -26,38 +27,26 @@ export function guessKind(path: string): 'query' | 'passage' {
 }
 
 export async function* readTextRecords(path: string): AsyncGenerator<TextRecord> {
-  const format = inputFormatOf(path);
   const seen = new Set<string>();
+  for await (const { id, text, line } of inputFormatOf(path) === 'jsonl' ? jsonlRecords(path) : tsvRecords(path)) {
+    if (/[\n\r]/.test(id)) throw new InputError(path, line, 'id contains a line break');
+    if (seen.has(id)) throw new InputError(path, line, `duplicate id ${JSON.stringify(id)}`);
+    seen.add(id);
+    yield { id, text };
+  }
+}
+
+/** BEIR corpus or queries lines; stripping (Python str.strip semantics) happens in the model's own preprocessing. */
+async function* jsonlRecords(path: string): AsyncGenerator<TextRecord & { line: number }> {
+  for await (const d of readBeirCorpus(path)) yield { id: d.id, text: d.title ? `${d.title} ${d.text}` : d.text, line: d.line };
+}
+
+async function* tsvRecords(path: string): AsyncGenerator<TextRecord & { line: number }> {
   for await (const { text: line, lineNo } of readLines(path)) {
     if (line.trim() === '') continue;
-    let rec: TextRecord;
-    if (format === 'jsonl') {
-      let obj: unknown;
-      try {
-        obj = JSON.parse(line);
-      } catch (e) {
-        throw new InputError(path, lineNo, `malformed JSON (${(e as Error).message})`);
-      }
-      if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new InputError(path, lineNo, 'expected a JSON object');
-      const o = obj as Record<string, unknown>;
-      const id = o._id ?? o.id;
-      if (typeof id !== 'string' && typeof id !== 'number') throw new InputError(path, lineNo, 'missing "_id" (string)');
-      if (o.text !== undefined && typeof o.text !== 'string') throw new InputError(path, lineNo, '"text" must be a string');
-      if (o.title !== undefined && o.title !== null && typeof o.title !== 'string') throw new InputError(path, lineNo, '"title" must be a string');
-      if (o.text === undefined && (o.title === undefined || o.title === null)) throw new InputError(path, lineNo, 'missing "text"');
-      const title = typeof o.title === 'string' ? o.title : undefined;
-      const body = typeof o.text === 'string' ? o.text : '';
-      // Stripping (Python str.strip semantics) happens in the model's own preprocessing.
-      rec = { id: String(id), text: title !== undefined ? `${title} ${body}` : body };
-    } else {
-      const tab = line.indexOf('\t');
-      if (tab < 0) throw new InputError(path, lineNo, 'expected "id<TAB>text"');
-      rec = { id: line.slice(0, tab), text: line.slice(tab + 1) };
-      if (rec.id === '') throw new InputError(path, lineNo, 'empty id');
-    }
-    if (/[\n\r]/.test(rec.id)) throw new InputError(path, lineNo, 'id contains a line break');
-    if (seen.has(rec.id)) throw new InputError(path, lineNo, `duplicate id ${JSON.stringify(rec.id)}`);
-    seen.add(rec.id);
-    yield rec;
+    const tab = line.indexOf('\t');
+    if (tab < 0) throw new InputError(path, lineNo, 'expected "id<TAB>text"');
+    if (tab === 0) throw new InputError(path, lineNo, 'empty id');
+    yield { id: line.slice(0, tab), text: line.slice(tab + 1), line: lineNo };
   }
 }
