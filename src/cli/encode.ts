@@ -48,9 +48,12 @@ export function register(program: Command): void {
         });
         const m = s.manifest;
         process.stdout.write(
-          `encoded ${s.encoded} ${kind === 'query' ? 'queries' : 'passages'}` +
-            (s.resumedFrom ? ` (resumed after ${s.resumedFrom})` : '') +
-            ` in ${s.seconds.toFixed(1)}s (${s.rate.toFixed(1)}/s): ${m.total} x ${m.dim} ${m.similarity} vectors in ${m.shards.length} shard(s) at ${f.output}\n` +
+          (s.encoded === 0
+            ? `already complete, nothing encoded: `
+            : `encoded ${s.encoded} ${kind === 'query' ? 'queries' : 'passages'}` +
+              (s.resumedFrom ? ` (resumed after ${s.resumedFrom})` : '') +
+              ` in ${s.seconds.toFixed(1)}s (${s.rate.toFixed(1)}/s): `) +
+            `${m.total} x ${m.dim} ${m.similarity} vectors in ${m.shards.length} shard(s) at ${f.output}\n` +
             `truncated: ${m.truncated.count} of ${m.total} texts were longer than ${m.truncated.maxLength} tokens and were cut to it\n`,
         );
       } finally {

@@ -64,6 +64,8 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeSummary> 
   }
   const m = manifest;
   const done = m.shards.reduce((a, s) => a + s.rows, 0);
+  // A finished job (e.g. `densekit beir` run again) needs no second pass over the input.
+  if (m.complete) return { manifest: m, encoded: 0, resumedFrom: done, seconds: 0, rate: 0 };
   const started = performance.now();
   const progress = new Progress({ label: `encode ${o.kind === 'query' ? 'queries' : 'passages'}`, total: m.total - done, unit: 'texts' });
   if (done > 0) o.log?.(`resuming after ${m.shards.length} finished shard(s), ${done} of ${m.total} texts`);
