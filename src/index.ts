@@ -9,7 +9,7 @@ export { openEncoder, runEncodeJob, readEmbeddings, type TextEncoder } from './e
 export {
   openIndex, buildFlatIndex, buildHnswIndex, buildBm25Index, searchAll, fuse, readQueries, writeRunFile, checkRecall,
   type Hit, type AnyIndex, type RunHits, type Query,
-} from './search/index.js';
+} from './retrieval/index.js';
 export {
   evaluate, readQrels, readRun, writeRun, compareRuns, renderTrecEval, renderHtmlReport, msmarcoMrr,
   type Qrels, type Run, type Evaluation,

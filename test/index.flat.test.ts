@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DensekitError, InputError, UsageError } from '../src/errors.js';
 import { writeManifest, writeShard, type EmbeddingManifest } from '../src/encode/shards.js';
-import { buildFlatIndex, FlatIndex, recallAtK } from '../src/index/index.js';
+import { buildFlatIndex, FlatIndex, recallAtK } from '../src/retrieval/index.js';
 import { writeNpy } from '../src/io/npy.js';
-import { loadTorch } from '../src/index/torch-kernel.js';
+import { loadTorch } from '../src/retrieval/torch-kernel.js';
 import { seededRandom } from '../src/util/random.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'densekit-flat-'));

@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
 import { runEncodeJob } from '../src/encode/index.js';
-import { buildFlatIndex } from '../src/index/index.js';
+import { buildFlatIndex } from '../src/retrieval/index.js';
 import { SentenceEncoder } from '../src/models/index.js';
-import { buildBm25Index } from '../src/search/index.js';
+import { buildBm25Index } from '../src/retrieval/index.js';
 import { openService } from '../src/serve/launch.js';
 import { datasetsDir, fixturesDir, repoRoot } from './helpers.js';
 

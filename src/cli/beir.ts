@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { runBeir, type BeirReport, type Retriever } from '../pipeline/beir.js';
 import { setNumThreads } from '../tensor/index.js';
-import { writeRunFile } from '../search/index.js';
+import { writeRunFile } from '../retrieval/index.js';
 import { oneOf, positiveInt } from './options.js';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';

@@ -2,8 +2,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { readEmbeddings } from '../encode/shards.js';
-import { buildFlatIndex, buildHnswIndex, checkRecall, DEFAULT_HNSW, FlatIndex, HnswIndex } from '../index/index.js';
-import { ANSERINI_BM25, buildBm25Index } from '../search/bm25/index.js';
+import { buildFlatIndex, buildHnswIndex, checkRecall, DEFAULT_HNSW, FlatIndex, HnswIndex } from '../retrieval/index.js';
+import { ANSERINI_BM25, buildBm25Index } from '../retrieval/bm25/index.js';
 import { oneOf, positiveInt } from './options.js';
 
 interface IndexFlags {

@@ -2,10 +2,10 @@ import { basename, resolve } from 'node:path';
 /** `densekit search`: run queries against an index and write a TREC or MS MARCO run. */
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { isDense, openIndex } from '../search/open.js';
+import { isDense, openIndex } from '../retrieval/open.js';
 import { readQueries, type Query } from '../search/queries.js';
-import { modelQueryVectors, precomputedQueryVectors, type QueryVectorSource } from '../search/query-vectors.js';
-import { searchAll } from '../search/run-search.js';
+import { modelQueryVectors, precomputedQueryVectors, type QueryVectorSource } from '../retrieval/query-vectors.js';
+import { searchAll } from '../retrieval/run-search.js';
 import { writeRunFile } from '../search/run-file.js';
 import { oneOf, positiveInt } from './options.js';
 

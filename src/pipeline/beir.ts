@@ -10,7 +10,7 @@ import { basename, join, resolve } from 'node:path';
 import { DensekitError } from '../errors.js';
 import { SentenceEncoder, type Precision } from '../models/index.js';
 import { runEncodeJob } from '../encode/index.js';
-import { buildBm25Index, buildFlatIndex, fuse, openIndex, searchAll, readQueries, toEvalRun, type RunHits, type Query, type FusionMethod } from '../search/index.js';
+import { buildBm25Index, buildFlatIndex, fuse, openIndex, searchAll, readQueries, toEvalRun, type RunHits, type Query, type FusionMethod } from '../retrieval/index.js';
 import { evaluate, msmarcoMrr, readBeirQrels, type Run } from '../eval/index.js';
 
 export type Retriever = 'dense' | 'bm25' | 'hybrid';

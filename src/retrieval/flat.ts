@@ -15,7 +15,7 @@
  * int8 / bf16 storage scans 4x / 2x fewer bytes and rescores `rescoreMultiplier * k` candidates against the
  * float32 rows: approximate by design (the scores reported are still exact float32 ones).
  *
- * Candidate kernels: the native scan (src/index/scan-kernel.ts: rows split across threads, reaches memory
+ * Candidate kernels: the native scan (src/retrieval/scan-kernel.ts: rows split across threads, reaches memory
  * bandwidth for one query) for single queries and small batches and for int8/bf16 rows; libtorch's sgemm for
  * batches of TORCH_MIN_BATCH or more; usearch's exactSearch when the addon is not built.
  */

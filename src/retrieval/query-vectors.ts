@@ -4,7 +4,7 @@
  */
 import { UsageError } from '../errors.js';
 import { readEmbeddings } from '../encode/shards.js';
-import type { Query } from './queries.js';
+import type { Query } from '../search/queries.js';
 
 export interface QueryVectorSource {
   dim: number;

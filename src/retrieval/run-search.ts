@@ -1,10 +1,10 @@
 /** Searching a list of queries against any index in batches, with progress and a queries/s summary. */
 import { UsageError } from '../errors.js';
-import type { Hit } from '../index/hits.js';
+import type { Hit } from './hits.js';
 import { Progress } from '../util/progress.js';
 import type { RunHits } from './fusion.js';
 import { isDense, type AnyIndex } from './open.js';
-import type { Query } from './queries.js';
+import type { Query } from '../search/queries.js';
 import type { QueryVectorSource } from './query-vectors.js';
 
 export interface SearchAllOptions {

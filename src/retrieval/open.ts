@@ -1,7 +1,7 @@
 /** Opening any densekit index folder by what its index.json says it is. */
-import { FlatIndex, type FlatSearchOptions } from '../index/flat.js';
-import { HnswIndex } from '../index/hnsw.js';
-import { readIndexMeta } from '../index/meta.js';
+import { FlatIndex, type FlatSearchOptions } from './flat.js';
+import { HnswIndex } from './hnsw.js';
+import { readIndexMeta } from './meta.js';
 import { Bm25Index } from './bm25/searcher.js';
 
 export type DenseIndex = FlatIndex | HnswIndex;

@@ -6,13 +6,15 @@
  *   fuse([runA, runB], { method: 'rrf' | 'linear', k, weights })
  * Hits are { id, score }, ordered score desc then id desc (trec_eval's order).
  */
-export type { Hit } from '../index/hits.js';
-export { compareHits } from '../index/hits.js';
-export { FlatIndex, HnswIndex, buildFlatIndex, buildHnswIndex, checkRecall } from '../index/index.js';
+export { compareHits, type Hit } from './hits.js';
+export { buildFlatIndex, FlatIndex, type FlatBuildOptions, type FlatMeta, type FlatSearchOptions, type FlatStorage } from './flat.js';
+export { buildHnswIndex, HnswIndex, DEFAULT_HNSW, type HnswMeta, type HnswOpenOptions, type HnswParams } from './hnsw.js';
+export { checkRecall, recallAtK, type RecallReport } from './recall.js';
+export { readIndexMeta, type IndexMeta, type IndexType, type Similarity } from './meta.js';
 export { openIndex, isDense, type AnyIndex, type DenseIndex, type OpenIndexOptions } from './open.js';
 export { Bm25Index, buildBm25Index, analyze, ANSERINI_BM25, type Bm25Params } from './bm25/index.js';
 export { fuse, type FuseOptions, type FusionMethod, type RunHits } from './fusion.js';
-export { readQueries, type Query } from './queries.js';
+export { readQueries, type Query } from '../search/queries.js';
 export { searchAll, type SearchAllOptions, type SearchSummary } from './run-search.js';
 export { modelQueryVectors, precomputedQueryVectors, type QueryVectorSource } from './query-vectors.js';
-export { toEvalRun, writeRunFile } from './run-file.js';
+export { toEvalRun, writeRunFile } from '../search/run-file.js';

@@ -10,8 +10,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, UsageError } from '../../errors.js';
-import { compareHits, type Hit } from '../../index/hits.js';
-import { readIdsFile, readIndexMeta } from '../../index/meta.js';
+import { compareHits, type Hit } from '../hits.js';
+import { readIdsFile, readIndexMeta } from '../meta.js';
 import { analyze } from './analyzer.js';
 import type { Bm25Meta, Bm25Params } from './build.js';
 import { checkBm25Params } from './build.js';
