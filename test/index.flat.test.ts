@@ -126,7 +126,7 @@ test('int8 storage: 4x smaller scan, recall@10 >= 0.99 after exact float32 resco
     const exactScore = new Map(exact[qi]!.map((h) => [h.id, h.score]));
     for (const h of list) if (exactScore.has(h.id)) assert.equal(h.score, exactScore.get(h.id));
   });
-  const f32 = await FlatIndex.open(join(tmp, 'flat-i8'), { useInt8: false });
+  const f32 = await FlatIndex.open(join(tmp, 'flat-i8'), { useCompressed: false });
   assert.deepEqual(f32.search(q, 10), exact);
 });
 

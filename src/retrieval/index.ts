@@ -1,20 +1,23 @@
 /**
- * Retrieval library API (used by `densekit search`, `densekit beir` and the server):
- *   const index = await openIndex(dir);          // FlatIndex | HnswIndex | Bm25Index, by index.json
- *   dense:  index.search(queryVectors: Float32Array (n * dim), k): Hit[][]
- *   bm25:   index.search(queries: string[], k): Hit[][]
- *   fuse([runA, runB], { method: 'rrf' | 'linear', k, weights })
- * Hits are { id, score }, ordered score desc then id desc (trec_eval's order).
+ * Retrieval: the seam (types.ts), the registry of index types (registry.ts), and the retrievers.
+ *   const retriever = await openRetriever('indexes/flat', encoder);   // or a bm25 folder (encoder undefined)
+ *   const [hits] = await retriever.search([{ id: 'q1', text: 'what is dense retrieval?' }], 10);
+ * Hits are { id, score }, ordered by compareHits (score desc, then id desc: trec_eval's order).
  */
-export { compareHits, type Hit } from './hits.js';
+export type { Hit, Query, SearchOptions, MetadataFilter, Similarity, TextEncoder, TextKind, Encoded, VectorIndex, Retriever } from './types.js';
+export { compareHits } from './hits.js';
+export {
+  registerIndexType, indexTypes, indexTypeAt, buildIndex, openIndex, openRetriever,
+  type RegistryEntry, type VectorEntry, type LexicalEntry, type BuildOptions, type BuildResult, type OpenOptions, type OpenedIndex,
+} from './registry.js';
+export { DenseRetriever, sameModel, type DenseRetrieverOptions } from './dense.js';
+export { HybridRetriever, type HybridOptions } from './hybrid.js';
+export { Bm25Retriever } from './bm25/retriever.js';
 export { buildFlatIndex, FlatIndex, type FlatBuildOptions, type FlatMeta, type FlatSearchOptions, type FlatStorage } from './flat.js';
 export { buildHnswIndex, HnswIndex, DEFAULT_HNSW, type HnswMeta, type HnswOpenOptions, type HnswParams } from './hnsw.js';
-export { checkRecall, recallAtK, type RecallReport } from './recall.js';
-export { readIndexMeta, type IndexMeta, type IndexType, type Similarity } from './meta.js';
-export { openIndex, isDense, type AnyIndex, type DenseIndex, type OpenIndexOptions } from './open.js';
 export { Bm25Index, buildBm25Index, analyze, ANSERINI_BM25, type Bm25Params } from './bm25/index.js';
+export { checkRecall, recallAtK, type RecallReport } from './recall.js';
+export { readIndexMeta, type IndexMeta, type IndexType } from './meta.js';
 export { fuse, type FuseOptions, type FusionMethod, type RunHits } from './fusion.js';
-export { readQueries, type Query } from '../search/queries.js';
 export { searchAll, type SearchAllOptions, type SearchSummary } from './run-search.js';
-export { modelQueryVectors, precomputedQueryVectors, type QueryVectorSource } from './query-vectors.js';
-export { toEvalRun, writeRunFile } from '../search/run-file.js';
+export { withQueryVectors } from './query-vectors.js';

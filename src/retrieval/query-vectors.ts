@@ -1,41 +1,27 @@
 /**
- * Where dense query vectors come from: a model (encoded on the fly with the encoder `densekit encode` uses)
- * or a `densekit encode` output of the queries (so dense search runs without loading a model).
+ * Precomputed query vectors: a `densekit encode` output of the queries, attached to Query objects so that
+ * dense search runs without loading a model (DenseRetriever encodes only queries that carry no vector).
  */
 import { UsageError } from '../errors.js';
 import { readEmbeddings } from '../encode/shards.js';
-import type { Query } from '../search/queries.js';
+import type { Query } from './types.js';
 
-export interface QueryVectorSource {
-  dim: number;
-  /** n * dim row-major vectors for these queries, in order. */
-  vectors(queries: readonly Query[]): Promise<Float32Array>;
-  close(): void;
-}
-
-export async function modelQueryVectors(model: string, dtype: 'fp32' | 'bf16' = 'fp32'): Promise<QueryVectorSource> {
-  // Loaded on demand: the encoder pulls in the libtorch addon, which BM25 and precomputed vectors never need.
-  const { openEncoder } = await import('../encode/index.js');
-  const enc = await openEncoder(model, { dtype });
-  return { dim: enc.dim, vectors: (qs) => enc.encodeQueries(qs.map((q) => q.text)), close: () => enc.close() };
-}
-
-export function precomputedQueryVectors(dir: string): QueryVectorSource & { ids: string[] } {
+/**
+ * `queries` with their vectors from `dir`; without `queries`, one query per encoded row (text ''). The
+ * embeddings' model comes back too, for the index's model check.
+ */
+export function withQueryVectors(dir: string, queries?: readonly Query[]): { queries: Query[]; model: string } {
   const { manifest, ids, vectors } = readEmbeddings(dir);
   const dim = manifest.dim;
+  const row = (i: number) => vectors.subarray(i * dim, (i + 1) * dim);
+  if (!queries) return { queries: ids.map((id, i) => ({ id, text: '', vector: row(i) })), model: manifest.model };
   const rowOf = new Map(ids.map((id, i) => [id, i]));
   return {
-    dim,
-    ids,
-    async vectors(qs) {
-      const out = new Float32Array(qs.length * dim);
-      qs.forEach((q, i) => {
-        const row = rowOf.get(q.id);
-        if (row === undefined) throw new UsageError(`query "${q.id}" has no vector in ${dir} (encode the same queries file)`);
-        out.set(vectors.subarray(row * dim, (row + 1) * dim), i * dim);
-      });
-      return out;
-    },
-    close() {},
+    model: manifest.model,
+    queries: queries.map((q) => {
+      const i = rowOf.get(q.id);
+      if (i === undefined) throw new UsageError(`query "${q.id}" has no vector in ${dir} (encode the same queries file)`);
+      return { ...q, vector: row(i) };
+    }),
   };
 }

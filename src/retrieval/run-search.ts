@@ -1,20 +1,15 @@
-/** Searching a list of queries against any index in batches, with progress and a queries/s summary. */
-import { UsageError } from '../errors.js';
-import type { Hit } from './hits.js';
+/** Searching a list of queries with any Retriever in batches, with progress and a queries/s summary. */
+import { positiveInteger } from '../errors.js';
 import { Progress } from '../util/progress.js';
 import type { RunHits } from './fusion.js';
-import { isDense, type AnyIndex } from './open.js';
-import type { Query } from '../search/queries.js';
-import type { QueryVectorSource } from './query-vectors.js';
+import type { Query, Retriever, SearchOptions } from './types.js';
 
-export interface SearchAllOptions {
+export interface SearchAllOptions extends SearchOptions {
   k: number;
-  /** Queries per search call (default 256 dense, 64 BM25). */
+  /** Queries per search call (default 256 dense, 64 otherwise). */
   batchSize?: number;
   /** BEIR's option: drop a hit whose document id equals the query id (then still return k hits). */
   ignoreIdenticalIds?: boolean;
-  /** Required for dense indexes. */
-  queryVectors?: QueryVectorSource;
   progress?: boolean;
 }
 
@@ -25,28 +20,20 @@ export interface SearchSummary {
   queriesPerSecond: number;
 }
 
-export async function searchAll(index: AnyIndex, queries: readonly Query[], opts: SearchAllOptions): Promise<SearchSummary> {
-  const { k } = opts;
-  if (!Number.isInteger(k) || k <= 0) throw new UsageError(`--k must be a positive integer, got ${k}`);
-  const dense = isDense(index);
-  if (dense) {
-    if (!opts.queryVectors) throw new UsageError('a dense index needs --model or --query-embeddings to turn queries into vectors');
-    if (opts.queryVectors.dim !== index.dim)
-      throw new UsageError(`the index has dimension ${index.dim} but the query vectors have dimension ${opts.queryVectors.dim} (a different model?)`);
-  }
-  const fetch = opts.ignoreIdenticalIds ? k + 1 : k;
-  const batch = opts.batchSize ?? (dense ? 256 : 64);
-  const progress = opts.progress === false ? null : new Progress({ label: 'search', total: queries.length, unit: 'queries' });
+export async function searchAll(retriever: Retriever, queries: readonly Query[], opts: SearchAllOptions): Promise<SearchSummary> {
+  const { k, batchSize, ignoreIdenticalIds, progress: showProgress, ...searchOptions } = opts;
+  positiveInteger('k', k);
+  const fetch = ignoreIdenticalIds ? k + 1 : k;
+  const batch = positiveInteger('batchSize', batchSize ?? (retriever.kind === 'dense' ? 256 : 64));
+  const progress = showProgress === false ? null : new Progress({ label: 'search', total: queries.length, unit: 'queries' });
   const run: RunHits = new Map();
   const start = performance.now();
   for (let i = 0; i < queries.length; i += batch) {
     const part = queries.slice(i, i + batch);
-    let results: Hit[][];
-    if (dense) results = index.search(await opts.queryVectors!.vectors(part), fetch);
-    else results = index.search(part.map((q) => q.text), fetch);
+    const results = await retriever.search(part, fetch, searchOptions);
     part.forEach((q, j) => {
       let hits = results[j]!;
-      if (opts.ignoreIdenticalIds) hits = hits.filter((h) => h.id !== q.id);
+      if (ignoreIdenticalIds) hits = hits.filter((h) => h.id !== q.id);
       if (hits.length > k) hits = hits.slice(0, k);
       run.set(q.id, hits);
     });
