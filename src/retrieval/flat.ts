@@ -22,7 +22,8 @@
 import { join } from 'node:path';
 import { InputError, positiveInteger, UsageError } from '../errors.js';
 import { compareHits } from './hits.js';
-import type { Hit, SearchOptions, VectorIndex } from './types.js';
+import { LocalVectorIndex } from './local-index.js';
+import type { Hit } from './types.js';
 import { exactDot, scanCandidates } from './kernels.js';
 import { nativeScan, scanTopKJs, type ScanFn } from './scan-kernel.js';
 import { openFileBytes } from './mapped-file.js';
@@ -101,11 +102,11 @@ type CompressedRows = { dtype: 'int8'; codes: Int8Array; scales: Float32Array } 
  */
 export const TORCH_MIN_BATCH = 32;
 
-export class FlatIndex implements VectorIndex {
+export class FlatIndex extends LocalVectorIndex {
   readonly type: string = 'flat';
   private constructor(
     readonly dir: string,
-    readonly meta: FlatMeta,
+    meta: FlatMeta,
     readonly ids: string[],
     /** Row-major float32 [size, dim]; do not modify (may be a read-only mapping). */
     readonly vectors: Float32Array,
@@ -113,7 +114,9 @@ export class FlatIndex implements VectorIndex {
     readonly options: FlatSearchOptions,
     private readonly torch: Awaited<ReturnType<typeof loadTorch>>,
     private readonly scan: ScanFn | null,
-  ) {}
+  ) {
+    super(meta);
+  }
 
   /** Queries re-scanned with more candidates because a near-tie straddled the cut-off (see the file comment). */
   rescans = 0;
@@ -144,26 +147,6 @@ export class FlatIndex implements VectorIndex {
     if (kernel === 'scan' && !scan) throw new UsageError('"scan" needs the densekit addon with scanTopK (npx node-gyp rebuild -j 2); pick "usearch"', { param: 'kernel' });
     return new FlatIndex(dir, meta, ids, vectors, compressed, options, torch, scan);
   }
-
-  get size(): number {
-    return this.meta.count;
-  }
-  get dim(): number {
-    return this.meta.dim;
-  }
-  get similarity(): Similarity {
-    return this.meta.similarity;
-  }
-  get model(): string | undefined {
-    return this.meta.model;
-  }
-
-  async searchVectors(vectors: Float32Array, k: number, _opts?: SearchOptions): Promise<Hit[][]> {
-    return this.search(vectors, k);
-  }
-
-  /** The rows may be memory-mapped views; they are released with the last reference to this index. */
-  async close(): Promise<void> {}
 
   /** Queries as they will be scored: checked, and unit-normalized for cosine indexes when not already. */
   prepareQueries(queries: Float32Array): Float32Array {

@@ -12,7 +12,8 @@ import { tempPathFor, writeFileAtomicSync } from '../util/fs.js';
 import { VECTORS_F32, writeVectorFiles } from './build-vectors.js';
 import { FlatIndex, type FlatMeta } from './flat.js';
 import { compareHits } from './hits.js';
-import type { Hit, SearchOptions, VectorIndex } from './types.js';
+import { LocalVectorIndex } from './local-index.js';
+import type { Hit } from './types.js';
 import { INDEX_FORMAT, readIndexMeta, writeIndexMeta } from './meta.js';
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 
@@ -90,16 +91,18 @@ export interface HnswOpenOptions {
   writable?: boolean;
 }
 
-export class HnswIndex implements VectorIndex {
+export class HnswIndex extends LocalVectorIndex<HnswMeta> {
   readonly type: string = 'hnsw';
   private constructor(
     readonly dir: string,
-    readonly meta: HnswMeta,
+    meta: HnswMeta,
     private flat: FlatIndex,
     private readonly graph: UsearchIndex,
     private readonly threads: number,
     private readonly writable: boolean,
-  ) {}
+  ) {
+    super(meta);
+  }
 
   static async open(dir: string, opts: HnswOpenOptions = {}): Promise<HnswIndex> {
     const meta = readIndexMeta(dir) as HnswMeta;
@@ -120,26 +123,7 @@ export class HnswIndex implements VectorIndex {
     return new HnswIndex(dir, meta, flat, graph, opts.threads ?? 0, opts.writable ?? false);
   }
 
-  get size(): number {
-    return this.meta.count;
-  }
-  get dim(): number {
-    return this.meta.dim;
-  }
-  get similarity(): FlatMeta['similarity'] {
-    return this.meta.similarity;
-  }
-  get model(): string | undefined {
-    return this.meta.model;
-  }
-
   /** efSearch is fixed when the graph is opened (usearch sets it per index, not per call). */
-  async searchVectors(vectors: Float32Array, k: number, _opts?: SearchOptions): Promise<Hit[][]> {
-    return this.search(vectors, k);
-  }
-
-  async close(): Promise<void> {}
-
   search(queries: Float32Array, k: number): Hit[][] {
     positiveInteger('k', k);
     const q = this.flat.prepareQueries(queries);
