@@ -27,7 +27,7 @@ export function selectMeasures(specs: readonly string[]): SelectedMeasure[] {
     const nickname = NICKNAMES[name];
     if (nickname) for (const n of nickname) marked.add(n);
     else if (MEASURES.some((m) => m.name === name)) marked.add(name);
-    else throw new UsageError(`-m ${spec}: unknown measure "${name}" (try map, P.10, ndcg_cut.10, recall.100, official or all_trec)`);
+    else throw new UsageError(`-m ${spec}: unknown measure "${name}" (densekit eval --help lists every measure and nickname)`);
   }
   const selected: SelectedMeasure[] = [];
   for (const definition of MEASURES) {
