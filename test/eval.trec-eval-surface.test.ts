@@ -10,6 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixturesDir, sharedDir } from './helpers.js';
 import { runCli } from './cli.js';
+import { MEASURES, NICKNAMES } from '../src/eval/index.js';
 
 const surfaceDir = join(fixturesDir, 'metrics', 'surface');
 const cases = readdirSync(surfaceDir).filter((f) => f.endsWith('.cmd')).map((f) => f.slice(0, -4)).sort();
@@ -34,3 +35,34 @@ for (const name of cases) {
     assert.equal(actual.length, expected.length, 'number of lines');
   });
 }
+
+test('densekit eval --help lists every measure, nickname and trec_eval flag', () => {
+  const r = runCli(['eval', '--help']);
+  assert.equal(r.code, 0, r.stderr);
+  for (const m of MEASURES) assert.match(r.stdout, new RegExp(`^  ${m.name} `, 'm'), m.name);
+  for (const n of Object.keys(NICKNAMES)) assert.match(r.stdout, new RegExp(`^  ${n} `, 'm'), n);
+  for (const flag of ['-q', '-m', '-c', '-l', '-n', '-D', '-N', '-M', '-J', '-R', '-T', '-Z']) assert.match(r.stdout, new RegExp(`^  ${flag}[ ,]`, 'm'), flag);
+});
+
+test('bad input through the CLI: one line naming the problem (and file:line for files), non-zero exit', () => {
+  const qrels = join(sharedDir, 'datasets', 'cranfield', 'qrels.test.trec');
+  const run = join(sharedDir, 'fixtures', 'metrics', 'cranfield', 'run.trec');
+  const cases: [string[], RegExp][] = [
+    [['-m', 'nosuch', qrels, run], /unknown measure "nosuch"/],
+    [['-m', 'P.0', qrels, run], /-m P\.0: cutoffs must be positive/],
+    [['-R', 'prefs', '-m', 'all_prefs', qrels, run], /qrels\.test\.trec:1: expected 5 columns/],
+    [['-R', 'qrels_prefs', '-m', 'map', qrels, run], /need -R qrels judgments/],
+    [['-R', 'nosuch', qrels, run], /-R nosuch: unknown judgments format/],
+    [['-T', 'nosuch', qrels, run], /-T nosuch: unknown results format/],
+    [['-Z', run, qrels, run], /run\.trec:1: expected 4 columns/],
+  ];
+  for (const [args, expected] of cases) {
+    const r = runCli(['eval', ...args]);
+    assert.notEqual(r.code, 0, args.join(' '));
+    assert.equal(r.stdout, '', args.join(' '));
+    const lines = r.stderr.trimEnd().split('\n');
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0]!, /^densekit: error: /);
+    assert.match(lines[0]!, expected);
+  }
+});

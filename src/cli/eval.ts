@@ -47,10 +47,10 @@ export function register(program: Command): void {
   program
     .command('eval')
     .description('evaluate runs exactly as trec_eval 10.0 does; compare several runs with significance tests')
-    .argument('<qrels>', 'judgments: TREC qrels (qid iter docid grade) or BEIR qrels tsv')
+    .argument('<qrels>', 'judgments: TREC qrels (qid iter docid grade) or BEIR qrels tsv; other formats with -R')
     .argument('<runs...>', 'runs: TREC (qid Q0 docid rank score tag) or MS MARCO (qid docid rank)')
     .option('-q', 'also print per-query values (trec_eval -q)')
-    .option('-m <measure>', 'measure, measure.params or nickname (official, all_trec); repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('-m <measure>', 'measure, measure.params or nickname (listed below); repeatable; default official', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('-l <level>', 'minimum grade counted as relevant (default 1; TREC DL uses 2)', integer('-l', -1_000_000))
     .option('-c', 'average over all judged queries; missing ones count as empty rankings')
     .option('-M <n>', 'evaluate at most n hits per query', integer('-M', 0))
@@ -148,9 +148,15 @@ function measuresHelp(): string {
     pairs: 'NAME.LEVEL=GAIN,... (ndcg.1=1,2=3; rbp.p=0.8)',
   };
   const lines = ['', 'Measures (-m NAME or -m NAME.PARAMS), in the order trec_eval computes and prints them:'];
+  const ordered: Record<string, string> = {
+    relstring: 'NAME.LENGTH: the first LENGTH relevance values of the ranking',
+    utility: 'NAME.A,B,C,D: A*rel_ret + B*nonrel_ret + C*rel_not_ret + D*nonrel_not_ret (D needs -N)',
+    '11pt_avg': 'NAME.0.2,0.4: recall points to average interpolated precision over',
+    set_F: 'NAME.BETA',
+  };
   for (const m of MEASURES) {
     const defaults = m.defaults.length ? ` [default ${m.defaults.join(',')}]` : '';
-    lines.push(`  ${m.name.padEnd(24)} ${syntax[m.paramKind]}${defaults}`);
+    lines.push(`  ${m.name.padEnd(24)} ${ordered[m.name] ?? syntax[m.paramKind]}${defaults}`);
   }
   lines.push('', 'Nicknames:');
   for (const [name, list] of Object.entries(NICKNAMES)) lines.push(`  ${name.padEnd(10)} ${list.join(' ')}`);
