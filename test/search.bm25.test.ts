@@ -6,11 +6,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../src/errors.js';
 import { evaluate, readQrels } from '../src/eval/index.js';
-import { analyze, Bm25Index, buildBm25Index } from '../src/search/bm25/index.js';
-import { lowerCaseLikeJava, tokenize, tokenizeWithSegmenter } from '../src/search/bm25/analyzer.js';
-import { porterStem } from '../src/search/bm25/porter-stemmer.js';
+import { analyze, Bm25Index, buildBm25Index } from '../src/retrieval/bm25/index.js';
+import { lowerCaseLikeJava, tokenize, tokenizeWithSegmenter } from '../src/retrieval/bm25/analyzer.js';
+import { porterStem } from '../src/retrieval/bm25/porter-stemmer.js';
 import { formatFixed } from '../src/eval/measure-spec.js';
-import { byte4ToInt, intToByte4 } from '../src/search/bm25/small-float.js';
+import { byte4ToInt, intToByte4 } from '../src/retrieval/bm25/small-float.js';
 import { readQueries } from '../src/search/queries.js';
 import { toEvalRun } from '../src/search/run-file.js';
 
