@@ -340,9 +340,9 @@ function rbp(r: JudgedRanking, pairs: ParamPair[], ctx: EvalContext): number {
   return (1.0 - p) * sum;
 }
 
-function rbpResidual(r: JudgedRanking, pairs: ParamPair[]): number {
-  let p = 0.9;
-  for (const pair of pairs) if (pair.name === 'p') p = pair.value;
+/** The share of rbp left undecided by unjudged documents; trec_eval fixes p at 0.9 and takes no parameters. */
+function rbpResidual(r: JudgedRanking): number {
+  const p = 0.9;
   let unjudged = 0;
   let sum = 0;
   let curP = 1.0;
@@ -556,7 +556,7 @@ export const MEASURES: readonly MeasureDefinition[] = [
     return Math.log((1.0 + sum) / (1.0 + r.numRel - sum));
   }),
   withGains('rbp', rbp),
-  withGains('rbp_resid', rbpResidual),
+  single('rbp_resid', rbpResidual),
   atCutoffs('unj', [5, 10, 20], (r, cutoffs) => {
     let unjudged = 0;
     return cutoffScan(r, cutoffs, (rel) => { if (rel === NONPOOL || rel === UNJUDGED) unjudged++; }, (i) => unjudged / i, (c) => unjudged / c);
