@@ -161,7 +161,7 @@ test('threads 1, 2 and 3 and one-query-at-a-time give identical results; byteOff
   assert.throws(() => scan!(vectors.subarray(0, 10 * dim), 'float32', queries, dim + 1, 5, 1), /multiple of dim|fewer than/);
 });
 
-test('float32 batches (scored in float32 with an error bound, then rescored) equal one query at a time: near-ties, overflow, tiny and NaN rows', { skip: noAddon }, () => {
+test('batches (scored in float32 tiles with an error bound, then rescored) equal one query at a time: near-ties, overflow, tiny and NaN rows, every row type', { skip: noAddon }, () => {
   const d = 67, rows = 6000;
   const r = rng(11);
   const data = clustered(rows, d, 5, 0, 10);
@@ -195,6 +195,18 @@ test('float32 batches (scored in float32 with an error bound, then rescored) equ
     // And the exact reference: rows by (float32 of the double sum) desc, then row asc.
     const ref = bruteForce('float32', data, qs.subarray(0, 3 * d), d, k);
     ref.forEach((e, qi) => assert.deepEqual(batch[qi]!.rows, e.top.map((t) => t.row), `k=${k} query ${qi} vs brute force`));
+  }
+  // bf16 and int8 rows: the same near-ties (permuted rows: equal products summed in another order) and specials.
+  const bf = new Uint16Array(data.length);
+  toBfloat16(data, bf);
+  const codes = Int8Array.from(data, (x) => (Number.isFinite(x) ? Math.max(-127, Math.min(127, Math.round(x * 300))) : 0));
+  const codeScales = Float32Array.from({ length: d }, (_, j) => 1 + j / 7);
+  for (const [dtype, rowsOf, sc] of [['bfloat16', bf, undefined], ['int8', codes, codeScales]] as const) {
+    for (const k of [1, 10, 50, 700]) {
+      const batch = lists(scan!(rowsOf, dtype, qs, d, k, 2, sc));
+      const single = Array.from({ length: 10 }, (_, qi) => lists(scan!(rowsOf, dtype, qs.subarray(qi * d, (qi + 1) * d), d, k, 2, sc))[0]);
+      assert.deepEqual(batch, single, `${dtype} k=${k}`);
+    }
   }
 });
 

@@ -50,6 +50,9 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeSummary> 
       manifest.shardSize === shardSize && manifest.truncated.maxLength === o.encoder.maxLength[o.kind];
     if (!same)
       throw new UsageError(`${manifestPath(o.output)}: this folder holds embeddings of another job (model/input/kind/shard size/max length differ); use --overwrite or another --output`);
+    const before = manifest.precision ?? 'fp32';
+    if (!manifest.complete && before !== o.encoder.precision)
+      throw new UsageError(`${manifestPath(o.output)}: this job was started in ${before} and would resume in ${o.encoder.precision}; pass --dtype ${before}, or --overwrite`);
   }
   if (!manifest) {
     for (const f of readdirSync(o.output)) if (/^shard-\d+\.(npy|ids\.txt)$|^manifest\.json$/.test(f)) rmSync(join(o.output, f));
@@ -57,7 +60,7 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeSummary> 
     if (total === 0) throw new DensekitError(`${o.input}: no records to encode (empty input)`);
     manifest = {
       format: EMBEDDINGS_FORMAT, version: 1, model: o.model, kind: o.kind, dim: o.encoder.dim, dtype: 'float32',
-      similarity: o.encoder.similarity, input, total, shardSize, shards: [],
+      similarity: o.encoder.similarity, precision: o.encoder.precision, input, total, shardSize, shards: [],
       truncated: { count: 0, maxLength: o.encoder.maxLength[o.kind] }, complete: false,
     };
     writeManifest(o.output, manifest);

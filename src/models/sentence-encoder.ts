@@ -93,7 +93,8 @@ export class SentenceEncoder {
   readonly dim: number;
   readonly similarity: 'dot' | 'cosine';
   readonly maxLength: { query: number; passage: number };
-  private readonly precision: Precision;
+  /** The precision the encoder computes in (recorded by encode jobs: a resumed job must not mix precisions). */
+  readonly precision: Precision;
 
   private constructor(
     readonly spec: SentenceTransformerSpec,
