@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { SentenceEncoder } from '../models/index.js';
-import { guessKind, runEncodeJob } from '../encode/index.js';
+import { guessKind, openEncoder, runEncodeJob } from '../encode/index.js';
 import { setNumThreads } from '../tensor/index.js';
 import { choosePrecision, type RequestedPrecision } from '../tensor/cpu.js';
 import { oneOf, positiveInt } from './options.js';
@@ -42,14 +41,15 @@ export function register(program: Command): void {
       // On a terminal say it at once; the summary line says it too (piped stderr keeps bad input to one line).
       if (process.stderr.isTTY) process.stderr.write(`densekit: ${precision.note}\n`);
       if (precision.warning) process.stderr.write(`densekit: warning: ${precision.warning}\n`);
-      const encoder = SentenceEncoder.load(f.model, {
+      const encoder = await openEncoder(f.model, {
+        batchSize: f.batchSize,
         dtype: precision.dtype,
         device: f.device as 'cpu',
         ...(f.maxLength ? { queryMaxLength: f.maxLength, passageMaxLength: f.maxLength } : {}),
       });
       try {
         const s = await runEncodeJob({
-          encoder, model: f.model, input: f.input, output: f.output, kind, batchSize: f.batchSize, shardSize: f.shardSize,
+          encoder, input: f.input, output: f.output, kind, shardSize: f.shardSize, precision: precision.dtype,
           overwrite: f.overwrite ?? false, log: (l) => process.stderr.write(l + '\n'),
         });
         const m = s.manifest;
@@ -63,7 +63,7 @@ export function register(program: Command): void {
             `truncated: ${m.truncated.count} of ${m.total} texts were longer than ${m.truncated.maxLength} tokens and were cut to it\n`,
         );
       } finally {
-        encoder.dispose();
+        encoder.close();
       }
     });
 }
