@@ -12,6 +12,7 @@ import { tempPathFor, writeFileAtomicSync } from '../util/fs.js';
 import { VECTORS_F32, writeVectorFiles } from './build-vectors.js';
 import { FlatIndex, type FlatMeta } from './flat.js';
 import { compareHits, type Hit } from './hits.js';
+import { checkGraphFile } from './hnsw-file.js';
 import { INDEX_FORMAT, readIndexMeta, writeIndexMeta } from './meta.js';
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 
@@ -105,8 +106,9 @@ export class HnswIndex {
     const flat = await FlatIndex.open(dir);
     const p = { ...meta.hnsw, efSearch: opts.efSearch ?? meta.hnsw.efSearch };
     checkParams(p);
-    const graph = newGraph(meta.dim, p);
     const path = join(dir, GRAPH);
+    checkGraphFile(path, { count: meta.count, dim: meta.dim, M: p.M });
+    const graph = newGraph(meta.dim, p);
     try {
       if (opts.writable) graph.load(path);
       else graph.view(path);
