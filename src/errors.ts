@@ -22,3 +22,8 @@ export class InputError extends DensekitError {
 export class UsageError extends DensekitError {
   override name = 'UsageError';
 }
+
+/** An output that cannot be written (permission, missing folder, disk full, not a file): names the path. */
+export class OutputError extends DensekitError {
+  override name = 'OutputError';
+}

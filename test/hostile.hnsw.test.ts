@@ -5,13 +5,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeManifest, writeShard } from '../src/encode/shards.js';
 import { buildHnswIndex } from '../src/index/index.js';
 import { seededRandom } from '../src/util/random.js';
-import { runCli } from './cli.js';
+import { runCli, spawnCli } from './cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'densekit-hostile-hnsw-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
@@ -97,4 +97,41 @@ test('the unmodified graph still opens and searches', () => {
   const res = runCli(['search', '--index', good, '--query-embeddings', enc, '--k', '5', '--output', join(good, 'run.trec')]);
   assert.equal(res.code, 0, res.stderr);
   assert.equal(readFileSync(join(good, 'run.trec'), 'utf8').split('\n').filter(Boolean).length, 5 * n);
+});
+
+test('a killed HNSW build never leaves an index.json (let alone a flat one); a rerun removes temp files a killed build left', async () => {
+  // Large enough that building the graph takes a while after vectors.f32 is written.
+  const big = join(tmp, 'enc-big');
+  mkdirSync(big);
+  const rows = 20_000;
+  const d = 32;
+  const rr = seededRandom(9);
+  const bigIds = Array.from({ length: rows }, (_, i) => `b${i}`);
+  const s = writeShard(big, 0, bigIds, Float32Array.from({ length: rows * d }, () => rr() - 0.5), d);
+  writeManifest(big, {
+    format: 'densekit-embeddings', version: 1, model: 'test', kind: 'passage', dim: d, dtype: 'float32', similarity: 'dot', input: 'test',
+    total: rows, shardSize: rows, shards: [s], truncated: { count: 0, maxLength: 0 }, complete: true,
+  });
+  const out = join(tmp, 'killed');
+  const args = ['index', '--type', 'hnsw', '--input', big, '--output', out, '--threads', '1', '--ef-construction', '200'];
+  const child = spawnCli(args);
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  // Kill it once the vectors are in place, while the graph is being built.
+  while (!existsSync(join(out, 'vectors.f32')) && child.exitCode === null) await new Promise((r) => setTimeout(r, 5));
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(child.exitCode, null, 'the build finished before it could be killed: make the input larger');
+  child.kill('SIGKILL');
+  await exited;
+  if (existsSync(join(out, 'index.json'))) assert.notEqual(JSON.parse(readFileSync(join(out, 'index.json'), 'utf8')).type, 'flat');
+  const opened = runCli(['search', '--index', out, '--query-embeddings', enc, '--k', '5', '--output', join(tmp, 'never.trec')]);
+  assert.equal(opened.code, 1);
+  assert.match(opened.stderr, /^densekit: error: .*index\.json: missing: not a densekit index folder/);
+
+  // What a build killed during a write leaves behind (a dead process's temp names), then a good rerun.
+  const stale = ['.graph.usearch.tmp-999999999-0', '.vectors.f32.tmp-999999999-3', '.ids.txt.tmp-999999999-1'];
+  for (const name of stale) writeFileSync(join(out, name), 'partial');
+  const rerun = runCli(args);
+  assert.equal(rerun.code, 0, rerun.stderr);
+  assert.deepEqual(readdirSync(out).filter((f) => f.includes('.tmp-')), []);
+  assert.equal(JSON.parse(readFileSync(join(out, 'index.json'), 'utf8')).type, 'hnsw');
 });

@@ -7,7 +7,7 @@ import { preferPassiveWaits } from '../tensor/native.js';
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_BATCHING, DEFAULT_LIMITS } from '../serve/limits.js';
 import { openService } from '../serve/launch.js';
-import { oneOf, positiveInt } from './options.js';
+import { nonNegativeInt, oneOf, positiveInt } from './options.js';
 
 interface ServeFlags {
   index: string[];
@@ -43,12 +43,6 @@ function port(v: string): number {
   return n;
 }
 
-function nonNegativeInt(flag: string): (v: string) => number {
-  return (v) => {
-    if (!/^\d+$/.test(v.trim())) throw new InvalidArgumentError(`${flag} expects a non-negative integer, got "${v}"`);
-    return Number(v);
-  };
-}
 
 function weights(v: string): number[] {
   const w = v.split(',').map(Number);

@@ -5,6 +5,7 @@
 import { mkdirSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DensekitError, UsageError } from '../errors.js';
+import { removeStaleTemps } from '../util/fs.js';
 import { Progress } from '../util/progress.js';
 import type { SentenceEncoder, TextKind } from '../models/index.js';
 import { readTextRecords, type TextRecord } from './input.js';
@@ -42,6 +43,7 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeSummary> 
   const shardSize = o.shardSize ?? 10_000;
   if (!Number.isInteger(shardSize) || shardSize < 1) throw new UsageError(`--shard-size must be a positive integer, got ${shardSize}`);
   mkdirSync(o.output, { recursive: true });
+  removeStaleTemps(o.output);
   const input = resolve(o.input);
   let manifest: EmbeddingManifest | undefined;
   if (existsSync(manifestPath(o.output)) && !o.overwrite) {
