@@ -27,12 +27,22 @@ export function boundedNumber(flag: string, min: number, key: BoundedKey = bound
   };
 }
 
-export function positiveInt(flag: string): (v: string) => number {
-  return boundedInt(flag, 1);
+export function positiveInt(flag: string, key?: BoundedKey): (v: string) => number {
+  return boundedInt(flag, 1, key);
 }
 
-export function nonNegativeInt(flag: string): (v: string) => number {
-  return boundedInt(flag, 0);
+export function nonNegativeInt(flag: string, key?: BoundedKey): (v: string) => number {
+  return boundedInt(flag, 0, key);
+}
+
+/** A number > 0 and at most MAX[key] (learning rates: a typo like 1e30 would silently train garbage). */
+export function positiveNumber(flag: string, key: BoundedKey = boundKeyOfFlag(flag)): (v: string) => number {
+  const max = MAX[key];
+  return (v) => {
+    const n = Number(v);
+    if (!/^(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(v) || !(n > 0 && n <= max)) throw new InvalidArgumentError(`${flag} expects a number above 0 and at most ${max}, got "${v}"`);
+    return n;
+  };
 }
 
 export function oneOf<T extends string>(flag: string, values: readonly T[]): (v: string) => T {

@@ -48,6 +48,11 @@ export const MAX = {
   evalDepth: 1_000_000_000,
   collectionSize: 1_000_000_000_000,
   relevanceLevel: 1_000_000,
+  /** Training: learning rate (papers: 7e-6 to 1e-3), warm-up steps, projection width after pooling. */
+  lr: 1,
+  warmup: 100_000_000,
+  evalEvery: 100_000_000,
+  projection: 65_536,
   /** BM25 parameters (Anserini: k1 0.9, b 0.4; b is a proportion). */
   k1: 100,
   b: 1,
