@@ -5,11 +5,12 @@
 import { mkdirSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DensekitError, UsageError } from '../errors.js';
+import { fileDigest, folderDigest } from '../util/digest.js';
 import { removeStaleTemps } from '../util/fs.js';
 import { Progress } from '../util/progress.js';
 import type { SentenceEncoder, TextKind } from '../models/index.js';
 import { readTextRecords, type TextRecord } from './input.js';
-import { EMBEDDINGS_FORMAT, manifestPath, readManifest, writeManifest, writeShard, type EmbeddingManifest } from './shards.js';
+import { EMBEDDINGS_FORMAT, manifestPath, readManifest, writeManifest, writeShard, type EmbeddingManifest, type EncodeJobIdentity } from './shards.js';
 
 export interface EncodeJobOptions {
   encoder: SentenceEncoder;
@@ -39,6 +40,27 @@ async function countRecords(path: string): Promise<number> {
   return n;
 }
 
+/** The first setting in which a recorded job differs from this one, named as the user set it; null if none. */
+function jobDifference(
+  m: EmbeddingManifest,
+  now: { model: string; input: string; kind: string; dim: number; shardSize: number; maxLength: number },
+  job: EncodeJobIdentity,
+): string | null {
+  const was = m.job;
+  const checks: Array<[string, unknown, unknown]> = [
+    ['--model', m.model, now.model], ['--input', m.input, now.input], ['--kind', m.kind, now.kind], ['model dimension', m.dim, now.dim],
+    ['--shard-size', m.shardSize, now.shardSize], ['--max-length', m.truncated?.maxLength, now.maxLength],
+  ];
+  for (const [what, a, b] of checks) if (a !== b) return `${what} was ${JSON.stringify(a)}, now ${JSON.stringify(b)}`;
+  if (!was || typeof was !== 'object') return 'it records no input or model digest (written by an older densekit)';
+  const recorded: Array<[string, unknown, unknown]> = [
+    ['input size in bytes', was.inputBytes, job.inputBytes], ['input content (sha256)', was.inputSha256, job.inputSha256],
+    ['model files (sha256)', was.modelSha256, job.modelSha256], ['--dtype', was.dtype, job.dtype], ['--batch-size', was.batchSize, job.batchSize],
+  ];
+  for (const [what, a, b] of recorded) if (a !== b) return `${what} was ${JSON.stringify(a)}, now ${JSON.stringify(b)}`;
+  return null;
+}
+
 export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeSummary> {
   const shardSize = o.shardSize ?? 10_000;
   if (!Number.isInteger(shardSize) || shardSize < 1) throw new UsageError(`--shard-size must be a positive integer, got ${shardSize}`);
@@ -46,12 +68,19 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeSummary> 
   removeStaleTemps(o.output);
   const input = resolve(o.input);
   let manifest: EmbeddingManifest | undefined;
+  const batchSize = o.batchSize ?? 32;
+  const inputDigest = await fileDigest(o.input);
+  const job: EncodeJobIdentity = {
+    inputBytes: inputDigest.bytes, inputSha256: inputDigest.sha256, modelSha256: await folderDigest(o.encoder.spec.dir),
+    dtype: o.encoder.dtype, maxLength: o.encoder.maxLength[o.kind], batchSize,
+  };
   if (existsSync(manifestPath(o.output)) && !o.overwrite) {
     manifest = readManifest(o.output);
-    const same = manifest.model === o.model && manifest.input === input && manifest.kind === o.kind && manifest.dim === o.encoder.dim &&
-      manifest.shardSize === shardSize && manifest.truncated.maxLength === o.encoder.maxLength[o.kind];
-    if (!same)
-      throw new UsageError(`${manifestPath(o.output)}: this folder holds embeddings of another job (model/input/kind/shard size/max length differ); use --overwrite or another --output`);
+    const differs = jobDifference(manifest, {
+      model: o.model, input, kind: o.kind, dim: o.encoder.dim, shardSize, maxLength: o.encoder.maxLength[o.kind],
+    }, job);
+    if (differs)
+      throw new UsageError(`${manifestPath(o.output)}: this folder holds embeddings of another job (${differs}); use --overwrite or another --output`);
   }
   if (!manifest) {
     for (const f of readdirSync(o.output)) if (/^shard-\d+\.(npy|ids\.txt)$|^manifest\.json$/.test(f)) rmSync(join(o.output, f));
@@ -60,7 +89,7 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeSummary> 
     manifest = {
       format: EMBEDDINGS_FORMAT, version: 1, model: o.model, kind: o.kind, dim: o.encoder.dim, dtype: 'float32',
       similarity: o.encoder.similarity, input, total, shardSize, shards: [],
-      truncated: { count: 0, maxLength: o.encoder.maxLength[o.kind] }, complete: false,
+      truncated: { count: 0, maxLength: o.encoder.maxLength[o.kind] }, complete: false, job,
     };
     writeManifest(o.output, manifest);
   }
@@ -76,7 +105,7 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeSummary> 
   let buffer: TextRecord[] = [];
   const flush = () => {
     const { vectors, truncated } = o.encoder.embed(buffer.map((r) => r.text), o.kind, {
-      batchSize: o.batchSize ?? 32,
+      batchSize,
       onProgress: (n) => progress.tick(n),
     });
     m.shards.push(writeShard(o.output, m.shards.length, buffer.map((r) => r.id), vectors, m.dim));

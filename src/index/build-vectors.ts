@@ -45,6 +45,9 @@ function shardVectors(dir: string, m: EmbeddingManifest, shardIndex: number): Fl
   return readNpy(join(dir, shard.vectors)).data as Float32Array;
 }
 
+/** Float32 inner products of two rows this long stay finite (FLT_MAX ~ 3.4e38). */
+const MAX_ROW_NORM = 1e18;
+
 export function writeVectorFiles(inputDir: string, outDir: string, opts: VectorFilesOptions = {}): VectorFilesInfo {
   const m = readManifest(inputDir);
   if (!m.complete) throw new InputError(join(inputDir, 'manifest.json'), undefined, 'the encode run is not complete (resume `densekit encode` first)');
@@ -86,6 +89,10 @@ export function writeVectorFiles(inputDir: string, outDir: string, opts: VectorF
         let n2 = 0;
         for (let j = 0; j < dim; j++) n2 += v[r * dim + j]! * v[r * dim + j]!;
         let norm = Math.sqrt(n2);
+        // NaN never ranks (every comparison with it is false) and Inf or huge rows overflow float32 scores:
+        // such a row would be silently missing or on top of every query, so the index refuses it.
+        if (!(norm <= MAX_ROW_NORM))
+          throw new InputError(join(inputDir, m.shards[s]!.vectors), undefined, `row ${r} has ${Number.isNaN(norm) ? 'a NaN value' : norm === Infinity ? 'an infinite value' : `norm ${norm}`} (finite vectors of norm <= ${MAX_ROW_NORM} expected)`);
         if (normalize && norm > 0) {
           for (let j = 0; j < dim; j++) v[r * dim + j] = v[r * dim + j]! / norm;
           norm = 1;

@@ -98,6 +98,11 @@ export class SentenceEncoder {
   readonly maxLength: { query: number; passage: number };
   private readonly precision: Precision;
 
+  /** The compute precision embeddings are made with (fp32, bf16 autocast, fp16). */
+  get dtype(): Precision {
+    return this.precision;
+  }
+
   private constructor(
     readonly spec: SentenceTransformerSpec,
     readonly config: HfConfig,
