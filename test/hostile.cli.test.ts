@@ -9,7 +9,7 @@ import { cpSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeManifest, writeShard } from '../src/encode/shards.js';
-import { buildFlatIndex } from '../src/index/index.js';
+import { buildFlatIndex } from '../src/retrieval/index.js';
 import { seededRandom } from '../src/util/random.js';
 import { cliCommand, runCli } from './cli.js';
 import { fixturesDir } from './helpers.js';

@@ -9,7 +9,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeManifest, writeShard } from '../src/encode/shards.js';
-import { buildHnswIndex } from '../src/index/index.js';
+import { buildHnswIndex } from '../src/retrieval/index.js';
 import { seededRandom } from '../src/util/random.js';
 import { runCli, spawnCli } from './cli.js';
 

@@ -7,6 +7,7 @@
 import { Command, CommanderError } from 'commander';
 import { DensekitError } from '../errors.js';
 import { describeSystemError, isSystemError } from '../util/fs.js';
+import { cliMessage } from './flags.js';
 import { register as registerEncode } from './encode.js';
 import { register as registerTokenize } from './tokenize.js';
 import { register as registerIndex } from './index-cmd.js';
@@ -47,7 +48,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     if (e instanceof DensekitError) {
-      process.stderr.write(`densekit: error: ${printable(e.message)}\n`);
+      process.stderr.write(`densekit: error: ${printable(cliMessage(e))}\n`);
       return 1;
     }
     // The OS refusing a read or write (permission, missing folder, disk full) is the user's to fix, not a bug.

@@ -32,6 +32,8 @@ export interface EmbeddingManifest {
   dtype: 'float32';
   /** 'cosine' when the model L2-normalizes its output (dot product = cosine), else 'dot'. */
   similarity: 'dot' | 'cosine';
+  /** The precision the encoder computed in (absent in folders written before it was recorded: fp32). */
+  precision?: 'fp32' | 'bf16' | 'fp16';
   /** Input file and number of records in it (known once counted). */
   input: string;
   total: number;
@@ -47,10 +49,9 @@ export interface EmbeddingManifest {
 export interface EncodeJobIdentity {
   inputBytes: number;
   inputSha256: string;
-  modelSha256: string;
-  dtype: string;
-  maxLength: number;
-  batchSize: number;
+  /** null when the encoder runs elsewhere (its model name is all the job knows). */
+  modelSha256: string | null;
+  batchSize: number | null;
 }
 
 export function manifestPath(dir: string): string {
