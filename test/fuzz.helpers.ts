@@ -79,12 +79,13 @@ export async function fuzzReader(root: string, c: ReaderCase): Promise<Tally> {
     writeFileSync(join(dir, c.file), seed);
     await c.read(join(dir, c.file), dir); // the seeds themselves are valid
   }
+  // One folder per reader: the readers only read, so the files around the fuzzed one stay valid.
+  const dir = join(root, c.name.replace(/\W+/g, '-'));
+  mkdirSync(dir, { recursive: true });
+  c.setup?.(dir);
   let failure: string | undefined;
   await fc.assert(
     fc.asyncProperty(hostileBytes(c.seeds), async (bytes) => {
-      const dir = join(root, `${c.name.replace(/\W+/g, '-')}-${t.tried}`);
-      mkdirSync(dir, { recursive: true });
-      c.setup?.(dir);
       const path = join(dir, c.file);
       writeFileSync(path, bytes);
       t.tried++;

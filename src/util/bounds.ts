@@ -40,6 +40,7 @@ export const MAX = {
   negativesPerPositive: 1000,
   maxK: 100_000,
   maxQueries: 100_000,
+  maxHitsWithFields: 10_000_000,
   maxTexts: 100_000,
   maxTextLength: 10_000_000,
   requestTimeoutMs: 3_600_000,
