@@ -73,3 +73,8 @@ export function positiveInteger(param: string, value: number): number {
   if (!Number.isInteger(value) || value <= 0) throw new UsageError(`must be a positive integer, got ${value}`, { param });
   return value;
 }
+
+/** An output that cannot be written (permission, missing folder, disk full, not a file): names the path. */
+export class OutputError extends DensekitError {
+  override name = 'OutputError';
+}
