@@ -17,7 +17,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeManifest, writeShard, type ShardEntry } from '../src/encode/shards.js';
+import { writeManifest, writeShard, type ShardEntry } from '../src/formats/index.js';
 import { buildFlatIndex, buildHnswIndex, FlatIndex, HnswIndex, recallAtK, type Hit } from '../src/index/index.js';
 import { loadTorch } from '../src/index/torch-kernel.js';
 import { nativeScan } from '../src/index/scan-kernel.js';

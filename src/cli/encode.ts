@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { SentenceEncoder } from '../models/index.js';
-import { guessKind, runEncodeJob } from '../encode/index.js';
+import { runEncodeJob } from '../encode/index.js';
+import { guessKind } from '../formats/index.js';
 import { setNumThreads } from '../tensor/index.js';
 import { oneOf, positiveInt } from './options.js';
 

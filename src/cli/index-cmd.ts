@@ -1,7 +1,7 @@
 /** `densekit index`: build a flat, HNSW or BM25 index folder. */
 import { InvalidArgumentError, type Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { readEmbeddings } from '../encode/shards.js';
+import { readEmbeddings } from '../formats/index.js';
 import { buildFlatIndex, buildHnswIndex, checkRecall, DEFAULT_HNSW, FlatIndex, HnswIndex } from '../index/index.js';
 import { ANSERINI_BM25, buildBm25Index } from '../search/bm25/index.js';
 import { oneOf, positiveInt } from './options.js';

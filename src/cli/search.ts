@@ -3,10 +3,10 @@ import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { isDense, openIndex } from '../search/open.js';
-import { readQueries, type Query } from '../search/queries.js';
+import { readQueries, writeRun } from '../formats/index.js';
+import type { Query } from '../retrieval/types.js';
 import { modelQueryVectors, precomputedQueryVectors, type QueryVectorSource } from '../search/query-vectors.js';
 import { searchAll } from '../search/run-search.js';
-import { writeRunFile } from '../search/run-file.js';
 import { oneOf, positiveInt } from './options.js';
 
 interface SearchFlags {
@@ -69,7 +69,7 @@ export function register(program: Command): void {
           k: f.k, ignoreIdenticalIds: f.ignoreIdenticalIds ?? false,
           ...(source ? { queryVectors: source } : {}), ...(f.batchSize ? { batchSize: f.batchSize } : {}),
         });
-        await writeRunFile(f.output, s.run, f.format, f.tag ?? `densekit-${basename(resolve(f.index))}`);
+        await writeRun(f.output, s.run, { format: f.format, tag: f.tag ?? `densekit-${basename(resolve(f.index))}` });
         process.stdout.write(`searched ${s.queries} queries (k=${f.k}) in ${s.seconds.toFixed(2)}s: ${s.queriesPerSecond.toFixed(1)} queries/s; run written to ${f.output}\n`);
       } finally {
         source?.close();

@@ -2,8 +2,6 @@
 import { SentenceEncoder, type EncoderOptions } from '../models/index.js';
 
 export { runEncodeJob, type EncodeJobOptions, type EncodeSummary } from './job.js';
-export { readTextRecords, guessKind, type TextRecord } from './input.js';
-export * from './shards.js';
 
 /** What search and serving need of a model: vectors for queries (and passages), nothing about tensors. */
 export interface TextEncoder {

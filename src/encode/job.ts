@@ -7,8 +7,9 @@ import { join, resolve } from 'node:path';
 import { DensekitError, UsageError } from '../errors.js';
 import { Progress } from '../util/progress.js';
 import type { SentenceEncoder, TextKind } from '../models/index.js';
-import { readTextRecords, type TextRecord } from './input.js';
-import { EMBEDDINGS_FORMAT, manifestPath, readManifest, writeManifest, writeShard, type EmbeddingManifest } from './shards.js';
+import {
+  EMBEDDINGS_FORMAT, manifestPath, readManifest, readTextRecords, recordText, writeManifest, writeShard, type EmbeddingManifest, type TextRecord,
+} from '../formats/index.js';
 
 export interface EncodeJobOptions {
   encoder: SentenceEncoder;
@@ -53,8 +54,8 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeSummary> 
   }
   if (!manifest) {
     for (const f of readdirSync(o.output)) if (/^shard-\d+\.(npy|ids\.txt)$|^manifest\.json$/.test(f)) rmSync(join(o.output, f));
+    // The reader refuses an empty input, so total >= 1.
     const total = await countRecords(o.input);
-    if (total === 0) throw new DensekitError(`${o.input}: no records to encode (empty input)`);
     manifest = {
       format: EMBEDDINGS_FORMAT, version: 1, model: o.model, kind: o.kind, dim: o.encoder.dim, dtype: 'float32',
       similarity: o.encoder.similarity, input, total, shardSize, shards: [],
@@ -73,7 +74,7 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeSummary> 
   let skipped = 0;
   let buffer: TextRecord[] = [];
   const flush = () => {
-    const { vectors, truncated } = o.encoder.embed(buffer.map((r) => r.text), o.kind, {
+    const { vectors, truncated } = o.encoder.embed(buffer.map(recordText), o.kind, {
       batchSize: o.batchSize ?? 32,
       onProgress: (n) => progress.tick(n),
     });

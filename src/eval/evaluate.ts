@@ -7,8 +7,7 @@ import { compareBytewise } from './byte-order.js';
 import { judgeRanking, missingQueryRanking, type RankingOptions } from './judged-ranking.js';
 import type { ValueKind } from './measures.js';
 import { selectMeasures } from './measure-spec.js';
-import type { Qrels } from './qrels.js';
-import type { Run } from './run.js';
+import type { Qrels, Run } from '../formats/index.js';
 
 export interface EvaluateOptions {
   /** trec_eval -m arguments (default: "official"). */
@@ -73,7 +72,7 @@ export function evaluate(qrels: Qrels, run: Run, options: EvaluateOptions = {}):
   for (const qid of [...qrels.keys()].sort(compareBytewise)) {
     const judgments = qrels.get(qid)!;
     let hits = run.queries.get(qid);
-    if (hits && options.dropIdenticalIds) hits = hits.filter((h) => h.docId !== qid);
+    if (hits && options.dropIdenticalIds) hits = hits.filter((h) => h.id !== qid);
     if (!hits) judgedQueriesWithoutResults.push(qid);
     if (!hits && !options.completeQueries) continue;
     const ranking = hits ? judgeRanking(hits, judgments, rankingOptions) : missingQueryRanking(judgments, rankingOptions);

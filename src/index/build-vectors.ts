@@ -7,7 +7,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
-import { checkShard, readManifest, readShardIds, type EmbeddingManifest } from '../encode/shards.js';
+import { checkShard, readManifest, readShardIds, type EmbeddingManifest } from '../formats/index.js';
 import { readNpy } from '../io/npy.js';
 import { tempPathFor, writeFileAtomicSync } from '../util/fs.js';
 import { metaPath, type Similarity } from './meta.js';

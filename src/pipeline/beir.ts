@@ -10,8 +10,10 @@ import { basename, join, resolve } from 'node:path';
 import { DensekitError } from '../errors.js';
 import { SentenceEncoder, type Precision } from '../models/index.js';
 import { runEncodeJob } from '../encode/index.js';
-import { buildBm25Index, buildFlatIndex, fuse, openIndex, searchAll, readQueries, toEvalRun, type RunHits, type Query, type FusionMethod } from '../search/index.js';
-import { evaluate, msmarcoMrr, readBeirQrels, type Run } from '../eval/index.js';
+import { buildBm25Index, buildFlatIndex, fuse, openIndex, searchAll, type RunHits, type FusionMethod } from '../search/index.js';
+import { evaluate, msmarcoMrr } from '../eval/index.js';
+import { readBeirQrels, readQueries, type Run } from '../formats/index.js';
+import type { Query } from '../retrieval/types.js';
 
 export type Retriever = 'dense' | 'bm25' | 'hybrid';
 
@@ -120,7 +122,7 @@ export async function runBeir(o: BeirOptions): Promise<BeirReport> {
 
   const results = o.retrievers.map((retriever): BeirResult => {
     const { run, seconds } = runs.get(retriever)!;
-    const evalRun: Run = { runId: retriever, queries: toEvalRun(run) };
+    const evalRun: Run = { runId: retriever, queries: run };
     const ev = evaluate(qrels, evalRun, { measures: ['ndcg_cut.10', 'recall.100', 'map_cut.100'], dropIdenticalIds: true });
     const num = (name: string) => Number(ev.aggregate[name]);
     return {

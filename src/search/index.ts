@@ -12,7 +12,5 @@ export { FlatIndex, HnswIndex, buildFlatIndex, buildHnswIndex, checkRecall } fro
 export { openIndex, isDense, type AnyIndex, type DenseIndex, type OpenIndexOptions } from './open.js';
 export { Bm25Index, buildBm25Index, analyze, ANSERINI_BM25, type Bm25Params } from './bm25/index.js';
 export { fuse, type FuseOptions, type FusionMethod, type RunHits } from './fusion.js';
-export { readQueries, type Query } from './queries.js';
 export { searchAll, type SearchAllOptions, type SearchSummary } from './run-search.js';
 export { modelQueryVectors, precomputedQueryVectors, type QueryVectorSource } from './query-vectors.js';
-export { toEvalRun, writeRunFile } from './run-file.js';

@@ -3,8 +3,8 @@
  * or a `densekit encode` output of the queries (so dense search runs without loading a model).
  */
 import { UsageError } from '../errors.js';
-import { readEmbeddings } from '../encode/shards.js';
-import type { Query } from './queries.js';
+import { readEmbeddings } from '../formats/index.js';
+import type { Query } from '../retrieval/types.js';
 
 export interface QueryVectorSource {
   dim: number;

@@ -4,7 +4,7 @@ import type { Hit } from '../index/hits.js';
 import { Progress } from '../util/progress.js';
 import type { RunHits } from './fusion.js';
 import { isDense, type AnyIndex } from './open.js';
-import type { Query } from './queries.js';
+import type { Query } from '../retrieval/types.js';
 import type { QueryVectorSource } from './query-vectors.js';
 
 export interface SearchAllOptions {

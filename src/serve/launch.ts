@@ -5,10 +5,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { UsageError } from '../errors.js';
-import { readBeirCorpus, readQrels, readRun, renderHtmlReport, type Run } from '../eval/index.js';
+import { renderHtmlReport } from '../eval/index.js';
+import { readQrels, readRun, type Run } from '../formats/index.js';
 import { fuse, isDense, openIndex, type AnyIndex, type DenseIndex, type FusionMethod } from '../search/index.js';
 import type { Bm25Index } from '../search/index.js';
-import { DocumentMap } from './documents.js';
+import { readDocuments, type DocumentMap } from './documents.js';
 import type { EncoderOpenOptions } from './encoder.js';
 import type { BatchingOptions, ServiceLimits } from './limits.js';
 import type { FuseFn, Hit } from './searcher.js';
@@ -111,9 +112,7 @@ async function loadDocuments(path: string | undefined, explicit: boolean, log: (
     log('no corpus: results show ids only (give --corpus corpus.jsonl for titles and snippets)');
     return undefined;
   }
-  const docs = [];
-  for await (const d of readBeirCorpus(path)) docs.push({ id: d.id, title: d.title, text: d.text });
-  const map = new DocumentMap(docs, path);
+  const map = await readDocuments(path);
   log(`corpus ${path}${explicit ? '' : ' (recorded in the BM25 index)'}: ${map.size} documents`);
   return map;
 }

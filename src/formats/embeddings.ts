@@ -6,13 +6,16 @@
  *   DIR/shard-00000.ids.txt      one id per line, same order
  *
  * Each shard (both files) is written atomically and then recorded in the manifest (also atomic), so a
- * killed job leaves only complete shards behind and resumes after the last one recorded.
+ * killed job leaves only complete shards behind and resumes after the last one recorded. Ids follow the
+ * run-id rule (./ids.ts) when written and when read back.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { writeFileAtomicSync } from '../util/fs.js';
+import { readTextFileSync } from '../util/lines.js';
 import { readNpy, readNpyHeader, writeNpy } from '../io/npy.js';
+import { checkId, idProblem } from './ids.js';
 
 export const EMBEDDINGS_FORMAT = 'densekit-embeddings';
 
@@ -51,8 +54,9 @@ export function readManifest(dir: string): EmbeddingManifest {
   if (!existsSync(path)) throw new InputError(path, undefined, 'missing: not a densekit embeddings folder (run `densekit encode` first)');
   let m: EmbeddingManifest;
   try {
-    m = JSON.parse(readFileSync(path, 'utf8')) as EmbeddingManifest;
+    m = JSON.parse(readTextFileSync(path)) as EmbeddingManifest;
   } catch (e) {
+    if (e instanceof InputError) throw e;
     throw new InputError(path, undefined, `malformed JSON (${(e as Error).message})`);
   }
   if (m.format !== EMBEDDINGS_FORMAT) throw new InputError(path, undefined, `format is ${JSON.stringify(m.format)}, expected "${EMBEDDINGS_FORMAT}"`);
@@ -71,7 +75,10 @@ export function shardNames(index: number): { vectors: string; ids: string } {
 /** Writes one shard's two files atomically (ids first, vectors second; the manifest entry makes it count). */
 export function writeShard(dir: string, index: number, ids: readonly string[], vectors: Float32Array, dim: number): ShardEntry {
   const names = shardNames(index);
-  for (const id of ids) if (/[\n\r]/.test(id)) throw new InputError(id, undefined, 'document id contains a line break');
+  for (const id of ids) {
+    const problem = idProblem(id);
+    if (problem !== undefined) throw new InputError(join(dir, names.ids), undefined, `cannot write id ${JSON.stringify(id)}: it ${problem}`);
+  }
   writeFileAtomicSync(join(dir, names.ids), ids.join('\n') + (ids.length ? '\n' : ''));
   writeNpy(join(dir, names.vectors), 'float32', [ids.length, dim], vectors);
   return { ...names, rows: ids.length };
@@ -79,8 +86,9 @@ export function writeShard(dir: string, index: number, ids: readonly string[], v
 
 export function readShardIds(dir: string, shard: ShardEntry): string[] {
   const path = join(dir, shard.ids);
-  const text = readFileSync(path, 'utf8');
+  const text = readTextFileSync(path);
   const ids = text.length ? text.replace(/\n$/, '').split('\n') : [];
+  ids.forEach((id, i) => checkId(id, path, i + 1));
   if (ids.length !== shard.rows) throw new InputError(path, undefined, `${ids.length} ids but the manifest records ${shard.rows} rows`);
   return ids;
 }
