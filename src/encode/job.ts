@@ -8,7 +8,7 @@ import { DensekitError, UsageError } from '../errors.js';
 import { Progress } from '../util/progress.js';
 import type { SentenceEncoder, TextKind } from '../models/index.js';
 import {
-  EMBEDDINGS_FORMAT, manifestPath, readManifest, readTextRecords, recordText, writeManifest, writeShard, type EmbeddingManifest, type TextRecord,
+  EMBEDDINGS_FORMAT, manifestPath, readManifest, readTextRecords, writeManifest, writeShard, type EmbeddingManifest, type TextRecord,
 } from '../formats/index.js';
 
 export interface EncodeJobOptions {
@@ -74,7 +74,7 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeSummary> 
   let skipped = 0;
   let buffer: TextRecord[] = [];
   const flush = () => {
-    const { vectors, truncated } = o.encoder.embed(buffer.map(recordText), o.kind, {
+    const { vectors, truncated } = o.encoder.embed(buffer, o.kind, {
       batchSize: o.batchSize ?? 32,
       onProgress: (n) => progress.tick(n),
     });

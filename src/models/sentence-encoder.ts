@@ -8,8 +8,9 @@ import { autocast, noGrad, scope, tensor, type Device, type Tensor } from '../te
 import { loadStateDict, readHfConfig, readSentenceTransformer, resolveModelPath, writeSentenceTransformer } from '../io/index.js';
 import type { HfConfig, SentenceTransformerSpec, ModuleToWrite, DenseActivation } from '../io/index.js';
 import type { HostTensor } from '../io/host-tensor.js';
-import { loadTokenizer, padBatch, prepareText, type Encoding, type Tokenizer } from '../text/index.js';
+import { padBatch, type Encoding, type Tokenizer } from '../text/index.js';
 import { DensekitError, UsageError } from '../errors.js';
+import { ModelInput, type ModelRecord, type TextKind } from './model-input.js';
 import { Module } from './module.js';
 import { Pooling, Dense, l2Normalize } from './pooling.js';
 import { BertEncoder } from './bert.js';
@@ -19,7 +20,6 @@ import type { TokenBatch, TokenEncoder } from './transformer.js';
 import { RandomWeights, StateDictWeights, type WeightSource } from './weights.js';
 
 export type Precision = 'fp32' | 'bf16' | 'fp16';
-export type TextKind = 'query' | 'passage';
 
 export interface EncoderOptions {
   device?: Device;
@@ -98,7 +98,8 @@ export class SentenceEncoder {
   private constructor(
     readonly spec: SentenceTransformerSpec,
     readonly config: HfConfig,
-    readonly tokenizer: Tokenizer,
+    /** What the model sees (prompts, title + text, strip, lowercase, max length per kind). */
+    readonly input: ModelInput,
     private readonly pipeline: SentencePipeline,
     readonly normalize: boolean,
     opts: EncoderOptions,
@@ -109,10 +110,12 @@ export class SentenceEncoder {
     const last = pipeline.dense.at(-1);
     this.dim = last ? last.outFeatures : pipeline.pooling.outputDim;
     this.similarity = normalize ? 'cosine' : 'dot';
-    const base = defaultMaxLength(spec, config);
-    this.maxLength = { query: opts.queryMaxLength ?? base, passage: opts.passageMaxLength ?? base };
-    for (const [side, n] of Object.entries(this.maxLength))
-      if (!Number.isInteger(n) || n < 2) throw new UsageError(`${side} max length must be an integer >= 2, got ${n}`);
+    // A model folder always has both limits (ModelInput falls back to 512).
+    this.maxLength = { query: input.maxLength.query!, passage: input.maxLength.passage! };
+  }
+
+  get tokenizer(): Tokenizer {
+    return this.input.tokenizer;
   }
 
   /** Loads a sentence-transformers folder (or a plain Hugging Face model folder, mean-pooled) by path or cached hub id. */
@@ -141,10 +144,10 @@ export class SentenceEncoder {
       width = m.outFeatures;
     }
     const normalize = spec.modules.some((m) => m.kind === 'Normalize');
-    const tokenizer = loadTokenizer(dir);
+    const input = ModelInput.load(dir, opts);
     const pipeline = new SentencePipeline(encoder, pooling, dense);
     const rawConfig = JSON.parse(readFileSync(join(transformerDir, 'config.json'), 'utf8')) as Record<string, unknown>;
-    return new SentenceEncoder(spec, config, tokenizer, pipeline, normalize, opts, rawConfig);
+    return new SentenceEncoder(spec, config, input, pipeline, normalize, opts, rawConfig);
   }
 
   get transformer(): TokenEncoder {
@@ -166,13 +169,9 @@ export class SentenceEncoder {
     return this.pipeline.isTraining;
   }
 
-  /** Applies the model's own preprocessing (strip, lowercasing) and tokenizes to the side's max length. */
-  tokenizeTexts(texts: readonly string[], kind: TextKind): Encoding[] {
-    const lowercase = this.spec.doLowerCase;
-    return this.tokenizer.encodeBatch(
-      texts.map((t) => prepareText(t, { strip: true, lowercase })),
-      { maxLength: this.maxLength[kind] },
-    );
+  /** What the model sees for each record (src/models/model-input.ts): the encodings every forward pass batches. */
+  tokenizeTexts(records: readonly ModelRecord[], kind: TextKind): Encoding[] {
+    return this.input.encode(records, kind);
   }
 
   /** Pads encodings into int64 tensors. */
@@ -188,8 +187,8 @@ export class SentenceEncoder {
     return batch;
   }
 
-  tokenize(texts: readonly string[], kind: TextKind): TokenizedBatch {
-    return this.toBatch(this.tokenizeTexts(texts, kind));
+  tokenize(records: readonly ModelRecord[], kind: TextKind): TokenizedBatch {
+    return this.toBatch(this.tokenizeTexts(records, kind));
   }
 
   /** Last hidden state [B, L, hidden] (ColBERT-style teachers use it). */
@@ -217,7 +216,7 @@ export class SentenceEncoder {
    * Encodes texts in length-sorted batches (padding per batch, so short texts cost little) and returns
    * rows in input order.
    */
-  embed(texts: readonly string[], kind: TextKind, opts: EncodeOptions = {}): EmbedResult {
+  embed(texts: readonly ModelRecord[], kind: TextKind, opts: EncodeOptions = {}): EmbedResult {
     const batchSize = opts.batchSize ?? 32;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new UsageError(`batch size must be a positive integer, got ${batchSize}`);
     const encodings = this.tokenizeTexts(texts, kind);
@@ -276,17 +275,4 @@ export class SentenceEncoder {
   dispose(): void {
     this.pipeline.dispose();
   }
-}
-
-/** sentence-transformers' rule: max_seq_length, else min(max_position_embeddings, tokenizer model_max_length). */
-function defaultMaxLength(spec: SentenceTransformerSpec, config: HfConfig): number {
-  if (spec.maxSeqLength !== undefined) return spec.maxSeqLength;
-  const limits: number[] = [];
-  if ('maxPositionEmbeddings' in config && typeof config.maxPositionEmbeddings === 'number') limits.push(config.maxPositionEmbeddings);
-  const tc = join(spec.dir, 'tokenizer_config.json');
-  if (existsSync(tc)) {
-    const m = (JSON.parse(readFileSync(tc, 'utf8')) as { model_max_length?: number }).model_max_length;
-    if (typeof m === 'number' && m < 1e9) limits.push(m);
-  }
-  return limits.length ? Math.min(...limits) : 512;
 }
