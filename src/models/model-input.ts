@@ -6,8 +6,8 @@
  * For a model folder (sentence-transformers layout or a bare Hugging Face model), as sentence-transformers
  * does: the kind's prompt from config_sentence_transformers.json, then title + " " + text (src/formats
  * recordText), Python's strip(), lowercasing when sentence_bert_config.json says do_lower_case, and truncation
- * to the kind's max length (default max_seq_length, else min(max_position_embeddings, model_max_length), else
- * 512), keeping the final [SEP] / </s>. A tokenizer-only folder tokenizes the text as given and truncates
+ * to the kind's max length (default: the per-kind lengths densekit's save records, else max_seq_length, else
+ * min(max_position_embeddings, model_max_length), else 512), keeping the final [SEP] / </s>. A tokenizer-only folder tokenizes the text as given and truncates
  * only to a max length asked for.
  */
 import { join } from 'node:path';
@@ -51,17 +51,18 @@ export class ModelInput {
     this.prompts = prompts;
   }
 
-  /** A model or tokenizer folder (already resolved to a path). */
-  static load(dir: string, opts: ModelInputOptions = {}): ModelInput {
+  /**
+   * A model or tokenizer folder (already resolved to a path); `st` is the folder's sentence-transformers
+   * settings when the caller has read them already (the encoder has).
+   */
+  static load(dir: string, opts: ModelInputOptions = {}, st = isModelFolder(dir) ? readSentenceTransformerInput(dir) : undefined): ModelInput {
     const tokenizer = loadTokenizer(dir);
-    if (!isModelFolder(dir)) {
-      return new ModelInput(tokenizer, false, false, { query: opts.queryMaxLength, passage: opts.passageMaxLength }, { query: '', passage: '' });
-    }
-    const st = readSentenceTransformerInput(dir);
+    if (!st) return new ModelInput(tokenizer, false, false, { query: opts.queryMaxLength, passage: opts.passageMaxLength }, { query: '', passage: '' });
     const base = st.maxSeqLength ?? inferredMaxLength(dir, st);
+    // Lengths a model was trained with (recorded by densekit's save) come before the checkpoint's single max_seq_length.
     return new ModelInput(
       tokenizer, true, st.doLowerCase,
-      { query: opts.queryMaxLength ?? base, passage: opts.passageMaxLength ?? base },
+      { query: opts.queryMaxLength ?? st.trainedMaxLength?.query ?? base, passage: opts.passageMaxLength ?? st.trainedMaxLength?.passage ?? base },
       { query: promptFor(st, 'query'), passage: promptFor(st, 'passage') },
     );
   }

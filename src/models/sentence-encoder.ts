@@ -13,6 +13,7 @@ import { DensekitError, UsageError } from '../errors.js';
 import { ModelInput, type ModelRecord, type TextKind } from './model-input.js';
 import { Module } from './module.js';
 import { Pooling, Dense, l2Normalize } from './pooling.js';
+import { applyHead, type SentenceHead } from './head.js';
 import { BertEncoder } from './bert.js';
 import { DistilBertEncoder } from './distilbert.js';
 import { T5Encoder } from './t5.js';
@@ -28,6 +29,8 @@ export interface EncoderOptions {
   /** Token limits per side; default: the checkpoint's max_seq_length. TAS-B trains with 30 / 200. */
   queryMaxLength?: number;
   passageMaxLength?: number;
+  /** Pooling / projection / similarity to build onto a plain Hugging Face folder (or to check against a sentence-transformers one). */
+  head?: SentenceHead;
 }
 
 export interface EncodeOptions {
@@ -121,7 +124,7 @@ export class SentenceEncoder {
   /** Loads a sentence-transformers folder (or a plain Hugging Face model folder, mean-pooled) by path or cached hub id. */
   static load(nameOrPath: string, opts: EncoderOptions = {}): SentenceEncoder {
     const dir = resolveModelPath(nameOrPath);
-    const spec = readSentenceTransformer(dir);
+    const spec = applyHead(readSentenceTransformer(dir), opts.head);
     const transformerSpec = spec.modules.find((m) => m.kind === 'Transformer');
     if (!transformerSpec) throw new DensekitError(`${join(dir, 'modules.json')}: no sentence_transformers.models.Transformer module`);
     const transformerDir = join(dir, transformerSpec.path);
@@ -144,7 +147,7 @@ export class SentenceEncoder {
       width = m.outFeatures;
     }
     const normalize = spec.modules.some((m) => m.kind === 'Normalize');
-    const input = ModelInput.load(dir, opts);
+    const input = ModelInput.load(dir, opts, spec);
     const pipeline = new SentencePipeline(encoder, pooling, dense);
     const rawConfig = JSON.parse(readFileSync(join(transformerDir, 'config.json'), 'utf8')) as Record<string, unknown>;
     return new SentenceEncoder(spec, config, input, pipeline, normalize, opts, rawConfig);
@@ -268,6 +271,7 @@ export class SentenceEncoder {
     writeSentenceTransformer(dir, {
       weights, config: this.rawConfig, sourceDir: join(this.spec.dir, this.spec.modules.find((m) => m.kind === 'Transformer')?.path ?? ''),
       modules, maxSeqLength: this.spec.maxSeqLength ?? this.maxLength.passage, doLowerCase: this.spec.doLowerCase,
+      trainedMaxLength: this.maxLength,
       ...(this.spec.similarity ? { similarity: this.spec.similarity } : { similarity: this.similarity }),
     });
   }
