@@ -71,12 +71,6 @@ test('ids missing from the collection: counted and skipped, or one error by flag
     /pairs\.tsv: 1 query ids and 1 passage ids are missing \(2 pairs\); first: passage "p9" \(query "q1"\) is not in collection\.tsv/);
 });
 
-test('BEIR jsonl texts: title + " " + text; malformed lines name file:line', async () => {
-  const texts = await readTextMap(file('corpus.jsonl', '{"_id":"d1","title":"T","text":"body"}\n{"_id":"d2","title":"","text":"only"}\n'));
-  assert.deepEqual(Object.fromEntries(texts), { d1: 'T body', d2: 'only' });
-  await assert.rejects(readTextMap(file('bad.jsonl', '{"_id":"d1","text":"x"}\n{oops\n')), /bad\.jsonl:2: not valid JSON/);
-});
-
 test('cluster files: released layout round-trips; an empty file or a repeated query is an error', async () => {
   const p = join(dir, 'clusters.tsv');
   const sizes = writeClusterFile(p, ['a', 'b', 'c', 'd'], [2, 0, 2, 0], 3);
