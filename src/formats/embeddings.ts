@@ -9,13 +9,12 @@
  * killed job leaves only complete shards behind and resumes after the last one recorded. Ids follow the
  * run-id rule (./ids.ts) when written and when read back.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { writeFileAtomicSync } from '../util/fs.js';
-import { readTextFileSync } from '../util/lines.js';
+import { readDescriptorSync } from '../util/lines.js';
 import { readNpy, readNpyHeader, writeNpy } from '../io/npy.js';
-import { checkId, idProblem } from './ids.js';
+import { idProblem, readIdsFile } from './ids.js';
 
 export const EMBEDDINGS_FORMAT = 'densekit-embeddings';
 
@@ -50,17 +49,7 @@ export function manifestPath(dir: string): string {
 }
 
 export function readManifest(dir: string): EmbeddingManifest {
-  const path = manifestPath(dir);
-  if (!existsSync(path)) throw new InputError(path, undefined, 'missing: not a densekit embeddings folder (run `densekit encode` first)');
-  let m: EmbeddingManifest;
-  try {
-    m = JSON.parse(readTextFileSync(path)) as EmbeddingManifest;
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-    throw new InputError(path, undefined, `malformed JSON (${(e as Error).message})`);
-  }
-  if (m.format !== EMBEDDINGS_FORMAT) throw new InputError(path, undefined, `format is ${JSON.stringify(m.format)}, expected "${EMBEDDINGS_FORMAT}"`);
-  return m;
+  return readDescriptorSync(manifestPath(dir), EMBEDDINGS_FORMAT, 'not a densekit embeddings folder (run `densekit encode` first)') as unknown as EmbeddingManifest;
 }
 
 export function writeManifest(dir: string, m: EmbeddingManifest): void {
@@ -86,9 +75,7 @@ export function writeShard(dir: string, index: number, ids: readonly string[], v
 
 export function readShardIds(dir: string, shard: ShardEntry): string[] {
   const path = join(dir, shard.ids);
-  const text = readTextFileSync(path);
-  const ids = text.length ? text.replace(/\n$/, '').split('\n') : [];
-  ids.forEach((id, i) => checkId(id, path, i + 1));
+  const ids = readIdsFile(path);
   if (ids.length !== shard.rows) throw new InputError(path, undefined, `${ids.length} ids but the manifest records ${shard.rows} rows`);
   return ids;
 }

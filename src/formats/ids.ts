@@ -5,6 +5,7 @@
  * control characters, and lone surrogates (not encodable as UTF-8).
  */
 import { InputError } from '../errors.js';
+import { readTextFileSync } from '../util/lines.js';
 
 // With the u flag a surrogate PAIR is one code point, so the range matches only lone surrogates.
 const NOT_IN_A_RUN = /[\s\p{Cc}\uD800-\uDFFF]/u;
@@ -46,4 +47,15 @@ export class IdLines {
     if (first !== undefined) throw new InputError(this.file, line, `duplicate ${this.what} ${JSON.stringify(id)} (first at line ${first})`);
     this.first.set(id, line);
   }
+}
+
+/**
+ * An ids file (one id per line, as the shards of `densekit encode` and the indexes write them): strict UTF-8,
+ * every line an id under the rule above, so an empty or damaged line is named instead of becoming a bad run line.
+ */
+export function readIdsFile(path: string): string[] {
+  const text = readTextFileSync(path);
+  const ids = text.length ? text.replace(/\n$/, '').split('\n') : [];
+  ids.forEach((id, i) => checkId(id, path, i + 1));
+  return ids;
 }

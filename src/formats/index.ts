@@ -4,7 +4,7 @@
  * line), drops a BOM at the start of a file, refuses ids a TREC run cannot hold (./ids.ts) and duplicate ids
  * where ids must be unique, naming file and line.
  */
-export { checkId, idProblem, IdLines } from './ids.js';
+export { checkId, idProblem, IdLines, readIdsFile } from './ids.js';
 export { readBeirCorpus, readBeirQueries, readBeirQrels, recordText, type BeirDocument, type BeirQuery } from './beir.js';
 export { readTextRecords, readTextMap, readQueries, guessKind, isJsonl, type TextRecord, type ReadTextMapOptions } from './texts.js';
 export { readQrels, countJudgments, type Qrels, type QrelsFormat } from './qrels.js';

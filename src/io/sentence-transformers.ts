@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } fro
 import { basename, dirname, join } from 'node:path';
 import { DensekitError, InputError } from '../errors.js';
 import { writeFileAtomicSync } from '../util/fs.js';
+import { readJsonFileSync as readJson } from '../util/lines.js';
 import type { HostTensor } from './host-tensor.js';
 import { readHfConfig } from './hf-config.js';
 import { writeSafetensors } from './safetensors.js';
@@ -413,19 +414,6 @@ function isDirectory(path: string): boolean {
   }
 }
 
-function readJson(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new InputError(file, undefined, `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new InputError(file, undefined, `not valid JSON: ${(e as Error).message}`);
-  }
-}
 
 function readOptionalJson(file: string): Record<string, unknown> | undefined {
   if (!existsSync(file)) return undefined;

@@ -6,7 +6,7 @@
  * and dropped; anywhere else U+FEFF is text. (The decoder keeps BOMs, ignoreBOM, because each line is decoded
  * on its own and would otherwise lose a U+FEFF that starts any line.)
  */
-import { createReadStream, readFileSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
@@ -92,9 +92,34 @@ export function readTextFileSync(path: string): string {
   }
 }
 
-/** The one-line error for a file that cannot be opened as text; anything unexpected keeps its stack. */
+/** A whole JSON file under the same rules; malformed JSON is one InputError naming the file. */
+export function readJsonFileSync(path: string): unknown {
+  const text = readTextFileSync(path);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new InputError(path, undefined, `not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * A densekit folder's JSON descriptor (manifest.json, index.json): a JSON object whose "format" is `format`.
+ * `missing` says what the folder should have been made with.
+ */
+export function readDescriptorSync(path: string, format: string, missing: string): Record<string, unknown> {
+  if (!existsSync(path)) throw new InputError(path, undefined, `missing: ${missing}`);
+  const v = readJsonFileSync(path);
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InputError(path, undefined, 'expected a JSON object');
+  const found = (v as Record<string, unknown>).format;
+  if (found !== format) throw new InputError(path, undefined, `format is ${JSON.stringify(found)}, expected "${format}"`);
+  return v as Record<string, unknown>;
+}
+
+/** The one-line error for a file that cannot be opened as text; anything without an errno keeps its stack. */
 function openError(e: unknown, path: string): unknown {
-  if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new InputError(path, undefined, 'no such file');
-  if ((e as NodeJS.ErrnoException).code === 'EISDIR') return new InputError(path, undefined, 'is a directory, expected a file');
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return new InputError(path, undefined, 'no such file');
+  if (code === 'EISDIR') return new InputError(path, undefined, 'is a directory, expected a file');
+  if (typeof code === 'string') return new InputError(path, undefined, `cannot read (${code})`);
   return e;
 }
