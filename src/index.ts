@@ -1,18 +1,19 @@
 /**
  * densekit's public API. Each layer depends only on the ones above it in this list: tensors -> tokenizers and
- * checkpoints -> models -> encoding -> indexes and search (vectors and ids only) -> evaluation (runs only).
+ * checkpoints -> models -> encoding (TextEncoder) -> retrieval (indexes, retrievers; vectors and ids only) ->
+ * evaluation (runs only). The file formats (src/formats: one reader and writer each) serve every layer.
  */
-export { DensekitError, InputError, UsageError } from './errors.js';
+export { DensekitError, InputError, UsageError, ERROR_CODES, type ErrorCode } from './errors.js';
 export { loadTokenizer, type Tokenizer, type Encoding } from './text/index.js';
-export { SentenceEncoder, type EncoderOptions, type EncodeOptions, type Precision, type TextKind } from './models/index.js';
-export { openEncoder, runEncodeJob, type TextEncoder } from './encode/index.js';
-export { readEmbeddings } from './formats/index.js';
+export { SentenceEncoder, type EncoderOptions, type EncodeOptions, type Precision } from './models/index.js';
+export { openEncoder, SentenceTextEncoder, runEncodeJob } from './encode/index.js';
+export { readEmbeddings, readQueries } from './formats/index.js';
 export {
-  openIndex, buildFlatIndex, buildHnswIndex, buildBm25Index, searchAll, fuse, checkRecall,
-  type Hit, type AnyIndex, type RunHits,
-} from './search/index.js';
-export { readQueries } from './formats/index.js';
-export type { Query } from './retrieval/types.js';
+  openRetriever, openIndex, buildIndex, registerIndexType, indexTypes, DenseRetriever, HybridRetriever, Bm25Retriever,
+  searchAll, fuse, compareHits, withQueryVectors, checkRecall,
+  type Hit, type Query, type SearchOptions, type TextEncoder, type TextKind, type VectorIndex, type Retriever,
+  type RegistryEntry, type BuildOptions, type OpenOptions, type HybridOptions, type RunHits, type FusionMethod,
+} from './retrieval/index.js';
 export {
   evaluate, readQrels, readRun, writeRun, compareRuns, renderTrecEval, renderHtmlReport, msmarcoMrr,
   type Qrels, type Run, type Evaluation,

@@ -6,7 +6,7 @@
  */
 import { basename } from 'node:path';
 import { InputError } from '../errors.js';
-import { compareHits } from '../index/hits.js';
+import { compareHits } from '../retrieval/hits.js';
 import type { Hit } from '../retrieval/types.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { readLines } from '../util/lines.js';

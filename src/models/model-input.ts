@@ -14,9 +14,11 @@ import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { recordText } from '../formats/beir.js';
 import { isModelFolder, readHfConfig, readSentenceTransformerInput, type SentenceTransformerInput } from '../io/index.js';
+import type { TextKind } from '../retrieval/types.js';
 import { loadTokenizer, prepareText, readTokenizerConfig, tokenizerDir, type Encoding, type Tokenizer } from '../text/index.js';
 
-export type TextKind = 'query' | 'passage';
+// One definition of the two kinds: the retrieval seam's.
+export type { TextKind } from '../retrieval/types.js';
 
 /** A text to encode: a plain string, or a record whose title is joined before its text. */
 export type ModelRecord = string | { title?: string; text: string };

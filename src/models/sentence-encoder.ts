@@ -2,7 +2,8 @@
  * A sentence-transformers model (Transformer -> Pooling -> [Dense...] -> [Normalize]) loaded from its folder:
  * the one object that turns text into vectors, for inference and for training.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readJsonFileSync } from '../util/lines.js';
 import { join } from 'node:path';
 import { autocast, noGrad, scope, tensor, type Device, type Tensor } from '../tensor/index.js';
 import { loadStateDict, readHfConfig, readSentenceTransformer, resolveModelPath, writeSentenceTransformer } from '../io/index.js';
@@ -149,7 +150,7 @@ export class SentenceEncoder {
     const normalize = spec.modules.some((m) => m.kind === 'Normalize');
     const input = ModelInput.load(dir, opts, spec);
     const pipeline = new SentencePipeline(encoder, pooling, dense);
-    const rawConfig = JSON.parse(readFileSync(join(transformerDir, 'config.json'), 'utf8')) as Record<string, unknown>;
+    const rawConfig = readJsonFileSync(join(transformerDir, 'config.json')) as Record<string, unknown>;
     return new SentenceEncoder(spec, config, input, pipeline, normalize, opts, rawConfig);
   }
 

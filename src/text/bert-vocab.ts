@@ -3,11 +3,11 @@
  * the text are recognised (case-sensitively) and split out, the rest is lowercased character by character
  * when do_lower_case, then BasicTokenizer + WordPiece, then [CLS] ... [SEP].
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { splitSlow, TokenMatcher, type AddedToken } from './added-tokens.js';
-import { readJsonFileSync as readJsonFile } from '../util/lines.js';
+import { readJsonFileSync as readJsonFile, readTextFileSync } from '../util/lines.js';
 import type { TokenizerConfig } from './config.js';
 import { PipelineTokenizer } from './pipeline-tokenizer.js';
 import { bertTemplate } from './post-process.js';
@@ -17,12 +17,8 @@ import { SlowBasicTokenizer, WordPiece } from './wordpiece.js';
 
 /** transformers' load_vocab: one token per line (universal newlines), the line number is the id; a repeated token keeps its last id. */
 export function readVocabTxt(path: string): string[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new InputError(path, undefined, `cannot read: ${(e as Error).message}`);
-  }
+  // Strictly UTF-8 (a bad byte names its line, not a U+FFFD token); a leading BOM is dropped, as everywhere.
+  const text = readTextFileSync(path);
   const lines = text.replace(/\r\n?/g, '\n').split('\n');
   if (lines.at(-1) === '') lines.pop();
   if (lines.length === 0) throw new InputError(path, undefined, 'empty vocabulary');

@@ -7,7 +7,7 @@
  * on its own and would otherwise lose a U+FEFF that starts any line.)
  */
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
-import { InputError } from '../errors.js';
+import { DensekitError, InputError } from '../errors.js';
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
@@ -115,8 +115,9 @@ export function readDescriptorSync(path: string, format: string, missing: string
   return v as Record<string, unknown>;
 }
 
-/** The one-line error for a file that cannot be opened as text; anything without an errno keeps its stack. */
+/** The one-line error for a file that cannot be opened or read (errno); a densekit error passes through, anything else keeps its stack. */
 function openError(e: unknown, path: string): unknown {
+  if (e instanceof DensekitError) return e;
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return new InputError(path, undefined, 'no such file');
   if (code === 'EISDIR') return new InputError(path, undefined, 'is a directory, expected a file');

@@ -2,7 +2,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../../errors.js';
-import { INDEX_FORMAT, metaPath, writeIndexMeta, type IndexMeta } from '../../index/meta.js';
+import { INDEX_FORMAT, metaPath, writeIndexMeta, type IndexMeta } from '../meta.js';
 import { writeFileAtomicSync } from '../../util/fs.js';
 import { Progress } from '../../util/progress.js';
 import { readBeirCorpus, recordText } from '../../formats/index.js';

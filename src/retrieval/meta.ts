@@ -11,8 +11,9 @@ import { readIdsFile as readIdLines } from '../formats/ids.js';
 
 export const INDEX_FORMAT = 'densekit-index';
 
-export type IndexType = 'flat' | 'hnsw' | 'bm25';
-export type Similarity = 'dot' | 'cosine';
+/** A registered index type (src/retrieval/registry.ts): 'flat', 'hnsw', 'bm25', ... */
+export type IndexType = string;
+export type { Similarity } from './types.js';
 
 export interface IndexMeta {
   format: typeof INDEX_FORMAT;
@@ -31,8 +32,8 @@ export function metaPath(dir: string): string {
 export function readIndexMeta(dir: string): IndexMeta {
   const path = metaPath(dir);
   const meta = readDescriptorSync(path, INDEX_FORMAT, 'not a densekit index folder (build one with `densekit index`)') as unknown as IndexMeta;
-  if (meta.type !== 'flat' && meta.type !== 'hnsw' && meta.type !== 'bm25')
-    throw new InputError(path, undefined, `type is ${JSON.stringify(meta.type)}, expected "flat", "hnsw" or "bm25"`);
+  // Whether the type is a known one is the registry's question (src/retrieval/registry.ts).
+  if (typeof meta.type !== 'string' || meta.type === '') throw new InputError(path, undefined, `type is ${JSON.stringify(meta.type)}, expected an index type such as "flat"`);
   return meta;
 }
 
