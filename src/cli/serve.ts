@@ -4,6 +4,7 @@
  * signal exits at once.
  */
 import { preferPassiveWaits } from '../tensor/native.js';
+import { choosePrecision, type RequestedPrecision } from '../tensor/cpu.js';
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_BATCHING, DEFAULT_LIMITS } from '../serve/limits.js';
 import { openService } from '../serve/launch.js';
@@ -15,7 +16,7 @@ interface ServeFlags {
   corpus?: string;
   host: string;
   port: number;
-  dtype: 'fp32' | 'bf16' | 'fp16';
+  dtype: RequestedPrecision;
   device: string;
   threads?: number;
   fusion: 'rrf' | 'linear';
@@ -65,7 +66,8 @@ export function register(program: Command): void {
     .option('--corpus <file>', 'BEIR corpus.jsonl for titles, snippets and /documents/:id (default: the one recorded in the BM25 index)')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', 'port to listen on (0: any free port)', port, 8080)
-    .option('--dtype <dtype>', 'encoder precision fp32|bf16|fp16', oneOf('--dtype', ['fp32', 'bf16', 'fp16'] as const), 'fp32')
+    .option('--dtype <dtype>', 'encoder precision auto|fp32|bf16|fp16 (auto: bf16 on a CPU with avx512_bf16 or amx_bf16, else fp32)',
+      oneOf('--dtype', ['auto', 'fp32', 'bf16', 'fp16'] as const), 'auto')
     .option('--device <device>', 'cpu|cuda|cuda:N', 'cpu')
     .option('--threads <n>', 'libtorch threads for the encoder', positiveInt('--threads'))
     .option('--fusion <method>', 'hybrid fusion rrf|linear', oneOf('--fusion', ['rrf', 'linear'] as const), 'rrf')
@@ -87,10 +89,13 @@ export function register(program: Command): void {
       // The encoder shares 2 cores with the event loop and other requests: spinning OpenMP waits hurt latency there.
       preferPassiveWaits();
       const say = (line: string) => process.stderr.write(`densekit serve: ${line}\n`);
+      const precision = choosePrecision(f.dtype, f.device);
+      say(precision.note);
+      if (precision.warning) say(`warning: ${precision.warning}`);
       const { app, modes, documents } = await openService({
         indexes: f.index,
         model: f.model,
-        encoder: { dtype: f.dtype, device: f.device as 'cpu', ...(f.threads ? { threads: f.threads } : {}) },
+        encoder: { dtype: precision.dtype, device: f.device as 'cpu', ...(f.threads ? { threads: f.threads } : {}) },
         corpus: f.corpus,
         evalReport: f.evalReport,
         evalQrels: f.evalQrels,

@@ -21,6 +21,8 @@ export interface EncodeJobOptions {
   shardSize?: number;
   /** Start over even if the folder holds another job's shards. */
   overwrite?: boolean;
+  /** The encoder's precision (default fp32), recorded in the manifest: a job never resumes in another one. */
+  precision?: 'fp32' | 'bf16' | 'fp16';
   log?: (line: string) => void;
 }
 
@@ -41,6 +43,7 @@ async function countRecords(path: string): Promise<number> {
 export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeSummary> {
   const shardSize = positiveInteger('shardSize', o.shardSize ?? 10_000);
   const model = o.encoder.model;
+  const precision = o.precision ?? 'fp32';
   mkdirSync(o.output, { recursive: true });
   const input = resolve(o.input);
   let manifest: EmbeddingManifest | undefined;
@@ -50,6 +53,9 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeSummary> 
       manifest.shardSize === shardSize && manifest.truncated.maxLength === o.encoder.maxLength[o.kind];
     if (!same)
       throw new UsageError(`${manifestPath(o.output)}: this folder holds embeddings of another job (model/input/kind/shard size/max length differ); overwrite it (the overwrite option) or write to another folder`);
+    const before = manifest.precision ?? 'fp32';
+    if (!manifest.complete && before !== precision)
+      throw new UsageError(`${manifestPath(o.output)}: this job was started in ${before} and would resume in ${precision}; encode in ${before} again, or overwrite it`);
   }
   if (!manifest) {
     for (const f of readdirSync(o.output)) if (/^shard-\d+\.(npy|ids\.txt)$|^manifest\.json$/.test(f)) rmSync(join(o.output, f));
@@ -57,7 +63,7 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeSummary> 
     const total = await countRecords(o.input);
     manifest = {
       format: EMBEDDINGS_FORMAT, version: 1, model, kind: o.kind, dim: o.encoder.dim, dtype: 'float32',
-      similarity: o.encoder.similarity, input, total, shardSize, shards: [],
+      similarity: o.encoder.similarity, precision: precision, input, total, shardSize, shards: [],
       truncated: { count: 0, maxLength: o.encoder.maxLength[o.kind] }, complete: false,
     };
     writeManifest(o.output, manifest);

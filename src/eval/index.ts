@@ -4,7 +4,8 @@ export {
   readQrels, countJudgments, readRun, writeRun, rankHits, readBeirCorpus, readBeirQueries, readBeirQrels,
   type Qrels, type Run, type RunHit, type RunFormat, type WriteRunOptions, type BeirDocument, type BeirQuery,
 } from '../formats/index.js';
-export { evaluate, type EvaluateOptions, type Evaluation, type MeasureColumn, type MeasureValue } from './evaluate.js';
+export { evaluate, MISSING_ZSCORE, type EvaluateOptions, type Evaluation, type MeasureColumn, type MeasureValue, type RelInfo } from './evaluate.js';
+export { MEASURES, NICKNAMES } from './measures.js';
 export { renderTrecEval, evaluationToJson, type RenderOptions, type EvaluationJson } from './trec-output.js';
 export { msmarcoMrr, type MsMarcoMrr, type MsMarcoMrrOptions } from './msmarco.js';
 export { compareRuns, renderComparison, comparisonToJson, type Comparison, type CompareOptions, type MeasureComparison, type RunComparison } from './compare.js';

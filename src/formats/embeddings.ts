@@ -34,6 +34,8 @@ export interface EmbeddingManifest {
   dtype: 'float32';
   /** 'cosine' when the model L2-normalizes its output (dot product = cosine), else 'dot'. */
   similarity: 'dot' | 'cosine';
+  /** The precision the encoder computed in (absent in folders written before it was recorded: fp32). */
+  precision?: 'fp32' | 'bf16' | 'fp16';
   /** Input file and number of records in it (known once counted). */
   input: string;
   total: number;
