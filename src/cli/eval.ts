@@ -3,7 +3,9 @@
  * [-D N[.QID]] QRELS RUN [RUN...]`: trec_eval 10.0's flags and output for one run; a significance-tested
  * comparison table for several; --json and --report add the full-precision and HTML outputs.
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
+import { MAX } from '../util/bounds.js';
+import { boundedInt } from './options.js';
 import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import {
@@ -38,10 +40,6 @@ interface EvalFlags {
   seed: number;
 }
 
-const integer = (flag: string, min: number) => (v: string): number => {
-  if (!/^[+-]?\d+$/.test(v.trim()) || Number(v) < min) throw new InvalidArgumentError(`${flag} expects an integer >= ${min}, got "${v}"`);
-  return Number(v);
-};
 
 export function register(program: Command): void {
   program
@@ -51,10 +49,10 @@ export function register(program: Command): void {
     .argument('<runs...>', 'runs: TREC (qid Q0 docid rank score tag) or MS MARCO (qid docid rank)')
     .option('-q', 'also print per-query values (trec_eval -q)')
     .option('-m <measure>', 'measure, measure.params or nickname (listed below); repeatable; default official', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option('-l <level>', 'minimum grade counted as relevant (default 1; TREC DL uses 2)', integer('-l', -1_000_000))
+    .option('-l <level>', 'minimum grade counted as relevant (default 1; TREC DL uses 2)', boundedInt('-l', -MAX.relevanceLevel, 'relevanceLevel'))
     .option('-c', 'average over all judged queries; missing ones count as empty rankings')
-    .option('-M <n>', 'evaluate at most n hits per query', integer('-M', 0))
-    .option('-N <n>', 'documents in the collection (utility measure)', integer('-N', 0))
+    .option('-M <n>', 'evaluate at most n hits per query', boundedInt('-M', 0, 'evalDepth'))
+    .option('-N <n>', 'documents in the collection (utility measure)', boundedInt('-N', 0, 'collectionSize'))
     .option('-J', 'evaluate over judged documents only (trec_eval: do not use)')
     .option('-n', 'no summary (`all`) lines')
     .option('-R <format>', 'judgments format: qrels, qrels_jg (qid jg docno rel), prefs (qid jg jsg docno rel_level) or qrels_prefs', 'qrels')
@@ -65,9 +63,9 @@ export function register(program: Command): void {
     .option('--report <file.html>', 'also write a self-contained HTML report with plots')
     .option('--msmarco', "also print MS MARCO's official MRR@10 (averaged over all judged queries)")
     .option('--drop-identical-ids', "BEIR's convention: ignore hits whose document id equals the query id")
-    .option('--permutations <n>', 'randomization test permutations', integer('--permutations', 1), 10_000)
-    .option('--bootstrap <n>', 'bootstrap resamples for confidence intervals', integer('--bootstrap', 1), 10_000)
-    .option('--seed <n>', 'seed of the randomization test and bootstrap', integer('--seed', 0), 42)
+    .option('--permutations <n>', 'randomization test permutations', boundedInt('--permutations', 1), 10_000)
+    .option('--bootstrap <n>', 'bootstrap resamples for confidence intervals', boundedInt('--bootstrap', 1), 10_000)
+    .option('--seed <n>', 'seed of the randomization test and bootstrap', boundedInt('--seed', 0), 42)
     .addHelpText('after', measuresHelp())
     .action(async (qrelsPath: string, runPaths: string[], flags: EvalFlags) => {
       await runEval(qrelsPath, runPaths, flags);

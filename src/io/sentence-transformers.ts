@@ -9,6 +9,7 @@ import { basename, dirname, join } from 'node:path';
 import { DensekitError, InputError } from '../errors.js';
 import { writeFileAtomicSync } from '../util/fs.js';
 import { readJsonFileSync as readJson } from '../util/lines.js';
+import { pathInside } from '../util/paths.js';
 import type { HostTensor } from './host-tensor.js';
 import { readHfConfig } from './hf-config.js';
 import { writeSafetensors } from './safetensors.js';
@@ -104,7 +105,7 @@ function inputOf(dir: string, entries: ModuleEntry[] | undefined): SentenceTrans
   return input;
 }
 
-/** modules.json as (kind, path) pairs, checked; undefined for a bare Hugging Face folder without one. */
+/** modules.json as (kind, path) pairs, checked (every path stays inside the model folder); undefined for a bare Hugging Face folder without one. */
 interface ModuleEntry {
   kind: ModuleSpec['kind'];
   path: string;
@@ -126,6 +127,7 @@ function readModuleEntries(dir: string): ModuleEntry[] | undefined {
       throw new InputError(modulesPath, undefined, `${where}: module type "${type}" is not supported (supported: ${Object.keys(MODULE_TYPES).join(', ')})`);
     }
     if (kind === 'Transformer' && i !== 0) throw new InputError(modulesPath, undefined, `${where}: the Transformer must be the first module`);
+    pathInside(dir, path, modulesPath, `${where}.path`);
     return { kind, path };
   });
   if (entries[0]!.kind !== 'Transformer') throw new InputError(modulesPath, undefined, 'the first module must be a sentence_transformers.models.Transformer');

@@ -83,6 +83,7 @@ export function loadBertVocabTokenizer(dir: string, cfg: TokenizerConfig): Pipel
     neverSplit,
   );
   const doBasic = cfg.doBasicTokenize ?? true;
+  if (!vocab.has(special.unk)) throw new InputError(vocabPath, undefined, `the unknown token ${JSON.stringify(special.unk)} is not in the vocabulary (WordPiece needs it)`);
   const wordpiece = new WordPiece({ vocab, unkToken: special.unk, prefix: '##', maxInputCharsPerWord: 100 });
   const configNeverSplit = new Set([...(cfg.neverSplit ?? []), ...allSpecial]);
 
