@@ -154,6 +154,20 @@ test('prefs with sub-groups (-R prefs): preferences close transitively, d1 > d2 
   expectOneLineError(() => at(['prefs_simp'], {}, { format: 'prefs', prefs: conflicting }, r), /inconsistent preferences/);
 });
 
+test('prefs over several judgment groups: confirmations and conflicts per pair (prefs_pair) vs per group (prefs_avgjg)', async () => {
+  // Ranking d1, d2 (d3 not retrieved). u1 and u2: d1 > d2 (fulfilled twice); u3: d2 > d1 (not), d2 > d3 and
+  // d1 > d3 (both fulfilled, implied). Pair counts: (d1,d2) 2 vs 1, (d1,d3) 1 vs 0, (d2,d3) 1 vs 0.
+  const prefs = await readQrelsPrefs(file('q u1 d1 2\nq u1 d2 1\nq u2 d1 2\nq u2 d2 1\nq u3 d2 2\nq u3 d1 1\nq u3 d3 0\n'));
+  const r = run({ q: [['d1', 2], ['d2', 1]] });
+  const a = at(['all_prefs'], {}, { format: 'qrels_prefs', prefs }, r);
+  close(a.prefs_simp, 4 / 5, 'prefs_simp: 4 of 5 preferences');
+  close(a.prefs_avgjg, (1 + 1 + 2 / 3) / 3, 'prefs_avgjg: 1, 1 and 2/3');
+  close(a.prefs_pair, (2 / 3 + 1 + 1) / 3, 'prefs_pair: 2/3, 1, 1');
+  close(a.prefs_pair_ret, 2 / 3, 'prefs_pair_ret: only (d1,d2)');
+  close(a.prefs_simp_ret, 2 / 3, 'prefs_simp_ret');
+  close(a.prefs_avgjg_ret, 2 / 3, 'prefs_avgjg_ret: 1, 1 and 0');
+});
+
 test('judgment groups (-R qrels_jg): map and P averaged over the groups', async () => {
   // Group a: d1 relevant at rank 1 -> AP 1; group b: d2 relevant at rank 2 -> AP 1/2. Mean 0.75.
   const groups = await readQrelsJg(file('q a d1 1\nq a d2 0\nq b d2 1\n'));
