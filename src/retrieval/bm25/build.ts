@@ -75,6 +75,8 @@ export async function buildBm25Index(corpusPath: string, outDir: string, params:
     progress.tick();
   }
   progress.finish();
+  // As encode refuses an empty input: an index of nothing would answer every query with no hits, quietly.
+  if (ids.length === 0) throw new InputError(corpusPath, undefined, 'no documents (an empty corpus builds no index)');
 
   const bytes: number[] = [];
   const offsets = new Float64Array(termIds.size + 1);
