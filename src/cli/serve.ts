@@ -8,7 +8,7 @@ import { choosePrecision, type RequestedPrecision } from '../tensor/cpu.js';
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_BATCHING, DEFAULT_LIMITS } from '../serve/limits.js';
 import { openService } from '../serve/launch.js';
-import { oneOf, positiveInt } from './options.js';
+import { nonNegativeInt, oneOf, positiveInt } from './options.js';
 
 interface ServeFlags {
   index: string[];
@@ -27,6 +27,7 @@ interface ServeFlags {
   batchWaitMs: number;
   maxK: number;
   maxQueries: number;
+  maxHitsWithFields: number;
   maxTexts: number;
   maxTextLength: number;
   requestTimeoutMs: number;
@@ -44,12 +45,6 @@ function port(v: string): number {
   return n;
 }
 
-function nonNegativeInt(flag: string): (v: string) => number {
-  return (v) => {
-    if (!/^\d+$/.test(v.trim())) throw new InvalidArgumentError(`${flag} expects a non-negative integer, got "${v}"`);
-    return Number(v);
-  };
-}
 
 function weights(v: string): number[] {
   const w = v.split(',').map(Number);
@@ -77,6 +72,7 @@ export function register(program: Command): void {
     .option('--max-batch <n>', 'most queries in one encoder call', positiveInt('--max-batch'), DEFAULT_BATCHING.maxBatch)
     .option('--batch-wait-ms <n>', 'how long an idle encoder waits to batch concurrent queries', nonNegativeInt('--batch-wait-ms'), DEFAULT_BATCHING.maxWaitMs)
     .option('--max-k <n>', 'largest k a request may ask for', positiveInt('--max-k'), DEFAULT_LIMITS.maxK)
+    .option('--max-hits-with-fields <n>', 'most queries x k in one /search request with document fields', positiveInt('--max-hits-with-fields'), DEFAULT_LIMITS.maxHitsWithFields)
     .option('--max-queries <n>', 'most queries in one /search request', positiveInt('--max-queries'), DEFAULT_LIMITS.maxQueries)
     .option('--max-texts <n>', 'most texts in one /encode request', positiveInt('--max-texts'), DEFAULT_LIMITS.maxTexts)
     .option('--max-text-length <n>', 'longest query or text, in characters', positiveInt('--max-text-length'), DEFAULT_LIMITS.maxTextLength)
@@ -104,7 +100,7 @@ export function register(program: Command): void {
         hybridDepth: f.hybridDepth,
         efSearch: f.efSearch,
         batching: { maxBatch: f.maxBatch, maxWaitMs: f.batchWaitMs },
-        limits: { maxK: f.maxK, maxQueries: f.maxQueries, maxTexts: f.maxTexts, maxTextLength: f.maxTextLength, requestTimeoutMs: f.requestTimeoutMs },
+        limits: { maxK: f.maxK, maxQueries: f.maxQueries, maxHitsWithFields: f.maxHitsWithFields, maxTexts: f.maxTexts, maxTextLength: f.maxTextLength, requestTimeoutMs: f.requestTimeoutMs },
         logger: f.log ?? false,
         log: say,
       });
