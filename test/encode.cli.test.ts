@@ -42,6 +42,13 @@ test('encode writes float32 .npy shards in input order that equal the library ou
   const want = enc.embed(texts, 'passage', { batchSize: 7 }).vectors;
   enc.dispose();
   assert.ok(maxAbsDiff(vectors, want) <= 1e-5);
+  // Length-bucketed batches (at most 64 padded tokens per pass) give the same vectors, in the same order.
+  const bucketed = join(dir, 'emb-budget');
+  const b = runCli(['encode', '--model', model, '--input', input, '--output', bucketed, '--token-budget', '64', '--batch-size', '16', '--dtype', 'fp32']);
+  assert.equal(b.code, 0, b.stderr);
+  const again = readEmbeddings(bucketed);
+  assert.deepEqual(again.ids, ids);
+  assert.ok(maxAbsDiff(again.vectors, want) <= 1e-5);
 });
 
 test('encode refuses to resume another job into the same folder, naming the setting that differs', () => {

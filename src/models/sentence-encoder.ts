@@ -35,7 +35,14 @@ export interface EncoderOptions {
 }
 
 export interface EncodeOptions {
+  /** Texts per forward pass (default 32); with tokenBudget, the most texts per pass. */
   batchSize?: number;
+  /**
+   * Batch by padded tokens instead of by count: each pass holds as many length-sorted texts as fit in
+   * rows x padded length <= tokenBudget (at least one), at most batchSize of them. Long passages then go in
+   * small batches and short ones in large, so every pass is about the same amount of work and memory.
+   */
+  tokenBudget?: number;
   /** Called after each batch with the number of texts just encoded. */
   onProgress?: (done: number) => void;
 }
@@ -230,12 +237,16 @@ export class SentenceEncoder {
   embed(texts: readonly ModelRecord[], kind: TextKind, opts: EncodeOptions = {}): EmbedResult {
     const batchSize = opts.batchSize ?? 32;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new UsageError(`batch size must be a positive integer, got ${batchSize}`);
+    const budget = opts.tokenBudget;
+    if (budget !== undefined && (!Number.isInteger(budget) || budget < 1)) throw new UsageError(`token budget must be a positive integer, got ${budget}`);
     const encodings = this.tokenizeTexts(texts, kind);
     const order = encodings.map((_, i) => i).sort((a, b) => encodings[b]!.ids.length - encodings[a]!.ids.length || a - b);
     const out = new Float32Array(texts.length * this.dim);
     let truncated = 0;
-    for (let start = 0; start < order.length; start += batchSize) {
-      const idx = order.slice(start, start + batchSize);
+    for (let start = 0, size = 0; start < order.length; start += size) {
+      // Longest first: the batch's first text sets its padded length.
+      size = budget === undefined ? batchSize : Math.max(1, Math.min(batchSize, Math.floor(budget / Math.max(1, encodings[order[start]!]!.ids.length))));
+      const idx = order.slice(start, start + size);
       const rows = noGrad(() =>
         scope(() => {
           const batch = this.toBatch(idx.map((i) => encodings[i]!));
