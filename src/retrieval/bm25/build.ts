@@ -51,7 +51,8 @@ export async function buildBm25Index(corpusPath: string, outDir: string, params:
   let sumTotalTermFreq = 0;
   let docCount = 0;
   const progress = new Progress({ label: 'bm25 index', unit: 'docs' });
-  // The reader refuses bad bytes, ids a run cannot hold, duplicate ids and an empty corpus.
+  // The reader refuses bad bytes, ids a run cannot hold, duplicate ids and an empty corpus (an index of nothing
+  // would answer every query with no hits, quietly).
   for await (const doc of readBeirCorpus(corpusPath)) {
     const docNo = ids.length;
     ids.push(doc.id);
