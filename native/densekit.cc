@@ -318,6 +318,14 @@ Napi::Value FromBytes(const Napi::CallbackInfo& info) {
     throw ArgError("expected " + std::to_string(expected) + " bytes for " + std::to_string(n) + " " + c10::toString(src) +
                    " elements, got " + std::to_string(bytes.ByteLength()));
   }
+  at::TensorOptions target = at::TensorOptions().dtype(dst).device(device);
+  if (device.is_meta()) RET(at::empty(shape, target));
+  // Converting or moving: read the bytes in place, so a checkpoint's tensor costs only its final copy (a
+  // multi-GB model loads without a second copy of each weight). Aligned data only: kernels may assume it.
+  if ((dst != src || !device.is_cpu()) && reinterpret_cast<uintptr_t>(bytes.Data()) % c10::elementSize(src) == 0) {
+    at::Tensor view = at::from_blob(bytes.Data(), shape, at::TensorOptions().dtype(src));
+    RET(view.to(target, /*non_blocking=*/false, /*copy=*/true));
+  }
   at::Tensor t = at::empty(shape, at::TensorOptions().dtype(src));
   if (expected) std::memcpy(t.data_ptr(), bytes.Data(), expected);
   if (dst != src || device != t.device()) t = t.to(device, dst);
@@ -351,6 +359,18 @@ Napi::Value Item(const Napi::CallbackInfo& info) {
 
 Napi::Value ToDType(const Napi::CallbackInfo& info) { RET(T0.to(DT(info, 1))); }
 Napi::Value ToDevice(const Napi::CallbackInfo& info) { RET(T0.to(Dev(info, 1))); }
+// setData_(t, src): t's handle now holds src's data (PyTorch's `param.data = src`, as Module.to does it), keeping
+// requires_grad and moving an accumulated gradient along, so every reference to the parameter stays valid.
+Napi::Value SetDataInplace(const Napi::CallbackInfo& info) {
+  at::Tensor& t = Mut(info);
+  if (!t.is_leaf()) throw ArgError("only a leaf tensor (a parameter) can take new data");
+  at::Tensor fresh = Ten(info, 1).detach();
+  at::Tensor grad = t.grad();
+  if (t.requires_grad()) fresh.requires_grad_(true);
+  if (grad.defined()) fresh.mutable_grad() = grad.to(fresh.device(), fresh.scalar_type());
+  t = fresh;
+  UNDEF;
+}
 Napi::Value Clone(const Napi::CallbackInfo& info) { RET(T0.clone()); }
 Napi::Value Contiguous(const Napi::CallbackInfo& info) { RET(T0.contiguous()); }
 
@@ -710,7 +730,7 @@ Napi::Value ScanTopK(const Napi::CallbackInfo& info) {
 const Op kOps[] = {
     {"dispose", Dispose}, {"liveCount", LiveCount}, {"shape", Shape}, {"dtype", DTypeOf}, {"device", DeviceOf},
     {"numel", Numel}, {"fromBytes", FromBytes, "fromHost"}, {"toBytes", ToBytes, "toHost"}, {"item", Item},
-    {"toDType", ToDType, "to"}, {"toDevice", ToDevice, "to"}, {"clone", Clone}, {"contiguous", Contiguous},
+    {"toDType", ToDType, "to"}, {"toDevice", ToDevice, "to"}, {"setData_", SetDataInplace}, {"clone", Clone}, {"contiguous", Contiguous},
     // autograd
     {"requiresGrad", RequiresGrad}, {"setRequiresGrad", SetRequiresGrad}, {"grad", Grad}, {"backward", Backward},
     {"detach", Detach}, {"zeroGrad", ZeroGrad},

@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import { SentenceEncoder } from '../models/index.js';
 import { guessKind, runEncodeJob } from '../encode/index.js';
 import { setNumThreads } from '../tensor/index.js';
-import { oneOf, positiveInt } from './options.js';
+import type { Device } from '../tensor/index.js';
+import type { WeightsDtype } from '../models/index.js';
+import { deviceFlag, loaderReport, oneOf, positiveInt, weightsDtypeFlag, WEIGHTS_DTYPE_HELP } from './options.js';
 
 interface EncodeFlags {
   model: string;
@@ -15,7 +17,8 @@ interface EncodeFlags {
   shardSize: number;
   overwrite?: boolean;
   threads?: number;
-  device: string;
+  device: Device;
+  weightsDtype: WeightsDtype;
 }
 
 export function register(program: Command): void {
@@ -31,14 +34,18 @@ export function register(program: Command): void {
     .option('--max-length <n>', "token limit (default: the model's max_seq_length)", positiveInt('--max-length'))
     .option('--shard-size <n>', 'rows per shard', positiveInt('--shard-size'), 10_000)
     .option('--threads <n>', 'CPU threads for libtorch', positiveInt('--threads'))
-    .option('--device <device>', 'cpu|cuda|cuda:N', 'cpu')
+    .option('--device <device>', 'cpu|cuda|cuda:N', deviceFlag, 'cpu')
+    .option('--weights-dtype <dtype>', WEIGHTS_DTYPE_HELP, weightsDtypeFlag, 'auto')
     .option('--overwrite', 'discard embeddings of another job found in --output')
     .action(async (f: EncodeFlags) => {
       if (f.threads) setNumThreads(f.threads);
       const kind = f.kind ?? guessKind(f.input);
+      const report = loaderReport();
       const encoder = SentenceEncoder.load(f.model, {
         dtype: f.dtype,
-        device: f.device as 'cpu',
+        device: f.device,
+        weightsDtype: f.weightsDtype,
+        log: report.log,
         ...(f.maxLength ? { queryMaxLength: f.maxLength, passageMaxLength: f.maxLength } : {}),
       });
       try {
@@ -46,6 +53,7 @@ export function register(program: Command): void {
           encoder, model: f.model, input: f.input, output: f.output, kind, batchSize: f.batchSize, shardSize: f.shardSize,
           overwrite: f.overwrite ?? false, log: (l) => process.stderr.write(l + '\n'),
         });
+        report.flush();
         const m = s.manifest;
         process.stdout.write(
           (s.encoded === 0

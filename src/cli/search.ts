@@ -7,7 +7,9 @@ import { readQueries, type Query } from '../search/queries.js';
 import { modelQueryVectors, precomputedQueryVectors, type QueryVectorSource } from '../search/query-vectors.js';
 import { searchAll } from '../search/run-search.js';
 import { writeRunFile } from '../search/run-file.js';
-import { oneOf, positiveInt } from './options.js';
+import type { Device } from '../tensor/device.js';
+import type { WeightsDtype } from '../models/weights-dtype.js';
+import { deviceFlag, loaderReport, oneOf, positiveInt, weightsDtypeFlag, WEIGHTS_DTYPE_HELP } from './options.js';
 
 interface SearchFlags {
   index: string;
@@ -22,6 +24,8 @@ interface SearchFlags {
   efSearch?: number;
   threads: number;
   dtype: 'fp32' | 'bf16';
+  device: Device;
+  weightsDtype: WeightsDtype;
   tag?: string;
   kernel: 'auto' | 'scan' | 'usearch' | 'torch' | 'js';
 }
@@ -42,6 +46,8 @@ export function register(program: Command): void {
     .option('--ef-search <n>', 'hnsw: candidates explored per query', positiveInt('--ef-search'))
     .option('--threads <n>', 'search threads (0 = all cores)', (v) => (v === '0' ? 0 : positiveInt('--threads')(v)), 0)
     .option('--dtype <dtype>', 'fp32|bf16 query encoding with --model', oneOf('--dtype', ['fp32', 'bf16'] as const), 'fp32')
+    .option('--device <device>', 'cpu|cuda|cuda:N for --model', deviceFlag, 'cpu')
+    .option('--weights-dtype <dtype>', WEIGHTS_DTYPE_HELP, weightsDtypeFlag, 'auto')
     .option('--tag <tag>', 'TREC run tag (default: densekit-<index folder name>)')
     .option('--kernel <k>', 'flat: candidate scan auto|scan|usearch|torch|js (all exact after rescoring; js is slow)', oneOf('--kernel', ['auto', 'scan', 'usearch', 'torch', 'js'] as const), 'auto')
     .action(async (f: SearchFlags) => {
@@ -49,6 +55,7 @@ export function register(program: Command): void {
       if (!f.queries && !f.queryEmbeddings) throw new UsageError('--queries is required (or --query-embeddings with encoded queries)');
       const index = await openIndex(f.index, { threads: f.threads, kernel: f.kernel, ...(f.efSearch ? { efSearch: f.efSearch } : {}) });
       let source: QueryVectorSource | undefined;
+      const report = loaderReport();
       let queries: Query[];
       if (isDense(index)) {
         if (!f.model && !f.queryEmbeddings) throw new UsageError(`${f.index} is a dense index: give --model or --query-embeddings`);
@@ -58,7 +65,7 @@ export function register(program: Command): void {
           queries = f.queries ? await readQueries(f.queries) : pre.ids.map((id) => ({ id, text: '' }));
         } else {
           queries = await readQueries(f.queries!);
-          source = await modelQueryVectors(f.model!, f.dtype);
+          source = await modelQueryVectors(f.model!, { dtype: f.dtype, device: f.device, weightsDtype: f.weightsDtype, log: report.log });
         }
       } else {
         if (f.model || f.queryEmbeddings) throw new UsageError(`${f.index} is a BM25 index: --model and --query-embeddings do not apply`);
@@ -70,6 +77,7 @@ export function register(program: Command): void {
           ...(source ? { queryVectors: source } : {}), ...(f.batchSize ? { batchSize: f.batchSize } : {}),
         });
         await writeRunFile(f.output, s.run, f.format, f.tag ?? `densekit-${basename(resolve(f.index))}`);
+        report.flush();
         process.stdout.write(`searched ${s.queries} queries (k=${f.k}) in ${s.seconds.toFixed(2)}s: ${s.queriesPerSecond.toFixed(1)} queries/s; run written to ${f.output}\n`);
       } finally {
         source?.close();

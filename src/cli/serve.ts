@@ -7,7 +7,9 @@ import { preferPassiveWaits } from '../tensor/native.js';
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_BATCHING, DEFAULT_LIMITS } from '../serve/limits.js';
 import { openService } from '../serve/launch.js';
-import { oneOf, positiveInt } from './options.js';
+import type { Device } from '../tensor/index.js';
+import type { WeightsDtype } from '../models/weights-dtype.js';
+import { deviceFlag, oneOf, positiveInt, weightsDtypeFlag, WEIGHTS_DTYPE_HELP } from './options.js';
 
 interface ServeFlags {
   index: string[];
@@ -16,7 +18,8 @@ interface ServeFlags {
   host: string;
   port: number;
   dtype: 'fp32' | 'bf16' | 'fp16';
-  device: string;
+  device: Device;
+  weightsDtype: WeightsDtype;
   threads?: number;
   fusion: 'rrf' | 'linear';
   fusionWeights?: number[];
@@ -66,7 +69,8 @@ export function register(program: Command): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', 'port to listen on (0: any free port)', port, 8080)
     .option('--dtype <dtype>', 'encoder precision fp32|bf16|fp16', oneOf('--dtype', ['fp32', 'bf16', 'fp16'] as const), 'fp32')
-    .option('--device <device>', 'cpu|cuda|cuda:N', 'cpu')
+    .option('--device <device>', 'cpu|cuda|cuda:N', deviceFlag, 'cpu')
+    .option('--weights-dtype <dtype>', WEIGHTS_DTYPE_HELP, weightsDtypeFlag, 'auto')
     .option('--threads <n>', 'libtorch threads for the encoder', positiveInt('--threads'))
     .option('--fusion <method>', 'hybrid fusion rrf|linear', oneOf('--fusion', ['rrf', 'linear'] as const), 'rrf')
     .option('--fusion-weights <d,s>', 'linear fusion weights of the dense and BM25 runs (Pyserini: 1,0.1)', weights)
@@ -90,7 +94,7 @@ export function register(program: Command): void {
       const { app, modes, documents } = await openService({
         indexes: f.index,
         model: f.model,
-        encoder: { dtype: f.dtype, device: f.device as 'cpu', ...(f.threads ? { threads: f.threads } : {}) },
+        encoder: { dtype: f.dtype, device: f.device, weightsDtype: f.weightsDtype, ...(f.threads ? { threads: f.threads } : {}) },
         corpus: f.corpus,
         evalReport: f.evalReport,
         evalQrels: f.evalQrels,

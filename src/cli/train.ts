@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { loadRecipe, train, type RecipeOverrides } from '../train/index.js';
-import { oneOf, positiveInt } from './options.js';
+import type { Device } from '../tensor/index.js';
+import { deviceFlag, oneOf, positiveInt } from './options.js';
 
 interface TrainFlags {
   recipe: string;
@@ -25,7 +26,7 @@ interface TrainFlags {
   precision?: 'fp32' | 'bf16';
   seed?: number;
   threads?: number;
-  device: 'cpu' | 'cuda';
+  device: Device;
   quiet?: boolean;
 }
 
@@ -56,7 +57,7 @@ export function register(program: Command): void {
     .option('--precision <p>', 'fp32|bf16', oneOf('--precision', ['fp32', 'bf16'] as const))
     .option('--seed <n>', 'sampler and dropout seed', positiveInt('--seed'))
     .option('--threads <n>', 'CPU threads for libtorch', positiveInt('--threads'))
-    .option('--device <device>', 'cpu|cuda', oneOf('--device', ['cpu', 'cuda'] as const), 'cpu')
+    .option('--device <device>', 'cpu|cuda|cuda:N', deviceFlag, 'cpu')
     .option('--quiet', 'do not print log lines')
     .action(async (f: TrainFlags) => {
       const overrides: RecipeOverrides = {

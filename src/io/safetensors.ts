@@ -8,7 +8,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { writeFileAtomicSync } from '../util/fs.js';
-import { BYTES_PER_ELEMENT, numel, type HostDType, type HostTensor } from './host-tensor.js';
+import { BYTES_PER_ELEMENT, numel, type HostDType, type HostTensor, type StoredTensor } from './host-tensor.js';
 
 const DTYPE_FROM_CODE: Record<string, HostDType> = {
   F32: 'float32', F16: 'float16', BF16: 'bfloat16', F64: 'float64',
@@ -43,6 +43,8 @@ export interface SafetensorsFile {
   info(key: string): SafetensorsInfo;
   /** Reads one tensor from disk (a fresh buffer each call). */
   get(key: string): HostTensor;
+  /** One tensor, read from disk when asked (into a caller's buffer when given one). */
+  stored(key: string): StoredTensor;
 }
 
 interface Entry extends SafetensorsInfo {
@@ -75,18 +77,25 @@ export function openSafetensors(path: string): SafetensorsFile {
       const e = entryOf(key);
       return { dtype: e.dtype, shape: [...e.shape] };
     },
-    get: (key) => {
+    get: (key) => read(key),
+    stored: (key) => {
       const e = entryOf(key);
-      const fd = openOrThrow(path);
-      try {
-        const data = new Uint8Array(e.end - e.begin);
-        readFully(fd, data, e.begin, path, key);
-        return { dtype: e.dtype, shape: [...e.shape], data };
-      } finally {
-        closeSync(fd);
-      }
+      return { dtype: e.dtype, shape: [...e.shape], byteLength: e.end - e.begin, read: (into) => read(key, into) };
     },
   };
+
+  function read(key: string, into?: Uint8Array): HostTensor {
+    const e = entryOf(key);
+    const n = e.end - e.begin;
+    const fd = openOrThrow(path);
+    try {
+      const data = into && into.byteLength >= n ? into.subarray(0, n) : new Uint8Array(n);
+      readFully(fd, data, e.begin, path, key);
+      return { dtype: e.dtype, shape: [...e.shape], data };
+    } finally {
+      closeSync(fd);
+    }
+  }
 }
 
 function openOrThrow(path: string): number {

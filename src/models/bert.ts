@@ -83,8 +83,9 @@ export class BertEncoder extends Module implements TokenEncoder {
 
   forward({ inputIds, attentionMask, tokenTypeIds }: TokenBatch): Tensor {
     const [b, l] = inputIds.shape as [number, number];
-    const positions = arange(0, l, 1, { dtype: 'int64' }).unsqueeze(0);
-    const types = tokenTypeIds ?? zeros([b, l], { dtype: 'int64' });
+    const device = inputIds.device;
+    const positions = arange(0, l, 1, { dtype: 'int64', device }).unsqueeze(0);
+    const types = tokenTypeIds ?? zeros([b, l], { dtype: 'int64', device });
     let x = this.words.forward(inputIds).add(this.positions.forward(positions)).add(this.types.forward(types));
     x = dropout(this.embNorm.forward(x), this.config.hiddenDropoutProb, this.training);
     const maskBias = extendedMaskBias(attentionMask, x.dtype);

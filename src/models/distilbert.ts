@@ -59,9 +59,7 @@ export class DistilBertEncoder extends Module implements TokenEncoder {
   constructor(readonly config: DistilBertConfig, w: WeightSource) {
     super();
     const c = config;
-    if (c.sinusoidalPosEmbds) {
-      // Sinusoidal tables are still stored as position_embeddings.weight in saved checkpoints, so loading works alike.
-    }
+    // Sinusoidal tables (sinusoidal_pos_embds) are stored as position_embeddings.weight too, so they load alike.
     this.hiddenSize = c.dim;
     this.words = this.registerModule('embeddings.word_embeddings', new Embedding(w, 'embeddings.word_embeddings', c.vocabSize, c.dim));
     this.positions = this.registerModule('embeddings.position_embeddings', new Embedding(w, 'embeddings.position_embeddings', c.maxPositionEmbeddings, c.dim));
@@ -74,7 +72,7 @@ export class DistilBertEncoder extends Module implements TokenEncoder {
     const [b, l] = inputIds.shape as [number, number];
     if (l > this.config.maxPositionEmbeddings)
       throw new DensekitError(`DistilBERT input of ${l} tokens exceeds max_position_embeddings ${this.config.maxPositionEmbeddings}`);
-    const positions = arange(0, l, 1, { dtype: 'int64' }).unsqueeze(0);
+    const positions = arange(0, l, 1, { dtype: 'int64', device: inputIds.device }).unsqueeze(0);
     let x = this.words.forward(inputIds).add(this.positions.forward(positions));
     x = dropout(this.embNorm.forward(x), this.config.dropout, this.training);
     const padMask = attentionMask.eq(0).view([b, 1, 1, l]);

@@ -1,5 +1,5 @@
 /** Building blocks shared by the encoders, each mirroring one torch.nn module and its parameter names. */
-import { F, type Tensor } from '../tensor/index.js';
+import { F, activeAutocast, type Tensor } from '../tensor/index.js';
 import { Module } from './module.js';
 import type { WeightSource } from './weights.js';
 
@@ -11,8 +11,13 @@ export class Linear extends Module {
     this.weight = this.registerParameter('weight', w.take(`${key}.weight`, [outFeatures, inFeatures]));
     this.bias = bias ? this.registerParameter('bias', w.take(`${key}.bias`, [outFeatures], 'zeros')) : undefined;
   }
+  /**
+   * Weights stored in bf16 (see weights-dtype.ts) are widened to the input's dtype for this call when autocast
+   * is off; under autocast they go in as they are (autocast would round them to bf16 anyway).
+   */
   forward(x: Tensor): Tensor {
-    return F.linear(x, this.weight, this.bias);
+    const w = this.weight.dtype === x.dtype || activeAutocast() !== undefined ? this.weight : this.weight.to(x.dtype);
+    return F.linear(x, w, this.bias);
   }
 }
 
@@ -51,8 +56,10 @@ export class Embedding extends Module {
     super();
     this.weight = this.registerParameter('weight', w.take(`${key}.weight`, [count, dim]));
   }
+  /** Rows of a bf16-stored table are widened to float32 (exactly), the dtype the encoders compute in. */
   forward(ids: Tensor): Tensor {
-    return F.embedding(this.weight, ids);
+    const rows = F.embedding(this.weight, ids);
+    return rows.dtype === 'bfloat16' || rows.dtype === 'float16' ? rows.to('float32') : rows;
   }
 }
 

@@ -2,8 +2,8 @@
  * Where a model's parameters come from: a checkpoint's state dict (validated key by key against the
  * shapes the config implies) or fresh random values (benchmarks, tests, training from scratch).
  */
-import { fromHost, randn, zeros, ones, type Tensor } from '../tensor/index.js';
-import type { HostTensor } from '../io/host-tensor.js';
+import { empty, fromHost, randn, zeros, ones, type Device, type Tensor } from '../tensor/index.js';
+import type { StoredTensor } from '../io/host-tensor.js';
 import { DensekitError } from '../errors.js';
 
 export type Init = 'normal' | 'zeros' | 'ones';
@@ -18,19 +18,35 @@ function legacyNames(key: string): string[] {
   return [key, key.replace(/\.weight$/, '.gamma'), key.replace(/\.bias$/, '.beta')].filter((k, i, a) => a.indexOf(k) === i);
 }
 
-export class StateDictWeights implements WeightSource {
-  private readonly used = new Set<string>();
+export interface StateDictOptions {
+  /** Tried in order before each key (e.g. ['', 'bert.'] for BERT checkpoints saved from BertForX heads). */
+  prefixes?: readonly string[];
+  /** Other names a key may be stored under. */
+  aliases?: Readonly<Record<string, readonly string[]>>;
+  /** Where the parameters are created: each weight goes from the file straight onto this device. */
+  device?: Device;
+  /** Storage of matrices (Linear weights, embedding tables); vectors (norm scales, biases) stay float32. */
+  matrixDtype?: 'float32' | 'bfloat16';
+}
 
-  /**
-   * @param prefixes tried in order before each key (e.g. ['', 'bert.'] for BERT checkpoints saved from
-   *   BertForX heads) so that bare and wrapped checkpoints load alike.
-   */
-  constructor(
-    private readonly stateDict: Map<string, HostTensor>,
-    private readonly file: string,
-    private readonly prefixes: readonly string[] = [''],
-    private readonly aliases: Readonly<Record<string, readonly string[]>> = {},
-  ) {}
+/**
+ * Parameters from a checkpoint, taken one at a time: each tensor's bytes are read into one reused scratch buffer
+ * and converted onto the device, so loading holds the final weights plus the largest single tensor, never a
+ * second copy of the model.
+ */
+export class StateDictWeights implements WeightSource {
+  private readonly prefixes: readonly string[];
+  private readonly aliases: Readonly<Record<string, readonly string[]>>;
+  private readonly device: Device;
+  private readonly matrixDtype: 'float32' | 'bfloat16';
+  private scratch: Uint8Array | undefined;
+
+  constructor(private readonly stateDict: ReadonlyMap<string, StoredTensor>, private readonly file: string, opts: StateDictOptions = {}) {
+    this.prefixes = opts.prefixes ?? [''];
+    this.aliases = opts.aliases ?? {};
+    this.device = opts.device ?? 'cpu';
+    this.matrixDtype = opts.matrixDtype ?? 'float32';
+  }
 
   has(key: string): boolean {
     return this.find(key) !== undefined;
@@ -46,16 +62,26 @@ export class StateDictWeights implements WeightSource {
   take(key: string, shape: number[]): Tensor {
     const name = this.find(key);
     if (name === undefined) throw new DensekitError(`${this.file}: missing weight ${key} (needed by the architecture in config.json)`);
-    const h = this.stateDict.get(name)!;
-    if (h.shape.length !== shape.length || h.shape.some((d, i) => d !== shape[i]))
-      throw new DensekitError(`${this.file}: tensor ${name} has shape [${h.shape.join(', ')}], config.json implies [${shape.join(', ')}]`);
-    this.used.add(name);
-    return fromHost(h, { dtype: 'float32' });
+    const stored = this.stateDict.get(name)!;
+    if (stored.shape.length !== shape.length || stored.shape.some((d, i) => d !== shape[i]))
+      throw new DensekitError(`${this.file}: tensor ${name} has shape [${stored.shape.join(', ')}], config.json implies [${shape.join(', ')}]`);
+    const h = stored.read(stored.byteLength > 0 ? this.scratchFor(stored.byteLength) : undefined);
+    return fromHost(h, { dtype: shape.length >= 2 ? this.matrixDtype : 'float32', device: this.device });
   }
 
-  /** Keys never taken (heads, poolers, decoders): for diagnostics. */
-  unused(): string[] {
-    return [...this.stateDict.keys()].filter((k) => !this.used.has(k));
+  /** One buffer as large as the largest tensor of the checkpoint, allocated on first use. */
+  private scratchFor(bytes: number): Uint8Array {
+    if (!this.scratch || this.scratch.byteLength < bytes) {
+      let largest = bytes;
+      for (const t of this.stateDict.values()) largest = Math.max(largest, t.byteLength);
+      this.scratch = new Uint8Array(largest);
+    }
+    return this.scratch;
+  }
+
+  /** Drops the scratch buffer once the model is built. */
+  release(): void {
+    this.scratch = undefined;
   }
 }
 
@@ -69,5 +95,12 @@ export class RandomWeights implements WeightSource {
     const scaled = t.mul(this.std);
     t.dispose();
     return scaled;
+  }
+}
+
+/** Parameters with a shape and no storage (the meta device): sizes a model exactly before any weight is read. */
+export class MetaWeights implements WeightSource {
+  take(_key: string, shape: number[]): Tensor {
+    return empty(shape, { device: 'meta' });
   }
 }

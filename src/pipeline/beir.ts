@@ -8,7 +8,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { DensekitError } from '../errors.js';
-import { SentenceEncoder, type Precision } from '../models/index.js';
+import { SentenceEncoder, type Precision, type WeightsDtype } from '../models/index.js';
+import type { Device } from '../tensor/index.js';
 import { runEncodeJob } from '../encode/index.js';
 import { buildBm25Index, buildFlatIndex, fuse, openIndex, searchAll, readQueries, toEvalRun, type RunHits, type Query, type FusionMethod } from '../search/index.js';
 import { evaluate, msmarcoMrr, readBeirQrels, type Run } from '../eval/index.js';
@@ -25,6 +26,8 @@ export interface BeirOptions {
   /** Where embeddings and indexes are kept between runs (default ~/.cache/densekit/beir). */
   cacheDir?: string;
   dtype?: Precision;
+  device?: Device;
+  weightsDtype?: WeightsDtype;
   batchSize?: number;
   queryMaxLength?: number;
   passageMaxLength?: number;
@@ -89,11 +92,16 @@ export async function runBeir(o: BeirOptions): Promise<BeirReport> {
   if (needDense) {
     const encoder = SentenceEncoder.load(o.model!, {
       ...(o.dtype ? { dtype: o.dtype } : {}),
+      ...(o.device ? { device: o.device } : {}),
+      ...(o.weightsDtype ? { weightsDtype: o.weightsDtype } : {}),
+      ...(o.log ? { log: o.log } : {}),
       ...(o.queryMaxLength ? { queryMaxLength: o.queryMaxLength } : {}),
       ...(o.passageMaxLength ? { passageMaxLength: o.passageMaxLength } : {}),
     });
     try {
-      const modelDir = join(cache, `model-${key(resolve(o.model!), o.dtype ?? 'fp32', String(encoder.maxLength.passage))}`);
+      // The weights' storage dtype changes the vectors, so it is part of the cache key (fp32 keeps the old keys).
+      const weights = encoder.weights.dtype === 'float32' ? [] : [encoder.weights.dtype];
+      const modelDir = join(cache, `model-${key(resolve(o.model!), o.dtype ?? 'fp32', String(encoder.maxLength.passage), ...weights)}`);
       const embDir = join(modelDir, 'corpus');
       const summary = await runEncodeJob({
         encoder, model: resolve(o.model!), input: corpus, output: embDir, kind: 'passage', batchSize: o.batchSize ?? 32, log,

@@ -4,6 +4,7 @@
  */
 import { UsageError } from '../errors.js';
 import { readEmbeddings } from '../encode/shards.js';
+import type { EncoderOptions } from '../models/index.js';
 import type { Query } from './queries.js';
 
 export interface QueryVectorSource {
@@ -13,10 +14,10 @@ export interface QueryVectorSource {
   close(): void;
 }
 
-export async function modelQueryVectors(model: string, dtype: 'fp32' | 'bf16' = 'fp32'): Promise<QueryVectorSource> {
+export async function modelQueryVectors(model: string, options: EncoderOptions = {}): Promise<QueryVectorSource> {
   // Loaded on demand: the encoder pulls in the libtorch addon, which BM25 and precomputed vectors never need.
   const { openEncoder } = await import('../encode/index.js');
-  const enc = await openEncoder(model, { dtype });
+  const enc = await openEncoder(model, options);
   return { dim: enc.dim, vectors: (qs) => enc.encodeQueries(qs.map((q) => q.text)), close: () => enc.close() };
 }
 

@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, renameSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { setNumThreads, liveTensorCount, scope } from '../tensor/index.js';
+import { setNumThreads, liveTensorCount, scope, type Device } from '../tensor/index.js';
 import { SentenceEncoder } from '../models/index.js';
 import { readHfConfig, resolveModelPath } from '../io/index.js';
 import { InputError, UsageError } from '../errors.js';
@@ -24,7 +24,7 @@ export interface TrainOptions {
   recipe: Recipe;
   /** Output folder: `<output>/<stage>/final` is each stage's model; log and plot at the top. */
   output: string;
-  device?: 'cpu' | 'cuda';
+  device?: Device;
   /** Called with every log entry (the CLI prints them). */
   onLog?: (entry: LogEntry) => void;
   /** Stop after this many optimizer steps in this process (tests simulate a kill with it). */
@@ -78,7 +78,7 @@ interface StageContext {
   output: string;
   log: TrainingLog;
   emit: (e: Omit<LogEntry, 'time'>) => void;
-  device: 'cpu' | 'cuda';
+  device: Device;
   budget: number;
 }
 
@@ -100,7 +100,8 @@ async function runStage(ctx: StageContext): Promise<{ summary: StageSummary; com
 
   const resume = latestCheckpoint(stageDir);
   const modelOptions = {
-    device: ctx.device, dtype: stage.precision, queryMaxLength: stage.queryMaxLength, passageMaxLength: stage.passageMaxLength,
+    // Training updates the weights in place: they stay float32 whatever the compute precision.
+    device: ctx.device, dtype: stage.precision, weightsDtype: 'fp32', queryMaxLength: stage.queryMaxLength, passageMaxLength: stage.passageMaxLength,
   } as const;
   const model = SentenceEncoder.load(resume ? resume.dir : ctx.startModel, modelOptions);
   if (resume && resume.state.architecture !== model.config.modelType) {
@@ -132,8 +133,8 @@ async function runStage(ctx: StageContext): Promise<{ summary: StageSummary; com
   if (stage.loss === 'tas-b' && stage.teacher.kind !== 'none' && stage.teacher.weight > 0) {
     if (!stage.teacher.path) throw new UsageError(`${label}: teacher.kind ${stage.teacher.kind} needs teacher.path (or --teacher DIR)`);
     teacher = stage.teacher.kind === 'colbert'
-      ? ColbertTeacher.load(stage.teacher.path, { queryMaxLength: stage.queryMaxLength, passageMaxLength: stage.teacher.maxLength })
-      : DenseTeacher.load(stage.teacher.path, { queryMaxLength: stage.queryMaxLength, passageMaxLength: stage.teacher.maxLength });
+      ? ColbertTeacher.load(stage.teacher.path, { queryMaxLength: stage.queryMaxLength, passageMaxLength: stage.teacher.maxLength, device: ctx.device })
+      : DenseTeacher.load(stage.teacher.path, { queryMaxLength: stage.queryMaxLength, passageMaxLength: stage.teacher.maxLength, device: ctx.device });
   }
 
   const state = (): TrainerState => ({
