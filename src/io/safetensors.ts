@@ -211,25 +211,39 @@ function readHeader(fd: number, path: string): { entries: Map<string, Entry>; me
  */
 export function writeSafetensors(
   path: string,
-  tensors: Record<string, HostTensor> | Map<string, HostTensor>,
+  tensors: Record<string, TensorToWrite> | Map<string, TensorToWrite>,
   metadata: Record<string, string> = { format: 'pt' },
 ): void {
   writeFileAtomicSync(path, encodeSafetensors(tensors, metadata, path));
 }
 
-/** The file's bytes as a list of chunks (header, then each tensor's data) so the data is never copied. */
-export function encodeSafetensors(
-  tensors: Record<string, HostTensor> | Map<string, HostTensor>,
+/**
+ * A tensor to write: a HostTensor, or one whose bytes are made only when the writer reaches it (so a multi-GB
+ * checkpoint, e.g. the random GTR-XXL of bench:gtr-sizes, is written without ever being in memory whole).
+ */
+export interface TensorToWrite {
+  dtype: HostDType;
+  shape: number[];
+  data: Uint8Array | (() => Uint8Array);
+}
+
+/** The file's bytes as chunks (header, then each tensor's data, made on demand) so the data is never copied. */
+export function* encodeSafetensors(
+  tensors: Record<string, TensorToWrite> | Map<string, TensorToWrite>,
   metadata: Record<string, string> = { format: 'pt' },
   pathForErrors = '<safetensors>',
-): Uint8Array[] {
+): Generator<Uint8Array> {
   const list = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors);
+  const bytesOf = (key: string, t: TensorToWrite): number => numel(t.shape) * BYTES_PER_ELEMENT[t.dtype];
+  const check = (key: string, t: TensorToWrite, data: Uint8Array): Uint8Array => {
+    if (data.byteLength !== bytesOf(key, t)) {
+      throw new InputError(pathForErrors, undefined, `tensor '${key}': ${data.byteLength} data bytes for ${t.dtype} [${t.shape.join(', ')}], expected ${bytesOf(key, t)}`);
+    }
+    return data;
+  };
   for (const [key, t] of list) {
     if (key === '__metadata__') throw new InputError(pathForErrors, undefined, 'a tensor may not be named "__metadata__"');
-    const expected = numel(t.shape) * BYTES_PER_ELEMENT[t.dtype];
-    if (t.data.byteLength !== expected) {
-      throw new InputError(pathForErrors, undefined, `tensor '${key}': ${t.data.byteLength} data bytes for ${t.dtype} [${t.shape.join(', ')}], expected ${expected}`);
-    }
+    if (typeof t.data !== 'function') check(key, t, t.data);
   }
   list.sort(([ka, a], [kb, b]) => REFERENCE_DTYPE_RANK[b.dtype] - REFERENCE_DTYPE_RANK[a.dtype] || compareUtf8(ka, kb));
 
@@ -242,16 +256,18 @@ export function encodeSafetensors(
   }
   let offset = 0;
   for (const [key, t] of list) {
-    const info = { dtype: CODE_FROM_DTYPE[t.dtype], shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
+    const info = { dtype: CODE_FROM_DTYPE[t.dtype], shape: t.shape, data_offsets: [offset, offset + bytesOf(key, t)] };
     fields.push(`${JSON.stringify(key)}:${JSON.stringify(info)}`);
-    offset += t.data.byteLength;
+    offset += bytesOf(key, t);
   }
   let headerBytes = Buffer.from(`{${fields.join(',')}}`, 'utf8');
   const padded = Math.ceil(headerBytes.byteLength / 8) * 8;
   headerBytes = Buffer.concat([headerBytes, Buffer.alloc(padded - headerBytes.byteLength, 0x20)]);
   const lenBytes = Buffer.alloc(8);
   lenBytes.writeBigUInt64LE(BigInt(headerBytes.byteLength));
-  return [lenBytes, headerBytes, ...list.map(([, t]) => t.data)];
+  yield lenBytes;
+  yield headerBytes;
+  for (const [key, t] of list) yield typeof t.data === 'function' ? check(key, t, t.data()) : t.data;
 }
 
 /** Rust sorts strings by UTF-8 bytes; JS `<` compares UTF-16 units, which differs above U+FFFF. */

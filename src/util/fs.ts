@@ -9,11 +9,12 @@ export function tempPathFor(path: string): string {
 }
 
 /** Write a file so that readers see either the old content or the complete new content, never a part. */
-export function writeFileAtomicSync(path: string, data: string | Uint8Array | readonly Uint8Array[]): void {
+/** `data` may be an iterable of chunks made as they are written (a multi-GB file never sits in memory whole). */
+export function writeFileAtomicSync(path: string, data: string | Uint8Array | Iterable<Uint8Array>): void {
   const tmp = tempPathFor(path);
   const fd = openSync(tmp, 'w');
   try {
-    const parts = typeof data === 'string' || data instanceof Uint8Array ? [data] : data;
+    const parts: Iterable<string | Uint8Array> = typeof data === 'string' || data instanceof Uint8Array ? [data] : data;
     for (const part of parts) {
       const buf = typeof part === 'string' ? Buffer.from(part, 'utf8') : part;
       let off = 0;
