@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { SentenceEncoder } from '../models/index.js';
-import { guessKind, runEncodeJob } from '../encode/index.js';
+import { guessKind, openEncoder, runEncodeJob } from '../encode/index.js';
 import { setNumThreads } from '../tensor/index.js';
 import type { Device } from '../tensor/index.js';
 import type { WeightsDtype } from '../models/index.js';
@@ -41,7 +40,8 @@ export function register(program: Command): void {
       if (f.threads) setNumThreads(f.threads);
       const kind = f.kind ?? guessKind(f.input);
       const report = loaderReport();
-      const encoder = SentenceEncoder.load(f.model, {
+      const encoder = await openEncoder(f.model, {
+        batchSize: f.batchSize,
         dtype: f.dtype,
         device: f.device,
         weightsDtype: f.weightsDtype,
@@ -50,7 +50,7 @@ export function register(program: Command): void {
       });
       try {
         const s = await runEncodeJob({
-          encoder, model: f.model, input: f.input, output: f.output, kind, batchSize: f.batchSize, shardSize: f.shardSize,
+          encoder, input: f.input, output: f.output, kind, shardSize: f.shardSize,
           overwrite: f.overwrite ?? false, log: (l) => process.stderr.write(l + '\n'),
         });
         report.flush();
@@ -65,7 +65,7 @@ export function register(program: Command): void {
             `truncated: ${m.truncated.count} of ${m.total} texts were longer than ${m.truncated.maxLength} tokens and were cut to it\n`,
         );
       } finally {
-        encoder.dispose();
+        encoder.close();
       }
     });
 }

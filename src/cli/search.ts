@@ -2,10 +2,12 @@ import { basename, resolve } from 'node:path';
 /** `densekit search`: run queries against an index and write a TREC or MS MARCO run. */
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { isDense, openIndex } from '../search/open.js';
-import { readQueries, type Query } from '../search/queries.js';
-import { modelQueryVectors, precomputedQueryVectors, type QueryVectorSource } from '../search/query-vectors.js';
-import { searchAll } from '../search/run-search.js';
+import { checkModel, DenseRetriever } from '../retrieval/dense.js';
+import { withQueryVectors } from '../retrieval/query-vectors.js';
+import { openIndex } from '../retrieval/registry.js';
+import { searchAll } from '../retrieval/run-search.js';
+import type { Query, Retriever, TextEncoder } from '../retrieval/types.js';
+import { readQueries } from '../search/queries.js';
 import { writeRunFile } from '../search/run-file.js';
 import type { Device } from '../tensor/device.js';
 import type { WeightsDtype } from '../models/weights-dtype.js';
@@ -28,6 +30,7 @@ interface SearchFlags {
   weightsDtype: WeightsDtype;
   tag?: string;
   kernel: 'auto' | 'scan' | 'usearch' | 'torch' | 'js';
+  allowModelMismatch?: boolean;
 }
 
 export function register(program: Command): void {
@@ -50,37 +53,48 @@ export function register(program: Command): void {
     .option('--weights-dtype <dtype>', WEIGHTS_DTYPE_HELP, weightsDtypeFlag, 'auto')
     .option('--tag <tag>', 'TREC run tag (default: densekit-<index folder name>)')
     .option('--kernel <k>', 'flat: candidate scan auto|scan|usearch|torch|js (all exact after rescoring; js is slow)', oneOf('--kernel', ['auto', 'scan', 'usearch', 'torch', 'js'] as const), 'auto')
+    .option('--allow-model-mismatch', 'dense: search an index built with another model than --model (or the query embeddings\' model)')
     .action(async (f: SearchFlags) => {
       if (f.model && f.queryEmbeddings) throw new UsageError('give --model or --query-embeddings, not both');
       if (!f.queries && !f.queryEmbeddings) throw new UsageError('--queries is required (or --query-embeddings with encoded queries)');
-      const index = await openIndex(f.index, { threads: f.threads, kernel: f.kernel, ...(f.efSearch ? { efSearch: f.efSearch } : {}) });
-      let source: QueryVectorSource | undefined;
+      const opened = await openIndex(f.index, { threads: f.threads, kernel: f.kernel, ...(f.efSearch ? { efSearch: f.efSearch } : {}) });
+      let encoder: TextEncoder | undefined;
+      let retriever: Retriever;
       const report = loaderReport();
       let queries: Query[];
-      if (isDense(index)) {
-        if (!f.model && !f.queryEmbeddings) throw new UsageError(`${f.index} is a dense index: give --model or --query-embeddings`);
-        if (f.queryEmbeddings) {
-          const pre = precomputedQueryVectors(f.queryEmbeddings);
-          source = pre;
-          queries = f.queries ? await readQueries(f.queries) : pre.ids.map((id) => ({ id, text: '' }));
+      try {
+        if (opened.kind === 'vector') {
+          if (!f.model && !f.queryEmbeddings) throw new UsageError(`${f.index} is a dense index: give --model or --query-embeddings`);
+          if (f.queryEmbeddings) {
+            const pre = withQueryVectors(f.queryEmbeddings, f.queries ? await readQueries(f.queries) : undefined);
+            if (!f.allowModelMismatch) checkModel(opened.index, pre.model);
+            queries = pre.queries;
+          } else {
+            queries = await readQueries(f.queries!);
+            // Loaded on demand: the encoder pulls in the libtorch addon, which BM25 and precomputed vectors never need.
+            encoder = await (await import('../encode/index.js')).openEncoder(f.model!, { dtype: f.dtype, device: f.device, weightsDtype: f.weightsDtype, log: report.log });
+          }
+          retriever = new DenseRetriever(encoder, opened.index, { allowModelMismatch: f.allowModelMismatch ?? false });
         } else {
+          if (f.model || f.queryEmbeddings) throw new UsageError(`${f.index} is a BM25 index: --model and --query-embeddings do not apply`);
           queries = await readQueries(f.queries!);
-          source = await modelQueryVectors(f.model!, { dtype: f.dtype, device: f.device, weightsDtype: f.weightsDtype, log: report.log });
+          retriever = opened.retriever;
         }
-      } else {
-        if (f.model || f.queryEmbeddings) throw new UsageError(`${f.index} is a BM25 index: --model and --query-embeddings do not apply`);
-        queries = await readQueries(f.queries!);
+      } catch (e) {
+        await encoder?.close();
+        await (opened.kind === 'vector' ? opened.index : opened.retriever).close();
+        throw e;
       }
       try {
-        const s = await searchAll(index, queries, {
-          k: f.k, ignoreIdenticalIds: f.ignoreIdenticalIds ?? false,
-          ...(source ? { queryVectors: source } : {}), ...(f.batchSize ? { batchSize: f.batchSize } : {}),
+        const s = await searchAll(retriever, queries, {
+          k: f.k, ignoreIdenticalIds: f.ignoreIdenticalIds ?? false, ...(f.batchSize ? { batchSize: f.batchSize } : {}),
         });
         await writeRunFile(f.output, s.run, f.format, f.tag ?? `densekit-${basename(resolve(f.index))}`);
         report.flush();
         process.stdout.write(`searched ${s.queries} queries (k=${f.k}) in ${s.seconds.toFixed(2)}s: ${s.queriesPerSecond.toFixed(1)} queries/s; run written to ${f.output}\n`);
       } finally {
-        source?.close();
+        await retriever.close();
+        await encoder?.close();
       }
     });
 }

@@ -59,7 +59,7 @@ export class DistilBertEncoder extends Module implements TokenEncoder {
   constructor(readonly config: DistilBertConfig, w: WeightSource) {
     super();
     const c = config;
-    // Sinusoidal tables (sinusoidal_pos_embds) are stored as position_embeddings.weight too, so they load alike.
+    // Sinusoidal position tables (sinusoidal_pos_embds) are stored as position_embeddings.weight too, so both load alike.
     this.hiddenSize = c.dim;
     this.words = this.registerModule('embeddings.word_embeddings', new Embedding(w, 'embeddings.word_embeddings', c.vocabSize, c.dim));
     this.positions = this.registerModule('embeddings.position_embeddings', new Embedding(w, 'embeddings.position_embeddings', c.maxPositionEmbeddings, c.dim));
