@@ -332,6 +332,33 @@ Napi::Value FromBytes(const Napi::CallbackInfo& info) {
   RET(std::move(t));
 }
 
+// copyBytes_(t, bytes, srcDtype, elementOffset): converts little-endian C-order bytes of srcDtype into t's flat
+// elements [elementOffset, elementOffset + n), on t's device: a checkpoint tensor fills its parameter a piece at a
+// time through one small buffer, so loading holds no copy of a whole tensor besides the parameter itself.
+Napi::Value CopyBytesInplace(const Napi::CallbackInfo& info) {
+  at::Tensor& t = Mut(info);
+  if (!info[1].IsTypedArray()) throw ArgError("argument 1 must be a Uint8Array");
+  auto bytes = info[1].As<Napi::Uint8Array>();
+  at::ScalarType src = DT(info, 2);
+  int64_t offset = Int(info, 3);
+  size_t es = c10::elementSize(src);
+  if (bytes.ByteLength() % es != 0) throw ArgError("byte count is not a multiple of the element size");
+  int64_t n = static_cast<int64_t>(bytes.ByteLength() / es);
+  if (!t.is_contiguous()) throw ArgError("target tensor is not contiguous");
+  if (offset < 0 || offset + n > t.numel()) throw ArgError("elements [" + std::to_string(offset) + ", " + std::to_string(offset + n) + ") lie outside the tensor's " + std::to_string(t.numel()));
+  if (n == 0 || t.is_meta()) UNDEF;
+  c10::AutoGradMode no_grad(false);
+  at::Tensor piece;
+  if (reinterpret_cast<uintptr_t>(bytes.Data()) % es == 0) {
+    piece = at::from_blob(bytes.Data(), {n}, at::TensorOptions().dtype(src));
+  } else {
+    piece = at::empty({n}, at::TensorOptions().dtype(src));
+    std::memcpy(piece.data_ptr(), bytes.Data(), bytes.ByteLength());
+  }
+  t.view({-1}).narrow(0, offset, n).copy_(piece);
+  UNDEF;
+}
+
 // toBytes(t, dtype) -> ArrayBuffer: one copy (with conversion, gather of strides, device transfer) into JS memory.
 Napi::Value ToBytes(const Napi::CallbackInfo& info) {
   const at::Tensor& src = T0;
@@ -729,7 +756,7 @@ Napi::Value ScanTopK(const Napi::CallbackInfo& info) {
 
 const Op kOps[] = {
     {"dispose", Dispose}, {"liveCount", LiveCount}, {"shape", Shape}, {"dtype", DTypeOf}, {"device", DeviceOf},
-    {"numel", Numel}, {"fromBytes", FromBytes, "fromHost"}, {"toBytes", ToBytes, "toHost"}, {"item", Item},
+    {"numel", Numel}, {"fromBytes", FromBytes, "fromHost"}, {"toBytes", ToBytes, "toHost"}, {"copyBytes_", CopyBytesInplace, "copyFromHost_"}, {"item", Item},
     {"toDType", ToDType, "to"}, {"toDevice", ToDevice, "to"}, {"setData_", SetDataInplace}, {"clone", Clone}, {"contiguous", Contiguous},
     // autograd
     {"requiresGrad", RequiresGrad}, {"setRequiresGrad", SetRequiresGrad}, {"grad", Grad}, {"backward", Backward},

@@ -25,6 +25,11 @@ export interface StoredTensor {
   /** The bytes read() needs in `into` (0: it reads into no buffer, e.g. a tensor already in memory). */
   readonly byteLength: number;
   read(into?: Uint8Array): HostTensor;
+  /**
+   * The C-order bytes a buffer-full at a time (`byteOffset` within the tensor), when the source can read them in
+   * place (safetensors, stored zip entries); loaders then need no buffer as large as the tensor.
+   */
+  stream?(buffer: Uint8Array, sink: (piece: Uint8Array, byteOffset: number) => void): void;
 }
 
 /** A HostTensor already in memory, as a StoredTensor. */

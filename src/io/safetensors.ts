@@ -80,7 +80,21 @@ export function openSafetensors(path: string): SafetensorsFile {
     get: (key) => read(key),
     stored: (key) => {
       const e = entryOf(key);
-      return { dtype: e.dtype, shape: [...e.shape], byteLength: e.end - e.begin, read: (into) => read(key, into) };
+      return {
+        dtype: e.dtype, shape: [...e.shape], byteLength: e.end - e.begin, read: (into) => read(key, into),
+        stream: (buffer, sink) => {
+          const fd = openOrThrow(path);
+          try {
+            for (let off = 0; off < e.end - e.begin; off += buffer.byteLength) {
+              const piece = buffer.subarray(0, Math.min(buffer.byteLength, e.end - e.begin - off));
+              readFully(fd, piece, e.begin + off, path, key);
+              sink(piece, off);
+            }
+          } finally {
+            closeSync(fd);
+          }
+        },
+      };
     },
   };
 

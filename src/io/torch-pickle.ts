@@ -128,10 +128,15 @@ function zipTensors(zip: ZipReader, path: string): Map<string, StoredTensor> {
   for (const [key, t] of pendingTensors(value, path)) {
     checkView(t, key, path, t.storage.numel);
     const name = `${root}/data/${t.storage.key}`;
+    const entryBytes = zip.entries.get(name)!.uncompressedSize;
+    // A tensor that is its whole storage, little-endian and in C order, streams straight from the archive.
+    const whole = !bigEndian && zip.isStored(name) && t.offset === 0 && isContiguous(t.shape, t.stride) &&
+      numel(t.shape) * BYTES_PER_ELEMENT[t.storage.dtype] === entryBytes;
     out.set(key, {
       dtype: t.storage.dtype,
       shape: t.shape,
-      byteLength: zip.entries.get(name)!.uncompressedSize,
+      byteLength: entryBytes,
+      ...(whole ? { stream: (buffer: Uint8Array, sink: (piece: Uint8Array, byteOffset: number) => void) => zip.stream(name, buffer, sink) } : {}),
       read: (into) => {
         const es = BYTES_PER_ELEMENT[t.storage.dtype];
         const bytes = zip.read(name, into).subarray(0, t.storage.numel * es);

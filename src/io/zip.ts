@@ -56,11 +56,7 @@ export class ZipReader {
    * it (the result is then a view of `into`); otherwise, and for deflated entries, in fresh memory.
    */
   read(name: string, into?: Uint8Array): Uint8Array {
-    const e = this.entries.get(name);
-    if (!e) throw this.error(`no entry '${name}' in the archive`);
-    const local = this.readAt(e.localHeaderOffset, 30, `local header of '${name}'`);
-    if (local.readUInt32LE(0) !== LOCAL_SIG) throw this.error(`entry '${name}': bad local header signature at offset ${e.localHeaderOffset}`);
-    const dataStart = e.localHeaderOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
+    const { e, dataStart } = this.locate(name);
     const raw = this.readAt(dataStart, e.compressedSize, `entry '${name}'`, e.method === 0 ? into : undefined);
     let data: Uint8Array;
     if (e.method === 0) {
@@ -79,6 +75,36 @@ export class ZipReader {
     }
     if (crc32(data) !== e.crc32) throw this.error(`entry '${name}': CRC-32 mismatch (corrupt archive)`);
     return data;
+  }
+
+  /** True when the entry is stored uncompressed, so stream() can read it. */
+  isStored(name: string): boolean {
+    return this.entries.get(name)?.method === 0;
+  }
+
+  /**
+   * A stored entry's bytes, a buffer-full at a time, to `sink` (offset within the entry). The CRC-32 covers the
+   * whole entry, so it is checked after the last piece: a corrupt entry throws then, and the caller discards what
+   * it built.
+   */
+  stream(name: string, buffer: Uint8Array, sink: (piece: Uint8Array, offset: number) => void): void {
+    const { e, dataStart } = this.locate(name);
+    if (e.method !== 0) throw this.error(`entry '${name}': only stored entries stream`);
+    let crc = 0;
+    for (let off = 0; off < e.uncompressedSize; off += buffer.byteLength) {
+      const piece = this.readAt(dataStart + off, Math.min(buffer.byteLength, e.uncompressedSize - off), `entry '${name}'`, buffer);
+      crc = crc32(piece, crc);
+      sink(piece, off);
+    }
+    if (crc !== e.crc32) throw this.error(`entry '${name}': CRC-32 mismatch (corrupt archive)`);
+  }
+
+  private locate(name: string): { e: ZipEntry; dataStart: number } {
+    const e = this.entries.get(name);
+    if (!e) throw this.error(`no entry '${name}' in the archive`);
+    const local = this.readAt(e.localHeaderOffset, 30, `local header of '${name}'`);
+    if (local.readUInt32LE(0) !== LOCAL_SIG) throw this.error(`entry '${name}': bad local header signature at offset ${e.localHeaderOffset}`);
+    return { e, dataStart: e.localHeaderOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28) };
   }
 
   private error(problem: string): InputError {

@@ -3,8 +3,11 @@
  * shapes the config implies) or fresh random values (benchmarks, tests, training from scratch).
  */
 import { empty, fromHost, randn, zeros, ones, type Device, type Tensor } from '../tensor/index.js';
-import type { StoredTensor } from '../io/host-tensor.js';
+import { BYTES_PER_ELEMENT, type StoredTensor } from '../io/host-tensor.js';
 import { DensekitError } from '../errors.js';
+
+/** Pieces in which a checkpoint tensor is read into its parameter: small against any model, large enough for speed. */
+const STREAM_BYTES = 4 * 2 ** 20;
 
 export type Init = 'normal' | 'zeros' | 'ones';
 
@@ -30,9 +33,10 @@ export interface StateDictOptions {
 }
 
 /**
- * Parameters from a checkpoint, taken one at a time: each tensor's bytes are read into one reused scratch buffer
- * and converted onto the device, so loading holds the final weights plus the largest single tensor, never a
- * second copy of the model.
+ * Parameters from a checkpoint, taken one at a time: each tensor is read in pieces through one small reused buffer
+ * and converted into its parameter on the device, so loading holds the final weights and 4 MiB, never a second
+ * copy of the model (sources that cannot stream, e.g. deflated .bin entries, go through a buffer of the tensor's
+ * size).
  */
 export class StateDictWeights implements WeightSource {
   private readonly prefixes: readonly string[];
@@ -65,17 +69,25 @@ export class StateDictWeights implements WeightSource {
     const stored = this.stateDict.get(name)!;
     if (stored.shape.length !== shape.length || stored.shape.some((d, i) => d !== shape[i]))
       throw new DensekitError(`${this.file}: tensor ${name} has shape [${stored.shape.join(', ')}], config.json implies [${shape.join(', ')}]`);
+    const dtype = shape.length >= 2 ? this.matrixDtype : 'float32';
+    if (stored.stream) {
+      const t = empty(shape, { dtype, device: this.device });
+      const size = BYTES_PER_ELEMENT[stored.dtype];
+      try {
+        stored.stream(this.scratchFor(Math.min(STREAM_BYTES, stored.byteLength)), (piece, off) => t.copyFromHost_(piece, stored.dtype, off / size));
+      } catch (e) {
+        t.dispose();
+        throw e;
+      }
+      return t;
+    }
     const h = stored.read(stored.byteLength > 0 ? this.scratchFor(stored.byteLength) : undefined);
-    return fromHost(h, { dtype: shape.length >= 2 ? this.matrixDtype : 'float32', device: this.device });
+    return fromHost(h, { dtype, device: this.device });
   }
 
-  /** One buffer as large as the largest tensor of the checkpoint, allocated on first use. */
+  /** One reused buffer, grown to the largest request (STREAM_BYTES when every tensor streams). */
   private scratchFor(bytes: number): Uint8Array {
-    if (!this.scratch || this.scratch.byteLength < bytes) {
-      let largest = bytes;
-      for (const t of this.stateDict.values()) largest = Math.max(largest, t.byteLength);
-      this.scratch = new Uint8Array(largest);
-    }
+    if (!this.scratch || this.scratch.byteLength < bytes) this.scratch = new Uint8Array(bytes);
     return this.scratch;
   }
 

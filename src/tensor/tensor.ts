@@ -4,7 +4,7 @@
  * a tensor that is merely dropped is freed when the garbage collector finalizes its handle.
  */
 import type { HostTensor } from '../io/host-tensor.js';
-import { dtypeCode, dtypeFromCode, isDType, type DType } from './dtype.js';
+import { dtypeCode, dtypeFromCode, isDType, type DType, type NativeDType } from './dtype.js';
 import { checkDevice, type Device } from './device.js';
 import { native, type Handle } from './native.js';
 import { track, type Tracked } from './scope.js';
@@ -133,6 +133,14 @@ export class Tensor implements Disposable, Tracked {
       out[i] = Number(v);
     }
     return out;
+  }
+  /**
+   * Fills flat elements [elementOffset, ...) of this contiguous tensor from little-endian bytes of `dtype`,
+   * converting as PyTorch's copy_ does (checkpoint loading streams each weight in through a small buffer).
+   */
+  copyFromHost_(bytes: Uint8Array, dtype: NativeDType, elementOffset = 0): this {
+    native().copyBytes_(this.handle, bytes, dtypeCode(dtype), elementOffset);
+    return this;
   }
   /** The value of a one-element tensor. */
   item(): number {
