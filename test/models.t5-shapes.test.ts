@@ -5,12 +5,12 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SentenceEncoder, type WeightsDtype } from '../src/models/index.js';
 import { noGrad, scope, tensor } from '../src/tensor/index.js';
-import { fixturesDir, maxAbsDiff, readJson, repoRoot } from './helpers.js';
+import { expectOneLineError, fixturesDir, maxAbsDiff, readJson, repoRoot } from './helpers.js';
 
 interface Oracle {
   cases: { input_ids: number[]; embedding: number[] }[];
@@ -82,3 +82,13 @@ for (const family of FAMILIES) {
     });
   }
 }
+
+test('a corrupt byte in a streamed .bin shard is caught by its CRC-32: one line naming the shard', () => {
+  const dir = join(work, 'corrupt-bin');
+  cpSync(modelDir('v10-relu-sharded-bin'), dir, { recursive: true });
+  const shard = join(dir, 'pytorch_model-00001-of-00002.bin');
+  const bytes = readFileSync(shard);
+  bytes[Math.floor(bytes.length / 2)] ^= 0x55;
+  writeFileSync(shard, bytes);
+  expectOneLineError(() => SentenceEncoder.load(dir, { weightsDtype: 'fp32' }), /pytorch_model-00001-of-00002\.bin/, /CRC-32 mismatch/);
+});
