@@ -16,8 +16,12 @@ export class Linear extends Module {
    * is off; under autocast they go in as they are (autocast would round them to bf16 anyway).
    */
   forward(x: Tensor): Tensor {
-    const w = this.weight.dtype === x.dtype || activeAutocast() !== undefined ? this.weight : this.weight.to(x.dtype);
-    return F.linear(x, w, this.bias);
+    if (this.weight.dtype === x.dtype || activeAutocast() !== undefined) return F.linear(x, this.weight, this.bias);
+    // The widened copy goes at once (autograd keeps its own reference when it needs one): one matrix at a time.
+    const w = this.weight.to(x.dtype);
+    const out = F.linear(x, w, this.bias);
+    w.dispose();
+    return out;
   }
 }
 

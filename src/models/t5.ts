@@ -3,7 +3,7 @@
  * sub-layer, unscaled attention with a bucketed relative-position bias from the first block, ReLU (v1.0) or
  * gated-GELU (v1.1) feed-forward. Never run in float16: published T5 weights overflow there.
  */
-import { arange, type Device, type Tensor } from '../tensor/index.js';
+import { arange, scope, type Device, type Tensor } from '../tensor/index.js';
 import type { T5Config } from '../io/hf-config.js';
 import { Module } from './module.js';
 import { Embedding, Linear, T5LayerNorm, activate, dropout } from './layers.js';
@@ -100,15 +100,20 @@ class T5Block extends Module {
     this.wo = this.registerModule('layer.1.DenseReluDense.wo', new Linear(w, `${ff}.wo`, c.dFf, c.dModel, false));
     this.ffNorm = this.registerModule('layer.1.layer_norm', new T5LayerNorm(w, `${p}.layer.1.layer_norm`, c.dModel, c.layerNormEpsilon));
   }
+  /**
+   * Each sub-layer in its own scope: its intermediates (XXL: [batch, 128 heads, l, l] scores, [batch, l, 65,536]
+   * feed-forward states) are freed as soon as it returns, not at the end of the whole forward pass.
+   */
   forward(x: Tensor, bias: Tensor): Tensor {
-    const a = dropout(this.attention.forward(this.attnNorm.forward(x), bias), this.c.dropoutRate, this.training);
-    const h1 = x.add(a);
-    const n = this.ffNorm.forward(h1);
-    const hidden = this.c.feedForward.gated
-      ? activate(this.wi0!.forward(n), this.c.feedForward.act).mul(this.wi1!.forward(n))
-      : activate(this.wi!.forward(n), this.c.feedForward.act);
-    const ff = this.wo.forward(dropout(hidden, this.c.dropoutRate, this.training));
-    return h1.add(dropout(ff, this.c.dropoutRate, this.training));
+    const h1 = scope(() => x.add(dropout(this.attention.forward(this.attnNorm.forward(x), bias), this.c.dropoutRate, this.training)));
+    return scope(() => {
+      const n = this.ffNorm.forward(h1);
+      const hidden = this.c.feedForward.gated
+        ? activate(this.wi0!.forward(n), this.c.feedForward.act).mul(this.wi1!.forward(n))
+        : activate(this.wi!.forward(n), this.c.feedForward.act);
+      const ff = this.wo.forward(dropout(hidden, this.c.dropoutRate, this.training));
+      return h1.add(dropout(ff, this.c.dropoutRate, this.training));
+    });
   }
 }
 
