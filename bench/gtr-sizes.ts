@@ -52,12 +52,6 @@ function gpuBytes(s: T5Shape, weightBytesPerParam: number): number {
 }
 
 const work = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'dk-bench-gtr-'));
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    rmSync(work, { recursive: true, force: true });
-    process.exit(130);
-  });
-}
 const rows: string[][] = [['size', 'params', 'weights', 'file GB', 'load s', 'load peak GiB', 'x weights', 'encode peak GiB', 'passages/s']];
 const fits: string[] = [];
 try {
