@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { guessKind, openEncoder, runEncodeJob } from '../encode/index.js';
 import { setNumThreads } from '../tensor/index.js';
+import { choosePrecision, type RequestedPrecision } from '../tensor/cpu.js';
 import type { Device } from '../tensor/index.js';
 import type { WeightsDtype } from '../models/index.js';
 import { deviceFlag, loaderReport, oneOf, positiveInt, weightsDtypeFlag, WEIGHTS_DTYPE_HELP } from './options.js';
@@ -11,7 +12,7 @@ interface EncodeFlags {
   output: string;
   kind?: 'query' | 'passage';
   batchSize: number;
-  dtype: 'fp32' | 'bf16' | 'fp16';
+  dtype: RequestedPrecision;
   maxLength?: number;
   shardSize: number;
   overwrite?: boolean;
@@ -29,7 +30,8 @@ export function register(program: Command): void {
     .requiredOption('--output <dir>', 'output folder (manifest.json + shard-NNNNN.npy + shard-NNNNN.ids.txt)')
     .option('--kind <kind>', 'query|passage (default: query if the file name contains "quer")', oneOf('--kind', ['query', 'passage'] as const))
     .option('--batch-size <n>', 'texts per forward pass', positiveInt('--batch-size'), 32)
-    .option('--dtype <dtype>', 'fp32|bf16 (fp16 on CUDA only, never for T5)', oneOf('--dtype', ['fp32', 'bf16', 'fp16'] as const), 'fp32')
+    .option('--dtype <dtype>', 'auto|fp32|bf16 (auto: bf16 on a CPU with avx512_bf16 or amx_bf16, else fp32; fp16 on CUDA only, never for T5)',
+      oneOf('--dtype', ['auto', 'fp32', 'bf16', 'fp16'] as const), 'auto')
     .option('--max-length <n>', "token limit (default: the model's max_seq_length)", positiveInt('--max-length'))
     .option('--shard-size <n>', 'rows per shard', positiveInt('--shard-size'), 10_000)
     .option('--threads <n>', 'CPU threads for libtorch', positiveInt('--threads'))
@@ -39,10 +41,14 @@ export function register(program: Command): void {
     .action(async (f: EncodeFlags) => {
       if (f.threads) setNumThreads(f.threads);
       const kind = f.kind ?? guessKind(f.input);
+      const precision = choosePrecision(f.dtype, f.device);
+      // On a terminal say it at once; the summary line says it too (piped stderr keeps bad input to one line).
+      if (process.stderr.isTTY) process.stderr.write(`densekit: ${precision.note}\n`);
+      if (precision.warning) process.stderr.write(`densekit: warning: ${precision.warning}\n`);
       const report = loaderReport();
       const encoder = await openEncoder(f.model, {
         batchSize: f.batchSize,
-        dtype: f.dtype,
+        dtype: precision.dtype,
         device: f.device,
         weightsDtype: f.weightsDtype,
         log: report.log,
@@ -50,7 +56,7 @@ export function register(program: Command): void {
       });
       try {
         const s = await runEncodeJob({
-          encoder, input: f.input, output: f.output, kind, shardSize: f.shardSize,
+          encoder, input: f.input, output: f.output, kind, shardSize: f.shardSize, precision: precision.dtype,
           overwrite: f.overwrite ?? false, log: (l) => process.stderr.write(l + '\n'),
         });
         report.flush();
@@ -60,7 +66,7 @@ export function register(program: Command): void {
             ? `already complete, nothing encoded: `
             : `encoded ${s.encoded} ${kind === 'query' ? 'queries' : 'passages'}` +
               (s.resumedFrom ? ` (resumed after ${s.resumedFrom})` : '') +
-              ` in ${s.seconds.toFixed(1)}s (${s.rate.toFixed(1)}/s): `) +
+              ` in ${s.seconds.toFixed(1)}s (${s.rate.toFixed(1)}/s, ${precision.note}): `) +
             `${m.total} x ${m.dim} ${m.similarity} vectors in ${m.shards.length} shard(s) at ${f.output}\n` +
             `truncated: ${m.truncated.count} of ${m.total} texts were longer than ${m.truncated.maxLength} tokens and were cut to it\n`,
         );

@@ -11,7 +11,7 @@ import { readQueries } from '../search/queries.js';
 import { writeRunFile } from '../search/run-file.js';
 import type { Device } from '../tensor/device.js';
 import type { WeightsDtype } from '../models/weights-dtype.js';
-import { deviceFlag, loaderReport, oneOf, positiveInt, weightsDtypeFlag, WEIGHTS_DTYPE_HELP } from './options.js';
+import { deviceFlag, loaderReport, nonNegativeInt, oneOf, positiveInt, summary, weightsDtypeFlag, WEIGHTS_DTYPE_HELP } from './options.js';
 
 interface SearchFlags {
   index: string;
@@ -47,7 +47,7 @@ export function register(program: Command): void {
     .option('--ignore-identical-ids', "BEIR: drop a hit whose document id equals the query id")
     .option('--batch-size <n>', 'queries per search call', positiveInt('--batch-size'))
     .option('--ef-search <n>', 'hnsw: candidates explored per query', positiveInt('--ef-search'))
-    .option('--threads <n>', 'search threads (0 = all cores)', (v) => (v === '0' ? 0 : positiveInt('--threads')(v)), 0)
+    .option('--threads <n>', 'search threads (0 = all cores)', nonNegativeInt('--threads'), 0)
     .option('--dtype <dtype>', 'fp32|bf16 query encoding with --model', oneOf('--dtype', ['fp32', 'bf16'] as const), 'fp32')
     .option('--device <device>', 'cpu|cuda|cuda:N for --model', deviceFlag, 'cpu')
     .option('--weights-dtype <dtype>', WEIGHTS_DTYPE_HELP, weightsDtypeFlag, 'auto')
@@ -91,7 +91,7 @@ export function register(program: Command): void {
         });
         await writeRunFile(f.output, s.run, f.format, f.tag ?? `densekit-${basename(resolve(f.index))}`);
         report.flush();
-        process.stdout.write(`searched ${s.queries} queries (k=${f.k}) in ${s.seconds.toFixed(2)}s: ${s.queriesPerSecond.toFixed(1)} queries/s; run written to ${f.output}\n`);
+        summary(f.output, `searched ${s.queries} queries (k=${f.k}) in ${s.seconds.toFixed(2)}s: ${s.queriesPerSecond.toFixed(1)} queries/s; run written to ${f.output}`);
       } finally {
         await retriever.close();
         await encoder?.close();

@@ -24,6 +24,8 @@ export interface StoredTensor {
   readonly shape: readonly number[];
   /** The bytes read() needs in `into` (0: it reads into no buffer, e.g. a tensor already in memory). */
   readonly byteLength: number;
+  /** The file its bytes come from, for messages (absent for tensors made in memory). */
+  readonly file?: string;
   read(into?: Uint8Array): HostTensor;
   /**
    * The C-order bytes a buffer-full at a time (`byteOffset` within the tensor), when the source can read them in
@@ -33,8 +35,8 @@ export interface StoredTensor {
 }
 
 /** A HostTensor already in memory, as a StoredTensor. */
-export function inMemory(t: HostTensor): StoredTensor {
-  return { dtype: t.dtype, shape: t.shape, byteLength: 0, read: () => t };
+export function inMemory(t: HostTensor, file?: string): StoredTensor {
+  return { dtype: t.dtype, shape: t.shape, byteLength: 0, ...(file !== undefined ? { file } : {}), read: () => t };
 }
 
 export const BYTES_PER_ELEMENT: Record<HostDType, number> = {

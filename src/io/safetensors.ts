@@ -81,7 +81,7 @@ export function openSafetensors(path: string): SafetensorsFile {
     stored: (key) => {
       const e = entryOf(key);
       return {
-        dtype: e.dtype, shape: [...e.shape], byteLength: e.end - e.begin, read: (into) => read(key, into),
+        dtype: e.dtype, shape: [...e.shape], byteLength: e.end - e.begin, file: path, read: (into) => read(key, into),
         stream: (buffer, sink) => {
           const fd = openOrThrow(path);
           try {
@@ -228,7 +228,7 @@ export function writeSafetensors(
   tensors: Record<string, TensorToWrite> | Map<string, TensorToWrite>,
   metadata: Record<string, string> = { format: 'pt' },
 ): void {
-  writeFileAtomicSync(path, encodeSafetensors(tensors, metadata, path));
+  writeFileAtomicSync(path, safetensorsChunks(tensors, metadata, path));
 }
 
 /**
@@ -241,8 +241,17 @@ export interface TensorToWrite {
   data: Uint8Array | (() => Uint8Array);
 }
 
-/** The file's bytes as chunks (header, then each tensor's data, made on demand) so the data is never copied. */
-export function* encodeSafetensors(
+/** The file's bytes as chunks (header, then each tensor's data) so the data is never copied. */
+export function encodeSafetensors(
+  tensors: Record<string, TensorToWrite> | Map<string, TensorToWrite>,
+  metadata: Record<string, string> = { format: 'pt' },
+  pathForErrors = '<safetensors>',
+): Uint8Array[] {
+  return [...safetensorsChunks(tensors, metadata, pathForErrors)];
+}
+
+/** The same chunks, each tensor's data made only when the writer reaches it. */
+function* safetensorsChunks(
   tensors: Record<string, TensorToWrite> | Map<string, TensorToWrite>,
   metadata: Record<string, string> = { format: 'pt' },
   pathForErrors = '<safetensors>',

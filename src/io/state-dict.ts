@@ -15,9 +15,28 @@ const SAFETENSORS_INDEX = 'model.safetensors.index.json';
 const PYTORCH = 'pytorch_model.bin';
 const PYTORCH_INDEX = 'pytorch_model.bin.index.json';
 
-/** Reads every tensor of one weights file (.safetensors or a torch.save file). */
+/** Reads every tensor of one weights file (.safetensors or a torch.save file); NaN or infinite weights are refused. */
 export function readWeightsFile(path: string): Map<string, HostTensor> {
   return readAll(openWeightsFile(path));
+}
+
+/** Index of the first NaN/Inf element of a floating tensor, -1 if none (a NaN weight makes every output NaN). */
+export function firstNonFinite(t: HostTensor): number {
+  const { data } = t;
+  if (t.dtype === 'float32' || t.dtype === 'float64') {
+    const n = data.byteLength / (t.dtype === 'float32' ? 4 : 8);
+    const aligned = data.byteOffset % (t.dtype === 'float32' ? 4 : 8) === 0;
+    const bytes = aligned ? data : data.slice();
+    const v = t.dtype === 'float32' ? new Float32Array(bytes.buffer, bytes.byteOffset, n) : new Float64Array(bytes.buffer, bytes.byteOffset, n);
+    for (let i = 0; i < n; i++) if (!Number.isFinite(v[i]!)) return i;
+    return -1;
+  }
+  if (t.dtype === 'float16' || t.dtype === 'bfloat16') {
+    // All exponent bits set is Inf or NaN in both formats.
+    const mask = t.dtype === 'float16' ? 0x7c00 : 0x7f80;
+    for (let i = 0; i + 1 < data.byteLength; i += 2) if (((data[i]! | (data[i + 1]! << 8)) & mask) === mask) return i / 2;
+  }
+  return -1;
 }
 
 /** The weights of the model in `dir` (a Hugging Face model folder or a sentence-transformers module folder). */
@@ -27,10 +46,17 @@ export function loadStateDict(dir: string): Map<string, HostTensor> {
 
 function readAll(sd: OpenedStateDict): Map<string, HostTensor> {
   try {
-    return new Map([...sd.tensors].map(([k, t]) => [k, t.read()]));
+    return new Map([...sd.tensors].map(([k, t]) => [k, checkFinite(t.read(), k, t.file ?? 'state dict')]));
   } finally {
     sd.close();
   }
+}
+
+/** A NaN or infinite weight makes every output NaN: refused, naming the tensor and the element. */
+export function checkFinite(t: HostTensor, name: string, path: string, elementOffset = 0): HostTensor {
+  const at = firstNonFinite(t);
+  if (at >= 0) throw new InputError(path, undefined, `tensor ${name} holds a NaN or infinite value (element ${elementOffset + at}): every text would encode to NaN`);
+  return t;
 }
 
 /** One weights file, opened: headers parsed and checked, tensors read on demand until close(). */

@@ -65,7 +65,7 @@ export function openTorchStateDict(path: string): OpenedStateDict {
   const head = readHead(path, 4);
   if (looksLikeZip(head)) return openZipCheckpoint(path);
   const all = readLegacyCheckpoint(path, head);
-  return { tensors: new Map([...all].map(([k, t]) => [k, inMemory(t)])), close: () => {} };
+  return { tensors: new Map([...all].map(([k, t]) => [k, inMemory(t, path)])), close: () => {} };
 }
 
 function readHead(path: string, n: number): Uint8Array {
@@ -136,6 +136,7 @@ function zipTensors(zip: ZipReader, path: string): Map<string, StoredTensor> {
       dtype: t.storage.dtype,
       shape: t.shape,
       byteLength: entryBytes,
+      file: path,
       ...(whole ? { stream: (buffer: Uint8Array, sink: (piece: Uint8Array, byteOffset: number) => void) => zip.stream(name, buffer, sink) } : {}),
       read: (into) => {
         const es = BYTES_PER_ELEMENT[t.storage.dtype];

@@ -4,6 +4,7 @@
  */
 import { empty, fromHost, randn, zeros, ones, type Device, type Tensor } from '../tensor/index.js';
 import { BYTES_PER_ELEMENT, type StoredTensor } from '../io/host-tensor.js';
+import { checkFinite } from '../io/state-dict.js';
 import { DensekitError } from '../errors.js';
 
 /** Pieces in which a checkpoint tensor is read into its parameter: small against any model, large enough for speed. */
@@ -73,15 +74,19 @@ export class StateDictWeights implements WeightSource {
     if (stored.stream) {
       const t = empty(shape, { dtype, device: this.device });
       const size = BYTES_PER_ELEMENT[stored.dtype];
+      const file = stored.file ?? this.file;
       try {
-        stored.stream(this.scratchFor(Math.min(STREAM_BYTES, stored.byteLength)), (piece, off) => t.copyFromHost_(piece, stored.dtype, off / size));
+        stored.stream(this.scratchFor(Math.min(STREAM_BYTES, stored.byteLength)), (piece, off) => {
+          checkFinite({ dtype: stored.dtype, shape: [piece.byteLength / size], data: piece }, name, file, off / size);
+          t.copyFromHost_(piece, stored.dtype, off / size);
+        });
       } catch (e) {
         t.dispose();
         throw e;
       }
       return t;
     }
-    const h = stored.read(stored.byteLength > 0 ? this.scratchFor(stored.byteLength) : undefined);
+    const h = checkFinite(stored.read(stored.byteLength > 0 ? this.scratchFor(stored.byteLength) : undefined), name, stored.file ?? this.file);
     return fromHost(h, { dtype, device: this.device });
   }
 

@@ -115,7 +115,7 @@ export async function runBeir(o: BeirOptions): Promise<BeirReport> {
       const weights = encoder.encoder.weights.dtype === 'float32' ? [] : [encoder.encoder.weights.dtype];
       const modelDir = join(cache, `model-${key(encoder.model, o.dtype ?? 'fp32', String(encoder.maxLength.passage), ...weights)}`);
       const embDir = join(modelDir, 'corpus');
-      const summary = await runEncodeJob({ encoder, input: corpus, output: embDir, kind: 'passage', log });
+      const summary = await runEncodeJob({ encoder, input: corpus, output: embDir, kind: 'passage', precision: o.dtype ?? 'fp32', log });
       encodedNow = summary.encoded;
       if (summary.encoded) log(`encoded ${summary.encoded} passages (${summary.rate.toFixed(1)}/s); ${summary.manifest.truncated.count} truncated to ${summary.manifest.truncated.maxLength} tokens`);
       const indexDir = join(modelDir, 'flat');
