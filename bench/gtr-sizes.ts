@@ -2,7 +2,7 @@
  * npm run bench:gtr-sizes — every GTR size on this machine: random-weight T5 encoders of the Base, Large, XL and
  * XXL shapes (GTR_SHAPES), each written as an fp16 safetensors checkpoint (as the published ones are) and loaded
  * in a fresh process with fp32 and bf16 weights (XXL: bf16 only): load time, peak RSS while loading and while
- * encoding, passages/s on passages of realistic length (fp32 compute; this CPU has no native bf16). Prints what
+ * encoding, passages/s on passages of realistic length (fp32 compute, so the two weight dtypes compare alike). Prints what
  * fits here and the memory each size would need on a GPU. Each checkpoint is deleted once measured.
  *
  * BENCH_SIZES=base,large,xl,xxl   BENCH_PASSAGES=base:64,large:32,xl:16,xxl:4   BENCH_THREADS=2   BENCH_DIR=/tmp

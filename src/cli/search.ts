@@ -7,8 +7,7 @@ import { withQueryVectors } from '../retrieval/query-vectors.js';
 import { openIndex } from '../retrieval/registry.js';
 import { searchAll } from '../retrieval/run-search.js';
 import type { Query, Retriever, TextEncoder } from '../retrieval/types.js';
-import { readQueries } from '../search/queries.js';
-import { writeRunFile } from '../search/run-file.js';
+import { readQueries, writeRun } from '../formats/index.js';
 import type { Device } from '../tensor/device.js';
 import type { WeightsDtype } from '../models/weights-dtype.js';
 import { deviceFlag, loaderReport, nonNegativeInt, oneOf, positiveInt, summary, weightsDtypeFlag, WEIGHTS_DTYPE_HELP } from './options.js';
@@ -89,7 +88,7 @@ export function register(program: Command): void {
         const s = await searchAll(retriever, queries, {
           k: f.k, ignoreIdenticalIds: f.ignoreIdenticalIds ?? false, ...(f.batchSize ? { batchSize: f.batchSize } : {}),
         });
-        await writeRunFile(f.output, s.run, f.format, f.tag ?? `densekit-${basename(resolve(f.index))}`);
+        await writeRun(f.output, s.run, { format: f.format, tag: f.tag ?? `densekit-${basename(resolve(f.index))}` });
         report.flush();
         summary(f.output, `searched ${s.queries} queries (k=${f.k}) in ${s.seconds.toFixed(2)}s: ${s.queriesPerSecond.toFixed(1)} queries/s; run written to ${f.output}`);
       } finally {

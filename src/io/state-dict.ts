@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DensekitError, InputError } from '../errors.js';
+import { readJsonFileSync } from '../util/lines.js';
 import type { HostTensor, StoredTensor } from './host-tensor.js';
 import { openSafetensors } from './safetensors.js';
 import { openTorchStateDict, type OpenedStateDict } from './torch-pickle.js';
@@ -91,12 +92,7 @@ export function hasStateDict(dir: string): boolean {
 
 /** `{"metadata": {...}, "weight_map": {"tensor name": "shard file name"}}`: every listed tensor must be found. */
 function openSharded(dir: string, indexPath: string): OpenedStateDict {
-  let index: unknown;
-  try {
-    index = JSON.parse(readFileSync(indexPath, 'utf8'));
-  } catch (e) {
-    throw new InputError(indexPath, undefined, `not valid JSON: ${(e as Error).message}`);
-  }
+  const index = readJsonFileSync(indexPath);
   const weightMap = (index as { weight_map?: unknown } | null)?.weight_map;
   if (typeof weightMap !== 'object' || weightMap === null || Array.isArray(weightMap)) {
     throw new InputError(indexPath, undefined, 'field "weight_map" must be an object of tensor name -> shard file');
