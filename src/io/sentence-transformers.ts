@@ -12,7 +12,7 @@ import { readJsonFileSync as readJson } from '../util/lines.js';
 import { pathInside } from '../util/paths.js';
 import type { HostTensor } from './host-tensor.js';
 import { readHfConfig } from './hf-config.js';
-import { writeSafetensors } from './safetensors.js';
+import { writeSafetensors, type TensorToWrite } from './safetensors.js';
 import { hasStateDict, loadStateDict } from './state-dict.js';
 
 export type DenseActivation = 'identity' | 'tanh' | 'relu' | 'gelu' | 'sigmoid';
@@ -265,7 +265,7 @@ export type ModuleToWrite =
 
 export interface SentenceTransformerToWrite {
   /** The Transformer's weights under Hugging Face key names (e.g. "encoder.block.0.layer.0.SelfAttention.q.weight"). */
-  weights: Map<string, HostTensor> | Record<string, HostTensor>;
+  weights: Map<string, TensorToWrite> | Record<string, TensorToWrite>;
   /** config.json content; when omitted, copied from `sourceDir`. */
   config?: Record<string, unknown>;
   /** The model this one derives from: its tokenizer files (and config.json unless `config` is given) are copied. */

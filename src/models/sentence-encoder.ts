@@ -5,8 +5,8 @@
 import { existsSync } from 'node:fs';
 import { readJsonFileSync } from '../util/lines.js';
 import { join } from 'node:path';
-import { autocast, noGrad, scope, tensor, type Device, type Tensor } from '../tensor/index.js';
-import { loadStateDict, readHfConfig, readSentenceTransformer, resolveModelPath, writeSentenceTransformer } from '../io/index.js';
+import { autocast, noGrad, resolveDevice, scope, tensor, type Device, type Tensor } from '../tensor/index.js';
+import { inMemory, openStateDict, readHfConfig, readSentenceTransformer, resolveModelPath, writeSentenceTransformer } from '../io/index.js';
 import type { HfConfig, SentenceTransformerSpec, ModuleToWrite, DenseActivation } from '../io/index.js';
 import type { HostTensor } from '../io/host-tensor.js';
 import { padBatch, type Encoding, type Tokenizer } from '../text/index.js';
@@ -19,14 +19,23 @@ import { BertEncoder } from './bert.js';
 import { DistilBertEncoder } from './distilbert.js';
 import { T5Encoder } from './t5.js';
 import type { TokenBatch, TokenEncoder } from './transformer.js';
-import { RandomWeights, StateDictWeights, type WeightSource } from './weights.js';
+import { MetaWeights, RandomWeights, StateDictWeights, type WeightSource } from './weights.js';
+import { chooseWeightsDtype, type WeightsDtype, type WeightsDtypeChoice } from './weights-dtype.js';
 
 export type Precision = 'fp32' | 'bf16' | 'fp16';
 
 export interface EncoderOptions {
+  /** cpu (default), cuda, cuda:N; meta builds the model without storage (shapes only: for planning memory). */
   device?: Device;
-  /** fp32 (default, exact), bf16 (autocast), fp16 (CUDA only; refused for T5). */
+  /** Compute precision: fp32 (default, exact), bf16 (autocast), fp16 (CUDA only; refused for T5). */
   dtype?: Precision;
+  /**
+   * Storage of the weight matrices: fp32, bf16 (half the memory), or auto (default: bf16 when the compute is bf16
+   * or fp32 would not fit in memory, else fp32). See weights-dtype.ts.
+   */
+  weightsDtype?: WeightsDtype;
+  /** Receives one line saying which weights dtype was chosen and why (the CLI prints it on stderr). */
+  log?: (line: string) => void;
   /** Token limits per side; default: the checkpoint's max_seq_length. TAS-B trains with 30 / 200. */
   queryMaxLength?: number;
   passageMaxLength?: number;
@@ -83,13 +92,38 @@ const ALIASES: Record<HfConfig['modelType'], Record<string, string[]>> = {
 
 const WEIGHT_FILES = ['model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin', 'pytorch_model.bin.index.json'];
 
-/** Loads the bare BERT/DistilBERT/T5 encoder of a Hugging Face folder. */
-export function loadTransformer(dir: string, opts: { random?: boolean } = {}): { encoder: TokenEncoder; config: HfConfig } {
+/** The bytes of a model's parameters in float32, counted on the meta device (no memory is allocated). */
+export function fp32ParameterBytes(config: HfConfig, extraParameters = 0): number {
+  const meta = createTokenEncoder(config, new MetaWeights());
+  let n = extraParameters;
+  for (const p of meta.namedParameters().values()) n += p.numel();
+  meta.dispose();
+  return 4 * n;
+}
+
+export interface TransformerLoadOptions {
+  random?: boolean;
+  device?: Device;
+  /** Storage of weight matrices (vectors stay float32). */
+  matrixDtype?: 'float32' | 'bfloat16';
+}
+
+/** Loads the bare BERT/DistilBERT/T5 encoder of a Hugging Face folder, one weight at a time, onto the device. */
+export function loadTransformer(dir: string, opts: TransformerLoadOptions = {}): { encoder: TokenEncoder; config: HfConfig } {
   const config = readHfConfig(dir);
-  if (opts.random) return { encoder: createTokenEncoder(config, new RandomWeights()), config };
+  if (opts.random) return { encoder: createTokenEncoder(config, new RandomWeights()).to(opts.device ?? 'cpu'), config };
   const label = WEIGHT_FILES.map((f) => join(dir, f)).find((f) => existsSync(f)) ?? dir;
-  const w = new StateDictWeights(loadStateDict(dir), label, PREFIXES[config.modelType], ALIASES[config.modelType]);
-  return { encoder: createTokenEncoder(config, w), config };
+  const stateDict = openStateDict(dir);
+  const w = new StateDictWeights(stateDict.tensors, label, {
+    prefixes: PREFIXES[config.modelType], aliases: ALIASES[config.modelType], ...(opts.device ? { device: opts.device } : {}),
+    ...(opts.matrixDtype ? { matrixDtype: opts.matrixDtype } : {}),
+  });
+  try {
+    return { encoder: createTokenEncoder(config, w), config };
+  } finally {
+    w.release();
+    stateDict.close();
+  }
 }
 
 class SentencePipeline extends Module {
@@ -105,6 +139,9 @@ export class SentenceEncoder {
   readonly similarity: 'dot' | 'cosine';
   readonly maxLength: { query: number; passage: number };
   private readonly precision: Precision;
+  #device: Device;
+  /** The storage dtype of the weight matrices, and why it was chosen. */
+  readonly weights: WeightsDtypeChoice;
 
   /** The compute precision embeddings are made with (fp32, bf16 autocast, fp16). */
   get dtype(): Precision {
@@ -121,8 +158,11 @@ export class SentenceEncoder {
     opts: EncoderOptions,
     /** config.json as read, written back verbatim on save (the source folder may be gone by then). */
     private readonly rawConfig: Record<string, unknown>,
+    weights: WeightsDtypeChoice,
   ) {
+    this.weights = weights;
     this.precision = opts.dtype ?? 'fp32';
+    this.#device = opts.device ?? 'cpu';
     const last = pipeline.dense.at(-1);
     this.dim = last ? last.outFeatures : pipeline.pooling.outputDim;
     this.similarity = normalize ? 'cosine' : 'dot';
@@ -141,11 +181,18 @@ export class SentenceEncoder {
     const transformerSpec = spec.modules.find((m) => m.kind === 'Transformer');
     if (!transformerSpec) throw new DensekitError(`${join(dir, 'modules.json')}: no sentence_transformers.models.Transformer module`);
     const transformerDir = join(dir, transformerSpec.path);
-    const { encoder, config } = loadTransformer(transformerDir);
+    const device = resolveDevice(opts.device ?? 'cpu');
+    const config = readHfConfig(transformerDir);
     if (opts.dtype === 'fp16' && config.modelType === 't5')
       throw new UsageError(`${dir}: T5 models must not run in fp16 (published GTR/T5 weights overflow there); use --dtype bf16 or fp32`);
-    if (opts.dtype === 'fp16' && (opts.device ?? 'cpu') === 'cpu')
+    if (opts.dtype === 'fp16' && !device.startsWith('cuda'))
       throw new UsageError('fp16 is only supported on CUDA; on CPU use --dtype bf16 or fp32');
+    const denseParameters = spec.modules.reduce((n, m) => n + (m.kind === 'Dense' ? m.inFeatures * m.outFeatures + (m.bias ? m.outFeatures : 0) : 0), 0);
+    const weights = chooseWeightsDtype({
+      requested: opts.weightsDtype ?? 'auto', compute: opts.dtype ?? 'fp32', fp32Bytes: fp32ParameterBytes(config, denseParameters), device,
+    });
+    opts.log?.(`${dir}: ${weights.reason}`);
+    const { encoder } = loadTransformer(transformerDir, { device, matrixDtype: weights.dtype });
     const poolSpec = spec.modules.find((m) => m.kind === 'Pooling');
     const mode = poolSpec?.kind === 'Pooling' ? poolSpec.mode : { cls: false, max: false, mean: true, meanSqrtLen: false };
     if (poolSpec?.kind === 'Pooling' && poolSpec.dim !== encoder.hiddenSize)
@@ -157,15 +204,29 @@ export class SentenceEncoder {
       if (m.kind !== 'Dense') continue;
       if (m.inFeatures !== width)
         throw new DensekitError(`${join(dir, m.path, 'config.json')}: in_features is ${m.inFeatures} but the previous module outputs ${width}`);
-      const weights = new Map([['linear.weight', m.weight], ...(m.biasTensor ? ([['linear.bias', m.biasTensor]] as const) : [])]);
-      dense.push(new Dense(new StateDictWeights(weights, join(dir, m.path)), m.inFeatures, m.outFeatures, m.bias, m.activation));
+      const stored = new Map([['linear.weight', inMemory(m.weight)], ...(m.biasTensor ? ([['linear.bias', inMemory(m.biasTensor)]] as const) : [])]);
+      const w = new StateDictWeights(stored, join(dir, m.path), { device, matrixDtype: weights.dtype });
+      dense.push(new Dense(w, m.inFeatures, m.outFeatures, m.bias, m.activation));
       width = m.outFeatures;
     }
     const normalize = spec.modules.some((m) => m.kind === 'Normalize');
     const input = ModelInput.load(dir, opts, spec);
     const pipeline = new SentencePipeline(encoder, pooling, dense);
     const rawConfig = readJsonFileSync(join(transformerDir, 'config.json')) as Record<string, unknown>;
-    return new SentenceEncoder(spec, config, input, pipeline, normalize, opts, rawConfig);
+    return new SentenceEncoder(spec, config, input, pipeline, normalize, { ...opts, device }, rawConfig, weights);
+  }
+
+  /** Where the parameters live, and where batches and every tensor of a forward pass are created. */
+  get device(): Device {
+    return this.#device;
+  }
+
+  /** Moves the model to another device (nn.Module.to); later batches are created there. */
+  to(device: Device): this {
+    const target = resolveDevice(device);
+    this.pipeline.to(target);
+    this.#device = target;
+    return this;
   }
 
   get transformer(): TokenEncoder {
@@ -196,12 +257,13 @@ export class SentenceEncoder {
   toBatch(encodings: readonly Encoding[]): TokenizedBatch {
     const p = padBatch(encodings, this.tokenizer.padId);
     const shape = [p.batch, p.length];
+    const device = this.#device;
     const batch: TokenizedBatch = {
-      inputIds: tensor(p.inputIds, { shape, dtype: 'int64' }),
-      attentionMask: tensor(p.attentionMask, { shape, dtype: 'int64' }),
+      inputIds: tensor(p.inputIds, { shape, dtype: 'int64', device }),
+      attentionMask: tensor(p.attentionMask, { shape, dtype: 'int64', device }),
       truncated: encodings.filter((e) => e.truncated).length,
     };
-    if (this.config.modelType === 'bert') batch.tokenTypeIds = tensor(p.typeIds ?? new Int32Array(p.batch * p.length), { shape, dtype: 'int64' });
+    if (this.config.modelType === 'bert') batch.tokenTypeIds = tensor(p.typeIds ?? new Int32Array(p.batch * p.length), { shape, dtype: 'int64', device });
     return batch;
   }
 
@@ -227,7 +289,7 @@ export class SentenceEncoder {
 
   private withPrecision<T>(fn: () => T): T {
     if (this.precision === 'fp32') return fn();
-    return autocast(this.precision === 'bf16' ? 'bfloat16' : 'float16', fn, undefined);
+    return autocast(this.precision === 'bf16' ? 'bfloat16' : 'float16', fn, this.#device);
   }
 
   /**

@@ -8,7 +8,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { DensekitError, UsageError } from '../errors.js';
-import type { Precision } from '../models/index.js';
+import type { Precision, WeightsDtype } from '../models/index.js';
+import type { Device } from '../tensor/index.js';
 import { openEncoder, runEncodeJob } from '../encode/index.js';
 import { fuse, type FusionMethod, type RunHits } from '../retrieval/fusion.js';
 import { buildIndex, openRetriever } from '../retrieval/registry.js';
@@ -29,6 +30,8 @@ export interface BeirOptions {
   /** Where embeddings and indexes are kept between runs (default ~/.cache/densekit/beir). */
   cacheDir?: string;
   dtype?: Precision;
+  device?: Device;
+  weightsDtype?: WeightsDtype;
   batchSize?: number;
   queryMaxLength?: number;
   passageMaxLength?: number;
@@ -100,11 +103,16 @@ export async function runBeir(o: BeirOptions): Promise<BeirReport> {
     const encoder = await openEncoder(resolve(o.model!), {
       batchSize: o.batchSize ?? 32,
       ...(o.dtype ? { dtype: o.dtype } : {}),
+      ...(o.device ? { device: o.device } : {}),
+      ...(o.weightsDtype ? { weightsDtype: o.weightsDtype } : {}),
+      ...(o.log ? { log: o.log } : {}),
       ...(o.queryMaxLength ? { queryMaxLength: o.queryMaxLength } : {}),
       ...(o.passageMaxLength ? { passageMaxLength: o.passageMaxLength } : {}),
     });
     try {
-      const modelDir = join(cache, `model-${key(encoder.model, o.dtype ?? 'fp32', String(encoder.maxLength.passage))}`);
+      // The weights' storage dtype changes the vectors, so it is part of the cache key (fp32 keeps the old keys).
+      const weights = encoder.encoder.weights.dtype === 'float32' ? [] : [encoder.encoder.weights.dtype];
+      const modelDir = join(cache, `model-${key(encoder.model, o.dtype ?? 'fp32', String(encoder.maxLength.passage), ...weights)}`);
       const embDir = join(modelDir, 'corpus');
       const summary = await runEncodeJob({ encoder, input: corpus, output: embDir, kind: 'passage', precision: o.dtype ?? 'fp32', log });
       encodedNow = summary.encoded;
