@@ -161,5 +161,5 @@ test('flipped bytes in BM25 postings give one error line or hits that all have i
 test('an empty corpus builds no BM25 index', async () => {
   const empty = join(tmp, 'empty.jsonl');
   writeFileSync(empty, '\n\n');
-  await assert.rejects(buildBm25Index(empty, join(tmp, 'bm25-empty')), (e: Error) => e instanceof InputError && /empty\.jsonl: no documents/.test(e.message));
+  await assert.rejects(buildBm25Index(empty, join(tmp, 'bm25-empty')), (e: Error) => e instanceof InputError && /empty\.jsonl: has no records/.test(e.message));
 });

@@ -1,7 +1,7 @@
 /** Builds a BM25 inverted index from a BEIR corpus.jsonl ("flat": title and text in one field, src/formats recordText). */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError, UsageError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
 import { INDEX_FORMAT, metaPath, writeIndexMeta, type IndexMeta } from '../meta.js';
 import { removeStaleTemps, writeFileAtomicSync } from '../../util/fs.js';
 import { Progress } from '../../util/progress.js';
@@ -75,8 +75,6 @@ export async function buildBm25Index(corpusPath: string, outDir: string, params:
     progress.tick();
   }
   progress.finish();
-  // As encode refuses an empty input: an index of nothing would answer every query with no hits, quietly.
-  if (ids.length === 0) throw new InputError(corpusPath, undefined, 'no documents (an empty corpus builds no index)');
 
   const bytes: number[] = [];
   const offsets = new Float64Array(termIds.size + 1);
