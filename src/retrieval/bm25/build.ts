@@ -1,7 +1,7 @@
 /** Builds a BM25 inverted index from a BEIR corpus.jsonl ("flat": title and text in one field, src/formats recordText). */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../../errors.js';
+import { InputError, UsageError } from '../../errors.js';
 import { INDEX_FORMAT, metaPath, writeIndexMeta, type IndexMeta } from '../meta.js';
 import { removeStaleTemps, writeFileAtomicSync } from '../../util/fs.js';
 import { Progress } from '../../util/progress.js';
