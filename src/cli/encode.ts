@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { SentenceEncoder } from '../models/index.js';
 import { guessKind, runEncodeJob } from '../encode/index.js';
+import { parseShardSpec, type ShardSpec } from '../encode/slices.js';
 import { setNumThreads } from '../tensor/index.js';
 import { oneOf, positiveInt } from './options.js';
 
@@ -14,6 +15,7 @@ interface EncodeFlags {
   maxLength?: number;
   shardSize: number;
   overwrite?: boolean;
+  shard?: ShardSpec;
   threads?: number;
   device: string;
 }
@@ -32,6 +34,7 @@ export function register(program: Command): void {
     .option('--shard-size <n>', 'rows per shard', positiveInt('--shard-size'), 10_000)
     .option('--threads <n>', 'CPU threads for libtorch', positiveInt('--threads'))
     .option('--device <device>', 'cpu|cuda|cuda:N', 'cpu')
+    .option('--shard <I/N>', 'encode only the I-th (0-based) of N equal slices of the input by record number', (v) => parseShardSpec(v))
     .option('--overwrite', 'discard embeddings of another job found in --output')
     .action(async (f: EncodeFlags) => {
       if (f.threads) setNumThreads(f.threads);
@@ -44,7 +47,7 @@ export function register(program: Command): void {
       try {
         const s = await runEncodeJob({
           encoder, model: f.model, input: f.input, output: f.output, kind, batchSize: f.batchSize, shardSize: f.shardSize,
-          overwrite: f.overwrite ?? false, log: (l) => process.stderr.write(l + '\n'),
+          overwrite: f.overwrite ?? false, ...(f.shard ? { shard: f.shard } : {}), log: (l) => process.stderr.write(l + '\n'),
         });
         const m = s.manifest;
         process.stdout.write(
@@ -53,7 +56,8 @@ export function register(program: Command): void {
             : `encoded ${s.encoded} ${kind === 'query' ? 'queries' : 'passages'}` +
               (s.resumedFrom ? ` (resumed after ${s.resumedFrom})` : '') +
               ` in ${s.seconds.toFixed(1)}s (${s.rate.toFixed(1)}/s): `) +
-            `${m.total} x ${m.dim} ${m.similarity} vectors in ${m.shards.length} shard(s) at ${f.output}\n` +
+            `${m.total} x ${m.dim} ${m.similarity} vectors in ${m.shards.length} shard(s) at ${f.output}` +
+            (m.slice ? ` (slice ${m.slice.index}/${m.slice.of}: records ${m.slice.start}..${m.slice.end - 1} of ${m.slice.records})` : '') + '\n' +
             `truncated: ${m.truncated.count} of ${m.total} texts were longer than ${m.truncated.maxLength} tokens and were cut to it\n`,
         );
       } finally {

@@ -3,6 +3,8 @@ import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { isDense, openIndex } from '../search/open.js';
+import { isPostgresUrl, parseFilterFlag, PgvectorIndex } from '../retrieval/pgvector/index.js';
+import type { MetadataFilter } from '../retrieval/types.js';
 import { readQueries, type Query } from '../search/queries.js';
 import { modelQueryVectors, precomputedQueryVectors, type QueryVectorSource } from '../search/query-vectors.js';
 import { searchAll } from '../search/run-search.js';
@@ -24,13 +26,21 @@ interface SearchFlags {
   dtype: 'fp32' | 'bf16';
   tag?: string;
   kernel: 'auto' | 'scan' | 'usearch' | 'torch' | 'js';
+  table?: string;
+  probes?: number;
+  filter?: MetadataFilter;
+  connections?: number;
 }
 
 export function register(program: Command): void {
   program
     .command('search')
     .description('search an index (flat, hnsw or bm25) with a queries file and write a run')
-    .requiredOption('--index <dir>', 'index folder from `densekit index`')
+    .requiredOption('--index <dir|url>', 'index folder from `densekit index`, or postgres://USER@HOST:PORT/DB with --table')
+    .option('--table <name>', 'pgvector: the table `densekit index --type pgvector` built')
+    .option('--probes <n>', 'pgvector ivfflat: lists probed per query', positiveInt('--probes'))
+    .option('--filter <json>', 'pgvector: metadata filter, e.g. \'{"lang":"en","year":{"gte":2020}}\'', (v) => parseFilterFlag(v))
+    .option('--connections <n>', 'pgvector: connections in the pool (queries of a batch run concurrently)', positiveInt('--connections'))
     .option('--model <dir|hub-id>', 'dense: encode the queries with this model')
     .option('--query-embeddings <dir>', 'dense: `densekit encode` output of the queries (instead of --model)')
     .option('--queries <file>', 'queries.jsonl (_id, text) or tsv (qid<TAB>text); optional with --query-embeddings')
@@ -47,10 +57,15 @@ export function register(program: Command): void {
     .action(async (f: SearchFlags) => {
       if (f.model && f.queryEmbeddings) throw new UsageError('give --model or --query-embeddings, not both');
       if (!f.queries && !f.queryEmbeddings) throw new UsageError('--queries is required (or --query-embeddings with encoded queries)');
-      const index = await openIndex(f.index, { threads: f.threads, kernel: f.kernel, ...(f.efSearch ? { efSearch: f.efSearch } : {}) });
+      const pgvector = isPostgresUrl(f.index);
+      if (pgvector !== (f.table !== undefined)) throw new UsageError(pgvector ? '--index postgres://... needs --table NAME' : '--table applies to --index postgres://...');
+      if (!pgvector && (f.probes || f.filter || f.connections)) throw new UsageError('--probes, --filter and --connections apply to --index postgres://...');
+      const index = pgvector
+        ? await PgvectorIndex.open(f.index, f.table!, { ...(f.connections ? { connections: f.connections } : {}) })
+        : await openIndex(f.index, { threads: f.threads, kernel: f.kernel, ...(f.efSearch ? { efSearch: f.efSearch } : {}) });
       let source: QueryVectorSource | undefined;
       let queries: Query[];
-      if (isDense(index)) {
+      if (index instanceof PgvectorIndex || isDense(index)) {
         if (!f.model && !f.queryEmbeddings) throw new UsageError(`${f.index} is a dense index: give --model or --query-embeddings`);
         if (f.queryEmbeddings) {
           const pre = precomputedQueryVectors(f.queryEmbeddings);
@@ -68,11 +83,13 @@ export function register(program: Command): void {
         const s = await searchAll(index, queries, {
           k: f.k, ignoreIdenticalIds: f.ignoreIdenticalIds ?? false,
           ...(source ? { queryVectors: source } : {}), ...(f.batchSize ? { batchSize: f.batchSize } : {}),
+          searchOptions: { ...(f.efSearch ? { efSearch: f.efSearch } : {}), ...(f.probes ? { probes: f.probes } : {}), ...(f.filter ? { filter: f.filter } : {}) },
         });
-        await writeRunFile(f.output, s.run, f.format, f.tag ?? `densekit-${basename(resolve(f.index))}`);
+        await writeRunFile(f.output, s.run, f.format, f.tag ?? (pgvector ? `densekit-pgvector-${f.table}` : `densekit-${basename(resolve(f.index))}`));
         process.stdout.write(`searched ${s.queries} queries (k=${f.k}) in ${s.seconds.toFixed(2)}s: ${s.queriesPerSecond.toFixed(1)} queries/s; run written to ${f.output}\n`);
       } finally {
         source?.close();
+        if (index instanceof PgvectorIndex) await index.close();
       }
     });
 }

@@ -8,6 +8,7 @@ import { DensekitError, UsageError } from '../errors.js';
 import { Progress } from '../util/progress.js';
 import type { SentenceEncoder, TextKind } from '../models/index.js';
 import { readTextRecords, type TextRecord } from './input.js';
+import { sliceOf, type ShardSpec } from './slices.js';
 import { EMBEDDINGS_FORMAT, manifestPath, readManifest, writeManifest, writeShard, type EmbeddingManifest } from './shards.js';
 
 export interface EncodeJobOptions {
@@ -21,6 +22,8 @@ export interface EncodeJobOptions {
   shardSize?: number;
   /** Start over even if the folder holds another job's shards. */
   overwrite?: boolean;
+  /** Encode only the I-th of N slices of the input by record number (`--shard I/N`). */
+  shard?: ShardSpec;
   log?: (line: string) => void;
 }
 
@@ -47,18 +50,21 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeSummary> 
   if (existsSync(manifestPath(o.output)) && !o.overwrite) {
     manifest = readManifest(o.output);
     const same = manifest.model === o.model && manifest.input === input && manifest.kind === o.kind && manifest.dim === o.encoder.dim &&
-      manifest.shardSize === shardSize && manifest.truncated.maxLength === o.encoder.maxLength[o.kind];
+      manifest.shardSize === shardSize && manifest.truncated.maxLength === o.encoder.maxLength[o.kind] &&
+      (manifest.slice?.index ?? 0) === (o.shard?.index ?? 0) && (manifest.slice?.of ?? 1) === (o.shard?.of ?? 1);
     if (!same)
-      throw new UsageError(`${manifestPath(o.output)}: this folder holds embeddings of another job (model/input/kind/shard size/max length differ); use --overwrite or another --output`);
+      throw new UsageError(`${manifestPath(o.output)}: this folder holds embeddings of another job (model/input/kind/shard size/max length/--shard differ); use --overwrite or another --output`);
   }
   if (!manifest) {
     for (const f of readdirSync(o.output)) if (/^shard-\d+\.(npy|ids\.txt)$|^manifest\.json$/.test(f)) rmSync(join(o.output, f));
-    const total = await countRecords(o.input);
-    if (total === 0) throw new DensekitError(`${o.input}: no records to encode (empty input)`);
+    const records = await countRecords(o.input);
+    if (records === 0) throw new DensekitError(`${o.input}: no records to encode (empty input)`);
+    const slice = o.shard ? sliceOf(o.shard, records) : undefined;
+    const total = slice ? slice.end - slice.start : records;
     manifest = {
       format: EMBEDDINGS_FORMAT, version: 1, model: o.model, kind: o.kind, dim: o.encoder.dim, dtype: 'float32',
       similarity: o.encoder.similarity, input, total, shardSize, shards: [],
-      truncated: { count: 0, maxLength: o.encoder.maxLength[o.kind] }, complete: false,
+      truncated: { count: 0, maxLength: o.encoder.maxLength[o.kind] }, complete: false, ...(slice ? { slice } : {}),
     };
     writeManifest(o.output, manifest);
   }
@@ -70,7 +76,9 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeSummary> 
   const progress = new Progress({ label: `encode ${o.kind === 'query' ? 'queries' : 'passages'}`, total: m.total - done, unit: 'texts' });
   if (done > 0) o.log?.(`resuming after ${m.shards.length} finished shard(s), ${done} of ${m.total} texts`);
 
-  let skipped = 0;
+  const first = (m.slice?.start ?? 0) + done;
+  const end = m.slice?.end ?? Infinity;
+  let recordNo = 0;
   let buffer: TextRecord[] = [];
   const flush = () => {
     const { vectors, truncated } = o.encoder.embed(buffer.map((r) => r.text), o.kind, {
@@ -83,10 +91,9 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeSummary> 
     buffer = [];
   };
   for await (const rec of readTextRecords(o.input)) {
-    if (skipped < done) {
-      skipped++;
-      continue;
-    }
+    const r = recordNo++;
+    if (r < first) continue;
+    if (r >= end) break;
     buffer.push(rec);
     if (buffer.length === shardSize) flush();
   }

@@ -40,6 +40,18 @@ export interface EmbeddingManifest {
   /** Texts longer than maxLength tokens, cut to it. */
   truncated: { count: number; maxLength: number };
   complete: boolean;
+  /** `densekit encode --shard I/N`: this folder holds input records [start, end) of `records` (absent: all of them). */
+  slice?: EncodeSlice;
+}
+
+export interface EncodeSlice {
+  /** 0-based slice number I of N. */
+  index: number;
+  of: number;
+  start: number;
+  end: number;
+  /** Records in the whole input. */
+  records: number;
 }
 
 export function manifestPath(dir: string): string {

@@ -11,6 +11,8 @@ export interface BeirDocument {
   id: string;
   title: string;
   text: string;
+  /** BEIR's optional "metadata" object (kept by the pgvector index for filters). */
+  metadata?: Record<string, unknown>;
   /** 1-based line in corpus.jsonl (for error messages downstream). */
   line: number;
 }
@@ -55,7 +57,13 @@ export async function* readBeirCorpus(path: string): AsyncGenerator<BeirDocument
     if (text.trim() === '') continue;
     const obj = parseObject(text, path, lineNo);
     any = true;
-    yield { id: idField(obj, path, lineNo), title: stringField(obj, 'title', path, lineNo, false), text: stringField(obj, 'text', path, lineNo, true), line: lineNo };
+    const metadata = obj.metadata;
+    if (metadata !== undefined && metadata !== null && (typeof metadata !== 'object' || Array.isArray(metadata)))
+      throw new InputError(path, lineNo, 'field "metadata" must be a JSON object');
+    yield {
+      id: idField(obj, path, lineNo), title: stringField(obj, 'title', path, lineNo, false), text: stringField(obj, 'text', path, lineNo, true),
+      ...(metadata ? { metadata: metadata as Record<string, unknown> } : {}), line: lineNo,
+    };
   }
   if (!any) throw new InputError(path, undefined, 'has no documents (expected JSON lines {"_id", "title", "text"})');
 }

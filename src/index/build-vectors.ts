@@ -7,8 +7,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
-import { checkShard, readManifest, readShardIds, type EmbeddingManifest } from '../encode/shards.js';
-import { readNpy } from '../io/npy.js';
+import { openEmbeddingSet, readSetShardIds, readSetShardVectors, setShards } from '../encode/slices.js';
 import { tempPathFor, writeFileAtomicSync } from '../util/fs.js';
 import { metaPath, type Similarity } from './meta.js';
 import { int8Scales, quantizeRows, toBfloat16 } from './quantize.js';
@@ -62,20 +61,15 @@ class AtomicStream {
   }
 }
 
-function shardVectors(dir: string, m: EmbeddingManifest, shardIndex: number): Float32Array {
-  const shard = m.shards[shardIndex]!;
-  checkShard(dir, m, shard);
-  return readNpy(join(dir, shard.vectors)).data as Float32Array;
-}
-
-export function writeVectorFiles(inputDir: string, outDir: string, opts: VectorFilesOptions = {}): VectorFilesInfo {
-  const m = readManifest(inputDir);
-  if (!m.complete) throw new InputError(join(inputDir, 'manifest.json'), undefined, 'the encode run is not complete (resume `densekit encode` first)');
-  const dim = m.dim;
-  const similarity = opts.similarity ?? m.similarity;
+/** inputDirs: one `densekit encode` folder, or the N `--shard I/N` folders of one encoding (any order). */
+export function writeVectorFiles(inputDirs: string | readonly string[], outDir: string, opts: VectorFilesOptions = {}): VectorFilesInfo {
+  const set = openEmbeddingSet(typeof inputDirs === 'string' ? [inputDirs] : inputDirs);
+  const shards = setShards(set);
+  const dim = set.dim;
+  const similarity = opts.similarity ?? set.similarity;
   const storage = opts.storage ?? 'float32';
-  const normalize = similarity === 'cosine' && m.similarity !== 'cosine';
-  const count = m.shards.reduce((a, s) => a + s.rows, 0);
+  const normalize = similarity === 'cosine' && set.similarity !== 'cosine';
+  const count = set.count;
 
   mkdirSync(outDir, { recursive: true });
   // An interrupted rebuild must not leave an old index.json describing new files.
@@ -83,9 +77,9 @@ export function writeVectorFiles(inputDir: string, outDir: string, opts: VectorF
   // Ids first: cheap, and a duplicate should fail before gigabytes are copied.
   const ids: string[] = [];
   const firstSeen = new Map<string, string>();
-  for (const shard of m.shards) {
-    const file = join(inputDir, shard.ids);
-    const shardIds = readShardIds(inputDir, shard);
+  for (const shard of shards) {
+    const file = join(shard.dir, shard.entry.ids);
+    const shardIds = readSetShardIds(shard);
     for (let i = 0; i < shardIds.length; i++) {
       const id = shardIds[i]!;
       const first = firstSeen.get(id);
@@ -102,8 +96,8 @@ export function writeVectorFiles(inputDir: string, outDir: string, opts: VectorF
   // bf16 needs no collection statistics, so it is written in the same pass as the float32 rows.
   const bf16 = storage === 'bf16' ? new AtomicStream(join(outDir, VECTORS_BF16)) : null;
   try {
-    for (let s = 0; s < m.shards.length; s++) {
-      const v = shardVectors(inputDir, m, s);
+    for (const shard of shards) {
+      const v = readSetShardVectors(shard);
       for (let r = 0; r < v.length / dim; r++) {
         let n2 = 0;
         for (let j = 0; j < dim; j++) n2 += v[r * dim + j]! * v[r * dim + j]!;
@@ -137,8 +131,8 @@ export function writeVectorFiles(inputDir: string, outDir: string, opts: VectorF
     const scales = int8Scales(maxAbs);
     const q = new AtomicStream(join(outDir, VECTORS_I8));
     try {
-      for (let s = 0; s < m.shards.length; s++) {
-        const v = shardVectors(inputDir, m, s);
+      for (const shard of shards) {
+        const v = readSetShardVectors(shard);
         if (normalize) {
           for (let r = 0; r < v.length / dim; r++) {
             let n2 = 0;
@@ -159,5 +153,5 @@ export function writeVectorFiles(inputDir: string, outDir: string, opts: VectorF
     writeFileAtomicSync(join(outDir, 'int8-scales.f32'), new Uint8Array(scales.buffer));
   }
   writeFileAtomicSync(join(outDir, 'ids.txt'), ids.join('\n') + (ids.length ? '\n' : ''));
-  return { dim, count, similarity, storage, maxNorm, model: m.model, ids };
+  return { dim, count, similarity, storage, maxNorm, model: set.model, ids };
 }

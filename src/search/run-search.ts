@@ -4,6 +4,7 @@ import type { Hit } from '../index/hits.js';
 import { Progress } from '../util/progress.js';
 import type { RunHits } from './fusion.js';
 import { isDense, type AnyIndex } from './open.js';
+import type { SearchOptions, VectorIndex } from '../retrieval/types.js';
 import type { Query } from './queries.js';
 import type { QueryVectorSource } from './query-vectors.js';
 
@@ -16,6 +17,8 @@ export interface SearchAllOptions {
   /** Required for dense indexes. */
   queryVectors?: QueryVectorSource;
   progress?: boolean;
+  /** Per-query knobs for asynchronous vector indexes (pgvector: efSearch, probes, filter). */
+  searchOptions?: SearchOptions;
 }
 
 export interface SearchSummary {
@@ -25,10 +28,17 @@ export interface SearchSummary {
   queriesPerSecond: number;
 }
 
-export async function searchAll(index: AnyIndex, queries: readonly Query[], opts: SearchAllOptions): Promise<SearchSummary> {
+/** A local index (flat, hnsw, bm25) or an asynchronous VectorIndex (pgvector). */
+export type SearchableIndex = AnyIndex | VectorIndex;
+
+function isVectorIndex(index: SearchableIndex): index is VectorIndex {
+  return typeof (index as VectorIndex).searchVectors === 'function';
+}
+
+export async function searchAll(index: SearchableIndex, queries: readonly Query[], opts: SearchAllOptions): Promise<SearchSummary> {
   const { k } = opts;
   if (!Number.isInteger(k) || k <= 0) throw new UsageError(`--k must be a positive integer, got ${k}`);
-  const dense = isDense(index);
+  const dense = isVectorIndex(index) || isDense(index);
   if (dense) {
     if (!opts.queryVectors) throw new UsageError('a dense index needs --model or --query-embeddings to turn queries into vectors');
     if (opts.queryVectors.dim !== index.dim)
@@ -42,7 +52,8 @@ export async function searchAll(index: AnyIndex, queries: readonly Query[], opts
   for (let i = 0; i < queries.length; i += batch) {
     const part = queries.slice(i, i + batch);
     let results: Hit[][];
-    if (dense) results = index.search(await opts.queryVectors!.vectors(part), fetch);
+    if (isVectorIndex(index)) results = await index.searchVectors(await opts.queryVectors!.vectors(part), fetch, opts.searchOptions);
+    else if (isDense(index)) results = index.search(await opts.queryVectors!.vectors(part), fetch);
     else results = index.search(part.map((q) => q.text), fetch);
     part.forEach((q, j) => {
       let hits = results[j]!;
