@@ -65,21 +65,21 @@ export function register(program: Command): void {
         : await openIndex(f.index, { threads: f.threads, kernel: f.kernel, ...(f.efSearch ? { efSearch: f.efSearch } : {}) });
       let source: QueryVectorSource | undefined;
       let queries: Query[];
-      if (index instanceof PgvectorIndex || isDense(index)) {
-        if (!f.model && !f.queryEmbeddings) throw new UsageError(`${f.index} is a dense index: give --model or --query-embeddings`);
-        if (f.queryEmbeddings) {
-          const pre = precomputedQueryVectors(f.queryEmbeddings);
-          source = pre;
-          queries = f.queries ? await readQueries(f.queries) : pre.ids.map((id) => ({ id, text: '' }));
-        } else {
-          queries = await readQueries(f.queries!);
-          source = await modelQueryVectors(f.model!, f.dtype);
-        }
-      } else {
-        if (f.model || f.queryEmbeddings) throw new UsageError(`${f.index} is a BM25 index: --model and --query-embeddings do not apply`);
-        queries = await readQueries(f.queries!);
-      }
       try {
+        if (index instanceof PgvectorIndex || isDense(index)) {
+          if (!f.model && !f.queryEmbeddings) throw new UsageError(`${f.index} is a dense index: give --model or --query-embeddings`);
+          if (f.queryEmbeddings) {
+            const pre = precomputedQueryVectors(f.queryEmbeddings);
+            source = pre;
+            queries = f.queries ? await readQueries(f.queries) : pre.ids.map((id) => ({ id, text: '' }));
+          } else {
+            queries = await readQueries(f.queries!);
+            source = await modelQueryVectors(f.model!, f.dtype);
+          }
+        } else {
+          if (f.model || f.queryEmbeddings) throw new UsageError(`${f.index} is a BM25 index: --model and --query-embeddings do not apply`);
+          queries = await readQueries(f.queries!);
+        }
         const s = await searchAll(index, queries, {
           k: f.k, ignoreIdenticalIds: f.ignoreIdenticalIds ?? false,
           ...(source ? { queryVectors: source } : {}), ...(f.batchSize ? { batchSize: f.batchSize } : {}),

@@ -68,6 +68,8 @@ export function newPool(url: string, opts: PoolOptions = {}): pg.Pool {
   const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000, idleTimeoutMillis: 30_000 });
   // An idle client losing its server emits on the pool; the next query reports it, so this must not crash the process.
   pool.on('error', () => {});
+  // ... and so must one losing it while checked out: the query in flight rejects with the same error.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 

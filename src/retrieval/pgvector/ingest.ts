@@ -3,10 +3,10 @@
  * index.
  *
  * Rows go in batches (one encode shard, or less). A batch whose ids are all present already is skipped with one
- * indexed lookup; otherwise it is COPYed (CSV, streamed through pg-copy-streams) into a session-local staging table
- * and moved with INSERT ... ON CONFLICT (id) DO NOTHING, in one transaction. So a rerun after a kill, a lost
- * connection or a server restart loads exactly the rows still missing, and never duplicates one; memory stays
- * at one batch. COPY cannot skip conflicting rows itself, hence the staging table.
+ * indexed lookup; otherwise, in one transaction, it is COPYed (CSV, streamed through pg-copy-streams) into a
+ * temporary staging table dropped at commit and moved with INSERT ... ON CONFLICT (id) DO NOTHING. So a rerun
+ * after a kill, a lost connection or a server restart loads exactly the rows still missing, and never
+ * duplicates one; memory stays at one batch. COPY cannot skip conflicting rows itself, hence the staging table.
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -133,8 +133,6 @@ async function ingest(
   record = { ...record, ann, complete: false };
   delete record.rows;
   await writeTableRecord(client, table, record);
-  // ON COMMIT DELETE ROWS empties it at the end of every batch's transaction; TEMP keeps it out of Citus' way.
-  await client.query(`CREATE TEMP TABLE IF NOT EXISTS densekit_stage (id text, embedding vector(${set.dim}), text text, metadata jsonb) ON COMMIT DELETE ROWS`);
 
   const corpus = o.corpus ? corpusRows(o.corpus)[Symbol.asyncIterator]() : undefined;
   const progress = new Progress({ label: `pgvector load ${table.text}`, total: set.count, unit: 'rows' });
@@ -172,6 +170,9 @@ async function ingest(
         };
         await client.query('BEGIN');
         try {
+          // Lives for this transaction only: nothing outlives a batch, and it also works behind a transaction pooler.
+          // TEMP keeps it a coordinator-local table on Citus (INSERT ... SELECT from it into a distributed table is supported).
+          await client.query(`CREATE TEMP TABLE densekit_stage (id text, embedding vector(${set.dim}), text text, metadata jsonb) ON COMMIT DROP`);
           await pipeline(Readable.from(lines()), client.query(copyFrom('COPY densekit_stage (id, embedding, text, metadata) FROM STDIN WITH (FORMAT csv)')));
           const r = await client.query(`INSERT INTO ${table.sql} (id, embedding, text, metadata) SELECT id, embedding, text, metadata FROM densekit_stage ON CONFLICT (id) DO NOTHING`);
           await client.query('COMMIT');
