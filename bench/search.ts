@@ -18,9 +18,9 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeManifest, writeShard, type ShardEntry } from '../src/encode/shards.js';
-import { buildFlatIndex, buildHnswIndex, FlatIndex, HnswIndex, recallAtK, type Hit } from '../src/index/index.js';
-import { loadTorch } from '../src/index/torch-kernel.js';
-import { nativeScan } from '../src/index/scan-kernel.js';
+import { buildFlatIndex, buildHnswIndex, FlatIndex, HnswIndex, recallAtK, type Hit } from '../src/retrieval/index.js';
+import { loadTorch } from '../src/retrieval/torch-kernel.js';
+import { nativeScan } from '../src/retrieval/scan-kernel.js';
 import { seededRandom } from '../src/util/random.js';
 
 const DIM = 768;

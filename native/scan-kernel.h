@@ -1,5 +1,5 @@
 // Exact top-k inner-product scan over a row-major matrix (float32, bfloat16 or int8 codes), for the flat index
-// (src/index/). libtorch-free on purpose: one memory pass, no copies, and the rows of a memory-mapped file are
+// (src/retrieval/). libtorch-free on purpose: one memory pass, no copies, and the rows of a memory-mapped file are
 // read in place.
 //
 // Why not usearch's exactSearch: it gives each query one thread, so a single query reads the matrix on one core

@@ -4,9 +4,9 @@ import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeManifest, writeShard, type EmbeddingManifest } from '../src/encode/shards.js';
-import { buildFlatIndex, FlatIndex, recallAtK } from '../src/index/index.js';
-import { int8Scales, quantizeRows, toBfloat16 } from '../src/index/quantize.js';
-import { nativeScan, scanTopKJs, type ScanDType, type ScanResult } from '../src/index/scan-kernel.js';
+import { buildFlatIndex, FlatIndex, recallAtK } from '../src/retrieval/index.js';
+import { int8Scales, quantizeRows, toBfloat16 } from '../src/retrieval/quantize.js';
+import { nativeScan, scanTopKJs, type ScanDType, type ScanResult } from '../src/retrieval/scan-kernel.js';
 import { seededRandom } from '../src/util/random.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'densekit-scan-'));
@@ -35,7 +35,7 @@ function clustered(n: number, dim: number, seed: number, duplicates = 0, centers
   return v;
 }
 
-/** Decoded value of element i (independent of src/index: bf16 = high half of the float32 bits). */
+/** Decoded value of element i (independent of src/retrieval: bf16 = high half of the float32 bits). */
 function decoder(dtype: ScanDType, data: Float32Array | Uint16Array | Int8Array, dim: number, scales?: Float32Array): (i: number) => number {
   if (dtype === 'bfloat16') {
     const f = new Float32Array(1), u = new Uint32Array(f.buffer);

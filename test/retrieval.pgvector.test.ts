@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { writeManifest, writeShard, type ShardEntry } from '../src/encode/shards.js';
-import { buildFlatIndex, compareHits, FlatIndex, type Hit } from '../src/index/index.js';
+import { buildFlatIndex, compareHits, FlatIndex, type Hit } from '../src/retrieval/index.js';
 import { buildPgvectorIndex, PgvectorIndex } from '../src/retrieval/pgvector/index.js';
 import type { MetadataFilter } from '../src/retrieval/types.js';
 import { seededRandom } from '../src/util/random.js';

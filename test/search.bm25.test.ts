@@ -6,9 +6,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../src/errors.js';
 import { evaluate, readQrels } from '../src/eval/index.js';
-import { analyze, Bm25Index, buildBm25Index } from '../src/search/bm25/index.js';
-import { tokenize, tokenizeWithSegmenter } from '../src/search/bm25/analyzer.js';
-import { byte4ToInt, intToByte4 } from '../src/search/bm25/small-float.js';
+import { analyze, Bm25Index, buildBm25Index } from '../src/retrieval/bm25/index.js';
+import { tokenize, tokenizeWithSegmenter } from '../src/retrieval/bm25/analyzer.js';
+import { byte4ToInt, intToByte4 } from '../src/retrieval/bm25/small-float.js';
 import { readQueries } from '../src/search/queries.js';
 import { toEvalRun } from '../src/search/run-file.js';
 

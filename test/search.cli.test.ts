@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../src/cli/main.js';
 import { writeManifest, writeShard } from '../src/encode/shards.js';
-import { FlatIndex } from '../src/index/index.js';
+import { FlatIndex } from '../src/retrieval/index.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'densekit-search-cli-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));

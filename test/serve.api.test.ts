@@ -9,7 +9,7 @@ import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { InjectOptions } from 'fastify';
 import { createService, DocumentMap, type ServiceOptions } from '../src/serve/index.js';
-import type { DenseBackend, Hit, LexicalBackend, QueryEncoder } from '../src/serve/index.js';
+import type { Hit, Query, Retriever, TextEncoder, TextKind, VectorIndex } from '../src/retrieval/index.js';
 
 const DOCS = [
   { id: 'd1', title: 'Vitamin D and bones', text: 'Vitamin D deficiency lowers bone density in older adults.' },
@@ -26,9 +26,11 @@ function embed(text: string): Float32Array {
   return v;
 }
 
-class CountingEncoder implements QueryEncoder {
+class CountingEncoder implements TextEncoder {
+  readonly model = 'bag-of-letters';
   readonly dim = DIM;
   readonly similarity = 'dot' as const;
+  readonly maxLength = { query: 512, passage: 512 };
   calls: number[] = [];
   closed = false;
   constructor(private readonly delayMs = 0) {}
@@ -42,6 +44,9 @@ class CountingEncoder implements QueryEncoder {
   encodePassages(texts: string[]): Promise<Float32Array> {
     return this.encodeQueries(texts);
   }
+  async encode(texts: string[], _kind: TextKind) {
+    return { vectors: await this.encodeQueries(texts), truncated: 0 };
+  }
   close(): void {
     this.closed = true;
   }
@@ -50,9 +55,16 @@ class CountingEncoder implements QueryEncoder {
 const rank = (hits: Hit[], k: number): Hit[] =>
   hits.sort((a, b) => b.score - a.score || (a.id < b.id ? 1 : -1)).slice(0, k);
 
-const denseIndex = {
+const denseIndex: VectorIndex & { search(q: Float32Array, k: number): Hit[][] } = {
+  type: 'bag-of-letters',
   dim: DIM,
   size: DOCS.length,
+  similarity: 'dot',
+  model: undefined,
+  async searchVectors(q: Float32Array, k: number) {
+    return denseIndex.search(q, k);
+  },
+  async close() {},
   search(q: Float32Array, k: number): Hit[][] {
     const rows = q.length / DIM;
     return Array.from({ length: rows }, (_, r) => {
@@ -60,11 +72,16 @@ const denseIndex = {
       return rank(DOCS.map((d) => ({ id: d.id, score: embed(d.text).reduce((s, x, i) => s + x * qv[i]!, 0) })), k);
     });
   },
-} satisfies DenseBackend;
+};
 
-const lexicalIndex = {
+const lexicalIndex: Retriever & { searchTexts(queries: string[], k: number): Hit[][] } = {
+  kind: 'lexical',
   size: DOCS.length,
-  search(queries: string[], k: number): Hit[][] {
+  async search(queries: readonly Query[], k: number) {
+    return lexicalIndex.searchTexts(queries.map((q) => q.text), k);
+  },
+  async close() {},
+  searchTexts(queries: string[], k: number): Hit[][] {
     return queries.map((q) => {
       const words = new Set(q.toLowerCase().split(/\W+/).filter(Boolean));
       return rank(
@@ -73,7 +90,7 @@ const lexicalIndex = {
       );
     });
   },
-} satisfies LexicalBackend;
+};
 
 const rrf = (runs: Hit[][], k: number): Hit[] => {
   const scores = new Map<string, number>();
@@ -85,7 +102,7 @@ async function service(extra: Partial<ServiceOptions> = {}, encoder = new Counti
   const app = await createService({
     dense: { index: denseIndex, encoder },
     lexical: lexicalIndex,
-    fuse: rrf,
+    fusion: { method: 'rrf' },
     documents: new DocumentMap(DOCS),
     processMetrics: false,
     ...extra,
@@ -117,8 +134,8 @@ test('search answers each mode with ranked hits, titles, snippets and highlights
     assert.equal(body.mode, mode);
     const expected =
       mode === 'dense' ? denseIndex.search(embed(query), 3)[0]!
-      : mode === 'bm25' ? lexicalIndex.search([query], 3)[0]!
-      : rrf([denseIndex.search(embed(query), 100)[0]!, lexicalIndex.search([query], 100)[0]!], 3);
+      : mode === 'bm25' ? lexicalIndex.searchTexts([query], 3)[0]!
+      : rrf([denseIndex.search(embed(query), 100)[0]!, lexicalIndex.searchTexts([query], 100)[0]!], 3);
     assert.deepEqual(body.hits.map((h: Hit) => [h.id, h.score]), expected.map((h) => [h.id, h.score]));
     assert.deepEqual(body.hits.map((h: { rank: number }) => h.rank), expected.map((_, i) => i + 1));
     const d1 = body.hits.find((h: { id: string }) => h.id === 'd1');

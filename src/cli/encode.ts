@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { SentenceEncoder } from '../models/index.js';
-import { guessKind, runEncodeJob } from '../encode/index.js';
+import { guessKind, openEncoder, runEncodeJob } from '../encode/index.js';
 import { parseShardSpec, type ShardSpec } from '../encode/slices.js';
 import { setNumThreads } from '../tensor/index.js';
 import { oneOf, positiveInt } from './options.js';
@@ -39,14 +38,15 @@ export function register(program: Command): void {
     .action(async (f: EncodeFlags) => {
       if (f.threads) setNumThreads(f.threads);
       const kind = f.kind ?? guessKind(f.input);
-      const encoder = SentenceEncoder.load(f.model, {
+      const encoder = await openEncoder(f.model, {
+        batchSize: f.batchSize,
         dtype: f.dtype,
         device: f.device as 'cpu',
         ...(f.maxLength ? { queryMaxLength: f.maxLength, passageMaxLength: f.maxLength } : {}),
       });
       try {
         const s = await runEncodeJob({
-          encoder, model: f.model, input: f.input, output: f.output, kind, batchSize: f.batchSize, shardSize: f.shardSize,
+          encoder, input: f.input, output: f.output, kind, shardSize: f.shardSize,
           overwrite: f.overwrite ?? false, ...(f.shard ? { shard: f.shard } : {}), log: (l) => process.stderr.write(l + '\n'),
         });
         const m = s.manifest;
@@ -61,7 +61,7 @@ export function register(program: Command): void {
             `truncated: ${m.truncated.count} of ${m.total} texts were longer than ${m.truncated.maxLength} tokens and were cut to it\n`,
         );
       } finally {
-        encoder.dispose();
+        encoder.close();
       }
     });
 }

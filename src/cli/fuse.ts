@@ -1,7 +1,7 @@
 /** `densekit fuse`: reciprocal rank fusion or normalized weighted fusion of runs (Pyserini's methods). */
 import { InvalidArgumentError, type Command } from 'commander';
 import { readRun } from '../eval/index.js';
-import { fuse, type RunHits } from '../search/fusion.js';
+import { fuse, type RunHits } from '../retrieval/fusion.js';
 import { writeRunFile } from '../search/run-file.js';
 import { oneOf, positiveInt } from './options.js';
 

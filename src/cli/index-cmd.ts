@@ -2,9 +2,12 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { readEmbeddings } from '../encode/shards.js';
-import { buildFlatIndex, buildHnswIndex, checkRecall, DEFAULT_HNSW, FlatIndex, HnswIndex } from '../index/index.js';
-import { ANSERINI_BM25, buildBm25Index } from '../search/bm25/index.js';
-import { buildPgvectorIndex, DEFAULT_PG_HNSW, isPostgresUrl, redactUrl, type AnnRequest } from '../retrieval/pgvector/index.js';
+import { ANSERINI_BM25 } from '../retrieval/bm25/build.js';
+import { FlatIndex } from '../retrieval/flat.js';
+import { DEFAULT_HNSW, HnswIndex } from '../retrieval/hnsw.js';
+import { checkRecall } from '../retrieval/recall.js';
+import { buildIndex } from '../retrieval/registry.js';
+import { DEFAULT_PG_HNSW, isPostgresUrl, redactUrl, type AnnRequest } from '../retrieval/pgvector/index.js';
 import { oneOf, positiveInt } from './options.js';
 
 interface IndexFlags {
@@ -72,12 +75,11 @@ export function register(program: Command): void {
         if (f.ann !== 'ivfflat' && f.lists) throw new UsageError('--lists applies to --ann ivfflat');
         const ann: AnnRequest = f.ann === 'hnsw' ? { method: 'hnsw', m: f.m, efConstruction: f.efConstruction ?? DEFAULT_PG_HNSW.efConstruction }
           : f.ann === 'ivfflat' ? { method: 'ivfflat', ...(f.lists ? { lists: f.lists } : {}) } : { method: 'none' };
-        const s = await buildPgvectorIndex({
-          url: f.output, table: f.table, inputs: f.input, ann, ...(f.corpus ? { corpus: f.corpus } : {}), ...(f.batchRows ? { batchRows: f.batchRows } : {}),
+        const built = await buildIndex('pgvector', f.input, f.output, {
+          table: f.table, ann, ...(f.corpus ? { corpus: f.corpus } : {}), ...(f.batchRows ? { batchRows: f.batchRows } : {}),
           log: (l) => process.stderr.write(l + '\n'),
         });
-        say(`pgvector table ${s.table}: ${s.rows} x ${s.record.dim} ${s.record.similarity} rows (${s.inserted} loaded at ${s.rowsPerSecond.toFixed(0)} rows/s, ${s.skipped} already present), ` +
-          `ANN ${s.ann.method}${s.ann.method !== 'none' ? ` built in ${s.annSeconds.toFixed(1)}s` : ''}, in ${secs(start)} at ${redactUrl(f.output)}`);
+        say(`${built.summary} in ${secs(start)} at ${redactUrl(f.output)}`);
         return;
       }
       if (f.table || f.corpus || f.lists || f.batchRows) throw new UsageError('--table, --corpus, --lists and --batch-rows apply to --type pgvector');
@@ -86,8 +88,8 @@ export function register(program: Command): void {
       const input = f.input[0]!;
       if (f.type === 'bm25') {
         if (f.append || f.checkRecall) throw new UsageError('--append and --check-recall apply to dense indexes only');
-        const m = await buildBm25Index(input, f.output, { k1: f.k1, b: f.b });
-        say(`bm25 index: ${m.count} documents, ${m.terms} terms, ${m.sumTotalTermFreq} tokens (k1=${m.k1}, b=${m.b}) in ${secs(start)} at ${f.output}`);
+        const built = await buildIndex('bm25', input, f.output, { k1: f.k1, b: f.b });
+        say(`${built.summary} in ${secs(start)} at ${f.output}`);
         return;
       }
       if (f.checkRecall && f.type === 'flat' && f.storage === 'float32')
@@ -99,14 +101,13 @@ export function register(program: Command): void {
         if (manifest.dim !== idx.dim) throw new UsageError(`${input} has dimension ${manifest.dim}, the index at ${f.output} has ${idx.dim}`);
         await idx.add(ids, vectors);
         say(`hnsw index: added ${ids.length} vectors (now ${idx.size}) in ${secs(start)} at ${f.output}`);
-      } else if (f.type === 'flat') {
-        const m = buildFlatIndex(f.input, f.output, { storage: f.storage, ...(f.similarity ? { similarity: f.similarity } : {}) });
-        say(`flat index: ${m.count} x ${m.dim} ${m.similarity} (${m.storage}) in ${secs(start)} at ${f.output}`);
       } else {
-        if (f.storage !== 'float32') throw new UsageError(`--storage ${f.storage} applies to --type flat`);
-        if (f.similarity) throw new UsageError('--similarity applies to --type flat (hnsw uses the encoder similarity)');
-        const m = await buildHnswIndex(f.input, f.output, { M: f.M, efConstruction: f.efConstruction ?? DEFAULT_HNSW.efConstruction, efSearch: f.efSearch }, f.threads);
-        say(`hnsw index: ${m.count} x ${m.dim} ${m.similarity} (M=${m.hnsw.M}, efConstruction=${m.hnsw.efConstruction}, efSearch=${m.hnsw.efSearch}) in ${secs(start)} at ${f.output}`);
+        if (f.type === 'hnsw' && f.storage !== 'float32') throw new UsageError(`--storage ${f.storage} applies to --type flat`);
+        if (f.type === 'hnsw' && f.similarity) throw new UsageError('--similarity applies to --type flat (hnsw uses the encoder similarity)');
+        const built = f.type === 'flat'
+          ? await buildIndex('flat', f.input, f.output, { storage: f.storage, ...(f.similarity ? { similarity: f.similarity } : {}) })
+          : await buildIndex('hnsw', f.input, f.output, { M: f.M, efConstruction: f.efConstruction ?? DEFAULT_HNSW.efConstruction, efSearch: f.efSearch, threads: f.threads });
+        say(`${built.summary} in ${secs(start)} at ${f.output}`);
       }
       if (f.checkRecall) {
         const sample = f.checkRecall === true ? 1000 : f.checkRecall;

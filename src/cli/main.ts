@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { DensekitError } from '../errors.js';
+import { cliMessage } from './flags.js';
 import { register as registerEncode } from './encode.js';
 import { register as registerTokenize } from './tokenize.js';
 import { register as registerIndex } from './index-cmd.js';
@@ -39,7 +40,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     if (e instanceof DensekitError) {
-      process.stderr.write(`densekit: error: ${e.message}\n`);
+      process.stderr.write(`densekit: error: ${cliMessage(e)}\n`);
       return 1;
     }
     throw e;

@@ -15,3 +15,19 @@ export function oneOf<T extends string>(flag: string, values: readonly T[]): (v:
     return v as T;
   };
 }
+
+export function nonNegativeInt(flag: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`${flag} expects a non-negative integer, got "${v}"`);
+    return n;
+  };
+}
+
+export function positiveNumber(flag: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${flag} expects a positive number, got "${v}"`);
+    return n;
+  };
+}

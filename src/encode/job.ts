@@ -4,20 +4,19 @@
  */
 import { mkdirSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DensekitError, UsageError } from '../errors.js';
+import { DensekitError, positiveInteger, UsageError } from '../errors.js';
 import { Progress } from '../util/progress.js';
-import type { SentenceEncoder, TextKind } from '../models/index.js';
+import type { TextEncoder, TextKind } from '../retrieval/types.js';
 import { readTextRecords, type TextRecord } from './input.js';
 import { sliceOf, type ShardSpec } from './slices.js';
 import { EMBEDDINGS_FORMAT, manifestPath, readManifest, writeManifest, writeShard, type EmbeddingManifest } from './shards.js';
 
 export interface EncodeJobOptions {
-  encoder: SentenceEncoder;
-  model: string;
+  /** Its `model` is recorded in the manifest (a resumed job with another model is refused). */
+  encoder: TextEncoder;
   input: string;
   output: string;
   kind: TextKind;
-  batchSize?: number;
   /** Rows per shard file. */
   shardSize?: number;
   /** Start over even if the folder holds another job's shards. */
@@ -42,18 +41,18 @@ async function countRecords(path: string): Promise<number> {
 }
 
 export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeSummary> {
-  const shardSize = o.shardSize ?? 10_000;
-  if (!Number.isInteger(shardSize) || shardSize < 1) throw new UsageError(`--shard-size must be a positive integer, got ${shardSize}`);
+  const shardSize = positiveInteger('shardSize', o.shardSize ?? 10_000);
+  const model = o.encoder.model;
   mkdirSync(o.output, { recursive: true });
   const input = resolve(o.input);
   let manifest: EmbeddingManifest | undefined;
   if (existsSync(manifestPath(o.output)) && !o.overwrite) {
     manifest = readManifest(o.output);
-    const same = manifest.model === o.model && manifest.input === input && manifest.kind === o.kind && manifest.dim === o.encoder.dim &&
+    const same = manifest.model === model && manifest.input === input && manifest.kind === o.kind && manifest.dim === o.encoder.dim &&
       manifest.shardSize === shardSize && manifest.truncated.maxLength === o.encoder.maxLength[o.kind] &&
       (manifest.slice?.index ?? 0) === (o.shard?.index ?? 0) && (manifest.slice?.of ?? 1) === (o.shard?.of ?? 1);
     if (!same)
-      throw new UsageError(`${manifestPath(o.output)}: this folder holds embeddings of another job (model/input/kind/shard size/max length/--shard differ); use --overwrite or another --output`);
+      throw new UsageError(`${manifestPath(o.output)}: this folder holds embeddings of another job (model/input/kind/shard size/max length/--shard differ); overwrite it (the overwrite option) or write to another folder`);
   }
   if (!manifest) {
     for (const f of readdirSync(o.output)) if (/^shard-\d+\.(npy|ids\.txt)$|^manifest\.json$/.test(f)) rmSync(join(o.output, f));
@@ -62,7 +61,7 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeSummary> 
     const slice = o.shard ? sliceOf(o.shard, records) : undefined;
     const total = slice ? slice.end - slice.start : records;
     manifest = {
-      format: EMBEDDINGS_FORMAT, version: 1, model: o.model, kind: o.kind, dim: o.encoder.dim, dtype: 'float32',
+      format: EMBEDDINGS_FORMAT, version: 1, model, kind: o.kind, dim: o.encoder.dim, dtype: 'float32',
       similarity: o.encoder.similarity, input, total, shardSize, shards: [],
       truncated: { count: 0, maxLength: o.encoder.maxLength[o.kind] }, complete: false, ...(slice ? { slice } : {}),
     };
@@ -80,11 +79,8 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeSummary> 
   const end = m.slice?.end ?? Infinity;
   let recordNo = 0;
   let buffer: TextRecord[] = [];
-  const flush = () => {
-    const { vectors, truncated } = o.encoder.embed(buffer.map((r) => r.text), o.kind, {
-      batchSize: o.batchSize ?? 32,
-      onProgress: (n) => progress.tick(n),
-    });
+  const flush = async () => {
+    const { vectors, truncated } = await o.encoder.encode(buffer.map((r) => r.text), o.kind, { onProgress: (n) => progress.tick(n) });
     m.shards.push(writeShard(o.output, m.shards.length, buffer.map((r) => r.id), vectors, m.dim));
     m.truncated.count += truncated;
     writeManifest(o.output, m);
@@ -95,9 +91,9 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeSummary> 
     if (r < first) continue;
     if (r >= end) break;
     buffer.push(rec);
-    if (buffer.length === shardSize) flush();
+    if (buffer.length === shardSize) await flush();
   }
-  if (buffer.length) flush();
+  if (buffer.length) await flush();
   const rows = m.shards.reduce((a, s) => a + s.rows, 0);
   if (rows !== m.total) throw new DensekitError(`${o.input}: changed while encoding (${rows} records now, ${m.total} when the job started)`);
   m.complete = true;

@@ -12,6 +12,7 @@ import { loadTokenizer, padBatch, prepareText, type Encoding, type Tokenizer } f
 import { DensekitError, UsageError } from '../errors.js';
 import { Module } from './module.js';
 import { Pooling, Dense, l2Normalize } from './pooling.js';
+import { applyHead, type SentenceHead } from './head.js';
 import { BertEncoder } from './bert.js';
 import { DistilBertEncoder } from './distilbert.js';
 import { T5Encoder } from './t5.js';
@@ -28,6 +29,8 @@ export interface EncoderOptions {
   /** Token limits per side; default: the checkpoint's max_seq_length. TAS-B trains with 30 / 200. */
   queryMaxLength?: number;
   passageMaxLength?: number;
+  /** Pooling / projection / similarity to build onto a plain Hugging Face folder (or to check against a sentence-transformers one). */
+  head?: SentenceHead;
 }
 
 export interface EncodeOptions {
@@ -110,7 +113,11 @@ export class SentenceEncoder {
     this.dim = last ? last.outFeatures : pipeline.pooling.outputDim;
     this.similarity = normalize ? 'cosine' : 'dot';
     const base = defaultMaxLength(spec, config);
-    this.maxLength = { query: opts.queryMaxLength ?? base, passage: opts.passageMaxLength ?? base };
+    // Lengths a model was trained with (recorded by densekit's save) come before the checkpoint's single max_seq_length.
+    this.maxLength = {
+      query: opts.queryMaxLength ?? spec.trainedMaxLength?.query ?? base,
+      passage: opts.passageMaxLength ?? spec.trainedMaxLength?.passage ?? base,
+    };
     for (const [side, n] of Object.entries(this.maxLength))
       if (!Number.isInteger(n) || n < 2) throw new UsageError(`${side} max length must be an integer >= 2, got ${n}`);
   }
@@ -118,7 +125,7 @@ export class SentenceEncoder {
   /** Loads a sentence-transformers folder (or a plain Hugging Face model folder, mean-pooled) by path or cached hub id. */
   static load(nameOrPath: string, opts: EncoderOptions = {}): SentenceEncoder {
     const dir = resolveModelPath(nameOrPath);
-    const spec = readSentenceTransformer(dir);
+    const spec = applyHead(readSentenceTransformer(dir), opts.head);
     const transformerSpec = spec.modules.find((m) => m.kind === 'Transformer');
     if (!transformerSpec) throw new DensekitError(`${join(dir, 'modules.json')}: no sentence_transformers.models.Transformer module`);
     const transformerDir = join(dir, transformerSpec.path);
@@ -269,6 +276,7 @@ export class SentenceEncoder {
     writeSentenceTransformer(dir, {
       weights, config: this.rawConfig, sourceDir: join(this.spec.dir, this.spec.modules.find((m) => m.kind === 'Transformer')?.path ?? ''),
       modules, maxSeqLength: this.spec.maxSeqLength ?? this.maxLength.passage, doLowerCase: this.spec.doLowerCase,
+      trainedMaxLength: this.maxLength,
       ...(this.spec.similarity ? { similarity: this.spec.similarity } : { similarity: this.similarity }),
     });
   }

@@ -13,7 +13,8 @@
  */
 import type pg from 'pg';
 import { UsageError } from '../../errors.js';
-import { compareHits, type Hit } from '../../index/hits.js';
+import { compareHits } from '../hits.js';
+import type { Hit } from '../types.js';
 import type { SearchOptions, Similarity, VectorIndex } from '../types.js';
 import { describePgError, newPool, redactUrl, type PoolOptions } from './connection.js';
 import { ensureVectorExtension, findAnnIndexes, readTableRecord, type AnnIndexInfo, type TableRecord } from './schema.js';

@@ -14,6 +14,9 @@ export interface RecipeData {
 export interface StageRecipe {
   name?: string;
   model?: string;
+  pooling?: 'cls' | 'mean' | 'max' | 'mean_sqrt_len';
+  projection?: number;
+  similarity?: 'dot' | 'cosine';
   loss: 'tas-b' | 'gtr';
   data: RecipeData;
   sampling: { batches: 'cluster' | 'shuffled'; pairs: 'bins' | 'random'; clustersPerBatch: number };

@@ -9,7 +9,8 @@
  * Output hits are ordered score desc then id desc (trec_eval's order) and cut to `k`.
  */
 import { UsageError } from '../errors.js';
-import { compareHits, type Hit } from '../index/hits.js';
+import { compareHits } from './hits.js';
+import type { Hit } from './types.js';
 
 export type FusionMethod = 'rrf' | 'linear';
 

@@ -7,11 +7,13 @@
 import { renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import usearch, { type Index as UsearchIndex } from 'usearch';
-import { InputError, UsageError } from '../errors.js';
+import { InputError, positiveInteger, UsageError } from '../errors.js';
 import { tempPathFor, writeFileAtomicSync } from '../util/fs.js';
 import { VECTORS_F32, writeVectorFiles } from './build-vectors.js';
 import { FlatIndex, type FlatMeta } from './flat.js';
-import { compareHits, type Hit } from './hits.js';
+import { compareHits } from './hits.js';
+import { LocalVectorIndex } from './local-index.js';
+import type { Hit } from './types.js';
 import { INDEX_FORMAT, readIndexMeta, writeIndexMeta } from './meta.js';
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 
@@ -38,7 +40,7 @@ function newGraph(dim: number, p: HnswParams): UsearchIndex {
 }
 
 function checkParams(p: HnswParams): void {
-  for (const [name, v] of Object.entries(p)) if (!Number.isInteger(v) || v <= 0) throw new UsageError(`HNSW ${name} must be a positive integer, got ${v}`);
+  for (const [name, v] of Object.entries(p)) positiveInteger(name, v);
 }
 
 function addRows(graph: UsearchIndex, vectors: Float32Array, dim: number, firstRow: number, threads: number): void {
@@ -89,15 +91,18 @@ export interface HnswOpenOptions {
   writable?: boolean;
 }
 
-export class HnswIndex {
+export class HnswIndex extends LocalVectorIndex<HnswMeta> {
+  readonly type: string = 'hnsw';
   private constructor(
     readonly dir: string,
-    readonly meta: HnswMeta,
+    meta: HnswMeta,
     private flat: FlatIndex,
     private readonly graph: UsearchIndex,
     private readonly threads: number,
     private readonly writable: boolean,
-  ) {}
+  ) {
+    super(meta);
+  }
 
   static async open(dir: string, opts: HnswOpenOptions = {}): Promise<HnswIndex> {
     const meta = readIndexMeta(dir) as HnswMeta;
@@ -118,18 +123,9 @@ export class HnswIndex {
     return new HnswIndex(dir, meta, flat, graph, opts.threads ?? 0, opts.writable ?? false);
   }
 
-  get size(): number {
-    return this.meta.count;
-  }
-  get dim(): number {
-    return this.meta.dim;
-  }
-  get similarity(): FlatMeta['similarity'] {
-    return this.meta.similarity;
-  }
-
+  /** efSearch is fixed when the graph is opened (usearch sets it per index, not per call). */
   search(queries: Float32Array, k: number): Hit[][] {
-    if (!Number.isInteger(k) || k <= 0) throw new UsageError(`k must be a positive integer, got ${k}`);
+    positiveInteger('k', k);
     const q = this.flat.prepareQueries(queries);
     const nq = q.length / this.dim;
     const want = Math.min(k, this.size);

@@ -15,13 +15,15 @@
  * int8 / bf16 storage scans 4x / 2x fewer bytes and rescores `rescoreMultiplier * k` candidates against the
  * float32 rows: approximate by design (the scores reported are still exact float32 ones).
  *
- * Candidate kernels: the native scan (src/index/scan-kernel.ts: rows split across threads, reaches memory
+ * Candidate kernels: the native scan (src/retrieval/scan-kernel.ts: rows split across threads, reaches memory
  * bandwidth for one query) for single queries and small batches and for int8/bf16 rows; libtorch's sgemm for
  * batches of TORCH_MIN_BATCH or more; usearch's exactSearch when the addon is not built.
  */
 import { join } from 'node:path';
-import { InputError, UsageError } from '../errors.js';
-import { compareHits, type Hit } from './hits.js';
+import { InputError, positiveInteger, UsageError } from '../errors.js';
+import { compareHits } from './hits.js';
+import { LocalVectorIndex } from './local-index.js';
+import type { Hit } from './types.js';
 import { exactDot, scanCandidates } from './kernels.js';
 import { nativeScan, scanTopKJs, type ScanFn } from './scan-kernel.js';
 import { openFileBytes } from './mapped-file.js';
@@ -61,8 +63,6 @@ export interface FlatSearchOptions {
   rescoreMultiplier?: number;
   /** int8 / bf16 storage: false scans the float32 rows instead (exact; used to measure the compressed recall). */
   useCompressed?: boolean;
-  /** Former name of useCompressed (still honored). */
-  useInt8?: boolean;
 }
 
 /** Builds a flat index folder from a `densekit encode` output folder. */
@@ -102,10 +102,11 @@ type CompressedRows = { dtype: 'int8'; codes: Int8Array; scales: Float32Array } 
  */
 export const TORCH_MIN_BATCH = 32;
 
-export class FlatIndex {
+export class FlatIndex extends LocalVectorIndex {
+  readonly type: string = 'flat';
   private constructor(
     readonly dir: string,
-    readonly meta: FlatMeta,
+    meta: FlatMeta,
     readonly ids: string[],
     /** Row-major float32 [size, dim]; do not modify (may be a read-only mapping). */
     readonly vectors: Float32Array,
@@ -113,7 +114,9 @@ export class FlatIndex {
     readonly options: FlatSearchOptions,
     private readonly torch: Awaited<ReturnType<typeof loadTorch>>,
     private readonly scan: ScanFn | null,
-  ) {}
+  ) {
+    super(meta);
+  }
 
   /** Queries re-scanned with more candidates because a near-tie straddled the cut-off (see the file comment). */
   rescans = 0;
@@ -124,7 +127,7 @@ export class FlatIndex {
     const ids = readIdsFile(join(dir, 'ids.txt'), meta.count);
     const vectors = (await openMatrix(join(dir, VECTORS_F32), 'float32', meta.count, meta.dim)) as Float32Array;
     let compressed: CompressedRows | null = null;
-    const useCompressed = options.useCompressed ?? options.useInt8 ?? true;
+    const useCompressed = options.useCompressed ?? true;
     if (meta.storage === 'int8' && useCompressed) {
       const codes = (await openMatrix(join(dir, VECTORS_I8), 'int8', meta.count, meta.dim)) as Int8Array;
       const scalesPath = join(dir, 'int8-scales.f32');
@@ -139,20 +142,10 @@ export class FlatIndex {
     const kernel = options.kernel ?? 'auto';
     let torch = kernel === 'auto' || kernel === 'torch' ? await loadTorch() : null;
     if (kernel === 'auto' && torch && measuredSgemmGflops(torch) < MIN_SGEMM_GFLOPS) torch = null;
-    if (kernel === 'torch' && !torch) throw new UsageError('the torch kernel needs the libtorch addon (build/Release/densekit.node); pick --kernel usearch');
+    if (kernel === 'torch' && !torch) throw new UsageError('"torch" needs the libtorch addon (build/Release/densekit.node); pick "usearch"', { param: 'kernel' });
     const scan = nativeScan();
-    if (kernel === 'scan' && !scan) throw new UsageError('the scan kernel needs the densekit addon with scanTopK (npx node-gyp rebuild -j 2); pick --kernel usearch');
+    if (kernel === 'scan' && !scan) throw new UsageError('"scan" needs the densekit addon with scanTopK (npx node-gyp rebuild -j 2); pick "usearch"', { param: 'kernel' });
     return new FlatIndex(dir, meta, ids, vectors, compressed, options, torch, scan);
-  }
-
-  get size(): number {
-    return this.meta.count;
-  }
-  get dim(): number {
-    return this.meta.dim;
-  }
-  get similarity(): Similarity {
-    return this.meta.similarity;
   }
 
   /** Queries as they will be scored: checked, and unit-normalized for cosine indexes when not already. */
@@ -181,7 +174,7 @@ export class FlatIndex {
 
   /** Top-k hits for each of the n = queries.length / dim queries (row-major). */
   search(queries: Float32Array, k: number): Hit[][] {
-    if (!Number.isInteger(k) || k <= 0) throw new UsageError(`k must be a positive integer, got ${k}`);
+    positiveInteger('k', k);
     const q = this.prepareQueries(queries);
     const nq = q.length / this.dim;
     if (nq === 0 || this.size === 0) return Array.from({ length: nq }, () => []);
@@ -189,7 +182,7 @@ export class FlatIndex {
     const threads = this.options.threads ?? 0;
     if (this.compressed) {
       const multiplier = this.options.rescoreMultiplier ?? 4;
-      if (!Number.isInteger(multiplier) || multiplier < 1) throw new UsageError(`rescoreMultiplier must be a positive integer, got ${multiplier}`);
+      positiveInteger('rescoreMultiplier', multiplier);
       const fetch = Math.min(this.size, k * multiplier);
       const rows = this.scanCompressed(this.compressed, q, fetch, threads);
       return Array.from({ length: nq }, (_, i) => this.rescore(q.subarray(i * this.dim, (i + 1) * this.dim), rows.subarray(i * fetch, (i + 1) * fetch), k).hits);

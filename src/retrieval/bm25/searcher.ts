@@ -9,9 +9,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError, UsageError } from '../../errors.js';
-import { compareHits, type Hit } from '../../index/hits.js';
-import { readIdsFile, readIndexMeta } from '../../index/meta.js';
+import { InputError, positiveInteger } from '../../errors.js';
+import { compareHits } from '../hits.js';
+import type { Hit } from '../types.js';
+import { readIdsFile, readIndexMeta } from '../meta.js';
 import { analyze } from './analyzer.js';
 import type { Bm25Meta, Bm25Params } from './build.js';
 import { checkBm25Params } from './build.js';
@@ -83,7 +84,7 @@ export class Bm25Index {
   }
 
   search(queries: string[], k: number): Hit[][] {
-    if (!Number.isInteger(k) || k <= 0) throw new UsageError(`k must be a positive integer, got ${k}`);
+    positiveInteger('k', k);
     const acc = new Float64Array(this.size);
     const touched = new Uint8Array(this.size);
     return queries.map((q) => this.searchOne(q, k, acc, touched));

@@ -2,10 +2,10 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, UsageError } from '../../errors.js';
-import { INDEX_FORMAT, metaPath, writeIndexMeta, type IndexMeta } from '../../index/meta.js';
+import { INDEX_FORMAT, metaPath, writeIndexMeta, type IndexMeta } from '../meta.js';
 import { writeFileAtomicSync } from '../../util/fs.js';
 import { Progress } from '../../util/progress.js';
-import { readCorpus } from '../corpus.js';
+import { readCorpus } from '../../search/corpus.js';
 import { analyze, ANALYZER_NAME } from './analyzer.js';
 import { layoutFor, MAGIC, pushVarint } from './format.js';
 import { intToByte4 } from './small-float.js';

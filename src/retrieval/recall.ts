@@ -2,7 +2,7 @@
  * Recall of an approximate index against the exact one, on a sample of the indexed documents used as
  * queries (a document's nearest neighbour is itself, so the sample excludes nothing and needs no queries).
  */
-import type { Hit } from './hits.js';
+import type { Hit } from './types.js';
 
 export interface RecallReport {
   sample: number;

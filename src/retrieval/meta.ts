@@ -9,8 +9,9 @@ import { writeFileAtomicSync } from '../util/fs.js';
 
 export const INDEX_FORMAT = 'densekit-index';
 
-export type IndexType = 'flat' | 'hnsw' | 'bm25';
-export type Similarity = 'dot' | 'cosine';
+/** A registered index type (src/retrieval/registry.ts): 'flat', 'hnsw', 'bm25', ... */
+export type IndexType = string;
+export type { Similarity } from './types.js';
 
 export interface IndexMeta {
   format: typeof INDEX_FORMAT;
@@ -36,8 +37,8 @@ export function readIndexMeta(dir: string): IndexMeta {
     throw new InputError(path, undefined, `malformed JSON (${(e as Error).message})`);
   }
   if (meta.format !== INDEX_FORMAT) throw new InputError(path, undefined, `format is ${JSON.stringify(meta.format)}, expected "${INDEX_FORMAT}"`);
-  if (meta.type !== 'flat' && meta.type !== 'hnsw' && meta.type !== 'bm25')
-    throw new InputError(path, undefined, `type is ${JSON.stringify(meta.type)}, expected "flat", "hnsw" or "bm25"`);
+  // Whether the type is a known one is the registry's question (src/retrieval/registry.ts).
+  if (typeof meta.type !== 'string' || meta.type === '') throw new InputError(path, undefined, `type is ${JSON.stringify(meta.type)}, expected an index type such as "flat"`);
   return meta;
 }
 
