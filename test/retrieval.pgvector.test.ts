@@ -13,7 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { writeManifest, writeShard, type ShardEntry } from '../src/encode/shards.js';
-import { buildFlatIndex, compareHits, FlatIndex, type Hit } from '../src/retrieval/index.js';
+import {
+  Bm25Index, Bm25Retriever, buildBm25Index, buildFlatIndex, compareHits, DenseRetriever, FlatIndex, HybridRetriever, type Hit, type Query,
+} from '../src/retrieval/index.js';
 import { buildPgvectorIndex, PgvectorIndex } from '../src/retrieval/pgvector/index.js';
 import type { MetadataFilter } from '../src/retrieval/types.js';
 import { seededRandom } from '../src/util/random.js';
@@ -421,4 +423,31 @@ test('densekit index/search --type pgvector from the command line, from two --sh
   const noTable = await cli(['search', '--index', url, '--query-embeddings', q, '--k', '5', '--output', run]);
   assert.equal(noTable.code, 1);
   assert.match(noTable.stderr, /--index postgres:\/\/\.\.\. needs --table NAME/);
+});
+
+test('hybrid: a pgvector dense side fused with densekit BM25 ranks exactly as with the flat index', async () => {
+  const dim = 8, n = 200;
+  const words = ['tide', 'moon', 'gravity', 'ocean', 'wave', 'sun', 'orbit', 'salt', 'storm', 'coast'];
+  const ids = Array.from({ length: n }, (_, i) => `h${i}`);
+  const docs = integerVectors(n, dim, 101);
+  const corpus = join(scratch, 'hybrid.jsonl');
+  writeFileSync(corpus, ids.map((id, i) => JSON.stringify({ _id: id, title: '', text: `${words[i % 10]} ${words[(i * 7) % 10]} ${words[(i * 3) % 10]} doc ${i}` })).join('\n') + '\n');
+  const emb = encodeDir({ ids, vectors: docs, dim });
+  await buildPgvectorIndex({ url: server.url, table: 'hybrid', inputs: [emb], corpus, ann: { method: 'none' } });
+  const flatDir = join(scratch, 'flat-hybrid');
+  buildFlatIndex(emb, flatDir);
+  const bm25Dir = join(scratch, 'bm25-hybrid');
+  await buildBm25Index(corpus, bm25Dir);
+  const qv = integerVectors(8, dim, 102);
+  const queries: Query[] = Array.from({ length: 8 }, (_, i) => ({ id: `q${i}`, text: `${words[i]} ${words[(i + 3) % 10]}`, vector: qv.slice(i * dim, (i + 1) * dim) }));
+  const pgv = new HybridRetriever(new DenseRetriever(undefined, await PgvectorIndex.open(server.url, 'hybrid')), new Bm25Retriever(Bm25Index.open(bm25Dir)), { method: 'rrf' });
+  const local = new HybridRetriever(new DenseRetriever(undefined, await FlatIndex.open(flatDir, { kernel: 'js' })), new Bm25Retriever(Bm25Index.open(bm25Dir)), { method: 'rrf' });
+  try {
+    const got = await pgv.search(queries, 10);
+    assert.deepEqual(got, await local.search(queries, 10));
+    assert.ok(got.every((hits) => hits.length === 10));
+  } finally {
+    await pgv.close();
+    await local.close();
+  }
 });
