@@ -54,8 +54,11 @@ let version: string;
 }
 log(`server: ${external ? 'DENSEKIT_PG_URL' : 'PGlite behind pglite-socket'} (${version})`);
 
+// Loaded first without an ANN index, so COPY and the HNSW build are timed apart (the second run finds every row).
+const loaded = await buildPgvectorIndex({ url, table: TABLE, inputs: [enc], ann: { method: 'none' } });
+log(`pgvector: COPY ${loaded.inserted} rows in ${loaded.loadSeconds.toFixed(1)}s = ${loaded.rowsPerSecond.toFixed(0)} rows/s`);
 const built = await buildPgvectorIndex({ url, table: TABLE, inputs: [enc], ann: { method: 'hnsw', m: 16, efConstruction: 64 } });
-log(`pgvector: COPY ${built.inserted} rows in ${built.loadSeconds.toFixed(1)}s = ${built.rowsPerSecond.toFixed(0)} rows/s; HNSW (m 16, ef_construction 64) built in ${built.annSeconds.toFixed(1)}s`);
+log(`pgvector: HNSW (m 16, ef_construction 64) built in ${built.annSeconds.toFixed(1)}s`);
 
 const hnswDir = join(scratch, 'hnsw');
 const t0 = performance.now();

@@ -446,6 +446,9 @@ test('hybrid: a pgvector dense side fused with densekit BM25 ranks exactly as wi
     const got = await pgv.search(queries, 10);
     assert.deepEqual(got, await local.search(queries, 10));
     assert.ok(got.every((hits) => hits.length === 10));
+    // Only pgvector keeps metadata: the local indexes refuse a filter rather than return unfiltered hits.
+    await expectOneLine(local.first.search(queries, 10, { filter: { lang: 'en' } }), /a flat index holds no metadata/);
+    await expectOneLine(local.second.search(queries, 10, { filter: { lang: 'en' } }), /a bm25 index holds no metadata/);
   } finally {
     await pgv.close();
     await local.close();
