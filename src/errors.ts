@@ -7,30 +7,28 @@
  * status a service answers with (`statusCode`). An error about one of the library's parameters names it in
  * `param` (the library's name, e.g. `shardSize`); the CLI shows its own flag instead (src/cli/flags.ts).
  */
-export type ErrorCode =
+export const ERROR_CODES = [
   /** Input caused it, no more specific code applies. */
-  | 'DENSEKIT_ERROR'
+  'DENSEKIT_ERROR',
   /** Bad content in an input file. */
-  | 'DENSEKIT_INPUT'
+  'DENSEKIT_INPUT',
   /** A parameter, flag or option with an invalid value. */
-  | 'DENSEKIT_USAGE'
+  'DENSEKIT_USAGE',
   /** An index built from one model, queried with another. */
-  | 'DENSEKIT_MODEL_MISMATCH'
+  'DENSEKIT_MODEL_MISMATCH',
   /** Vectors of one dimension given to an index of another. */
-  | 'DENSEKIT_DIMENSION_MISMATCH'
+  'DENSEKIT_DIMENSION_MISMATCH',
   /** An encoder's similarity that the index cannot rank by. */
-  | 'DENSEKIT_SIMILARITY_MISMATCH'
+  'DENSEKIT_SIMILARITY_MISMATCH',
   /** An index type (or location scheme) no registry entry handles. */
-  | 'DENSEKIT_UNKNOWN_INDEX_TYPE'
+  'DENSEKIT_UNKNOWN_INDEX_TYPE',
   /** A request the service refuses (bad field, unavailable mode, too large, not found). */
-  | 'DENSEKIT_REQUEST'
+  'DENSEKIT_REQUEST',
   /** The service has more queued work than it accepts. */
-  | 'DENSEKIT_OVERLOADED';
+  'DENSEKIT_OVERLOADED',
+] as const;
 
-export const ERROR_CODES: readonly ErrorCode[] = [
-  'DENSEKIT_ERROR', 'DENSEKIT_INPUT', 'DENSEKIT_USAGE', 'DENSEKIT_MODEL_MISMATCH', 'DENSEKIT_DIMENSION_MISMATCH',
-  'DENSEKIT_SIMILARITY_MISMATCH', 'DENSEKIT_UNKNOWN_INDEX_TYPE', 'DENSEKIT_REQUEST', 'DENSEKIT_OVERLOADED',
-];
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export interface DensekitErrorOptions {
   cause?: unknown;
@@ -74,4 +72,9 @@ export class UsageError extends DensekitError {
 export function positiveInteger(param: string, value: number): number {
   if (!Number.isInteger(value) || value <= 0) throw new UsageError(`must be a positive integer, got ${value}`, { param });
   return value;
+}
+
+/** An output that cannot be written (permission, missing folder, disk full, not a file): names the path. */
+export class OutputError extends DensekitError {
+  override name = 'OutputError';
 }

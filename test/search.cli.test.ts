@@ -125,7 +125,7 @@ test('bad input: one clear error, non-zero exit, no run written', async () => {
 
   r = await cli('search', '--index', join(tmp, 'bm25'), '--queries', queriesFile, '--k', '0', '--output', out);
   assert.notEqual(r.code, 0);
-  assert.match(r.err, /--k expects a positive integer/);
+  assert.match(r.err, /^densekit: error: .*--k expects an integer from 1 to 100000, got "0"/);
 
   r = await cli('search', '--index', idx, '--queries', queriesFile, '--k', '5', '--output', out);
   assert.equal(r.code, 1);

@@ -309,3 +309,51 @@ test('shutdown finishes in-flight requests, then closes the encoder', async () =
   assert.equal(encoder.closed, true);
   await assert.rejects(fetch(`${base}/health`));
 });
+
+test('hostile bodies: invalid UTF-8 JSON is 400, text/plain is 415, prototype keys are refused', async () => {
+  const { app } = await service();
+  const valid = Buffer.from(JSON.stringify({ query: 'vitamin', mode: 'bm25', k: 2 }));
+  const ok = await app.inject({ method: 'POST', url: '/search', payload: valid, headers: { 'content-type': 'application/json' } });
+  assert.equal(ok.statusCode, 200, ok.body);
+  const bad = Buffer.concat([Buffer.from('{"query":"vita'), Buffer.from([0xff, 0xfe]), Buffer.from('min","mode":"bm25","k":2}')]);
+  const res = await app.inject({ method: 'POST', url: '/search', payload: bad, headers: { 'content-type': 'application/json' } });
+  assert.equal(res.statusCode, 400);
+  assert.match(res.json().message, /body is not valid UTF-8/);
+  const text = await app.inject({ method: 'POST', url: '/search', payload: '{"query":"vitamin"}', headers: { 'content-type': 'text/plain' } });
+  assert.equal(text.statusCode, 415);
+  const proto = await app.inject({ method: 'POST', url: '/search', payload: '{"query":"x","__proto__":{"k":1}}', headers: { 'content-type': 'application/json' } });
+  assert.equal(proto.statusCode, 400);
+  await app.close();
+});
+
+test('requests Node refuses before routing (malformed, oversized headers) are answered and counted in /metrics', async () => {
+  const { app } = await service();
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const port = (app.server.address() as AddressInfo).port;
+  const raw = (bytes: string) =>
+    new Promise<string>((resolve) => {
+      let got = '';
+      const s = connect(port, '127.0.0.1', () => s.write(bytes));
+      s.on('data', (d) => (got += d.toString('latin1')));
+      s.on('close', () => resolve(got));
+      s.on('error', () => resolve(got));
+    });
+  assert.match(await raw('GARBAGE / NOT-HTTP\r\n\r\n'), /^HTTP\/1\.1 400/);
+  assert.match(await raw(`GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`), /^HTTP\/1\.1 431/);
+  const metrics = await app.inject({ method: 'GET', url: '/metrics' });
+  assert.match(metrics.body, /route="unparsed",status="400"} 1/);
+  assert.match(metrics.body, /route="unparsed",status="431"} 1/);
+  await app.close();
+});
+
+test('a request for many hits with document fields is 413 before any work; ids and scores alone stay allowed', async () => {
+  const { app } = await service({ limits: { maxHitsWithFields: 100 } });
+  const queries = Array.from({ length: 20 }, (_, i) => `vitamin ${i}`);
+  const heavy = await app.inject(post('/search', { queries, k: 10, mode: 'bm25' }));
+  assert.equal(heavy.statusCode, 413);
+  assert.match(heavy.json().message, /body asks for 20 x 10 = 200 hits with fields title, snippet; the limit is 100 per request/);
+  const bare = await app.inject(post('/search', { queries, k: 10, mode: 'bm25', fields: [] }));
+  assert.equal(bare.statusCode, 200, bare.body);
+  assert.equal(bare.json().results.length, 20);
+  await app.close();
+});

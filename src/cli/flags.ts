@@ -1,6 +1,6 @@
 /**
  * The one place library parameter names become CLI flags: an error about a parameter (DensekitError.param,
- * e.g. `shardSize`) starts with the parameter's name, and the CLI shows the flag the user typed instead.
+ * e.g. `shardSize`) names it, and the CLI shows the flag the user typed instead.
  */
 import type { DensekitError } from '../errors.js';
 
@@ -13,6 +13,7 @@ export function flagOf(param: string): string {
 
 /** The error's message as the CLI prints it. */
 export function cliMessage(e: DensekitError): string {
-  if (e.param === undefined || !e.message.startsWith(`${e.param} `)) return e.message;
-  return flagOf(e.param) + e.message.slice(e.param.length);
+  if (e.param === undefined) return e.message;
+  const name = new RegExp(`(?<![\\w-])${e.param}(?![\\w-])`, 'g');
+  return e.message.replace(name, flagOf(e.param));
 }

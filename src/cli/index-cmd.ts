@@ -1,5 +1,5 @@
 /** `densekit index`: build a flat, HNSW or BM25 index folder, or a pgvector table in PostgreSQL. */
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { readEmbeddings } from '../encode/shards.js';
 import { ANSERINI_BM25 } from '../retrieval/bm25/build.js';
@@ -8,7 +8,7 @@ import { DEFAULT_HNSW, HnswIndex } from '../retrieval/hnsw.js';
 import { checkRecall } from '../retrieval/recall.js';
 import { buildIndex } from '../retrieval/registry.js';
 import { DEFAULT_PG_HNSW, isPostgresUrl, redactUrl, type AnnRequest } from '../retrieval/pgvector/index.js';
-import { oneOf, positiveInt } from './options.js';
+import { boundedNumber, nonNegativeInt, oneOf, positiveInt } from './options.js';
 
 interface IndexFlags {
   type: 'flat' | 'hnsw' | 'bm25' | 'pgvector';
@@ -33,14 +33,6 @@ interface IndexFlags {
   recallK: number;
 }
 
-function nonNegativeNumber(flag: string): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${flag} expects a non-negative number, got "${v}"`);
-    return n;
-  };
-}
-
 export function register(program: Command): void {
   program
     .command('index')
@@ -59,9 +51,9 @@ export function register(program: Command): void {
     .option('--M <n>', 'hnsw: graph degree', positiveInt('--M'), DEFAULT_HNSW.M)
     .option('--ef-construction <n>', `hnsw: candidates while building (default ${DEFAULT_HNSW.efConstruction}; pgvector ${DEFAULT_PG_HNSW.efConstruction})`, positiveInt('--ef-construction'))
     .option('--ef-search <n>', 'hnsw: default candidates while searching', positiveInt('--ef-search'), DEFAULT_HNSW.efSearch)
-    .option('--threads <n>', 'threads for building and recall checks (0 = all cores)', (v) => (v === '0' ? 0 : positiveInt('--threads')(v)), 0)
-    .option('--k1 <x>', 'bm25: k1 (Anserini default 0.9)', nonNegativeNumber('--k1'), ANSERINI_BM25.k1)
-    .option('--b <x>', 'bm25: b (Anserini default 0.4)', nonNegativeNumber('--b'), ANSERINI_BM25.b)
+    .option('--threads <n>', 'threads for building and recall checks (0 = all cores)', nonNegativeInt('--threads'), 0)
+    .option('--k1 <x>', 'bm25: k1 (Anserini default 0.9)', boundedNumber('--k1', 0), ANSERINI_BM25.k1)
+    .option('--b <x>', 'bm25: b (Anserini default 0.4)', boundedNumber('--b', 0), ANSERINI_BM25.b)
     .option('--append', 'hnsw: add the input vectors to the existing index in --output')
     .option('--check-recall [sample]', 'hnsw or int8/bf16 flat: recall@k against exact search on a sample of documents (default 1000)', positiveInt('--check-recall'))
     .option('--recall-k <n>', 'k for --check-recall', positiveInt('--recall-k'), 10)

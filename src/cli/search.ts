@@ -9,7 +9,7 @@ import { searchAll } from '../retrieval/run-search.js';
 import type { Query, Retriever, TextEncoder } from '../retrieval/types.js';
 import { readQueries } from '../search/queries.js';
 import { writeRunFile } from '../search/run-file.js';
-import { oneOf, positiveInt } from './options.js';
+import { nonNegativeInt, oneOf, positiveInt, summary } from './options.js';
 import { isPostgresUrl, parseFilterFlag } from '../retrieval/pgvector/index.js';
 import type { MetadataFilter } from '../retrieval/types.js';
 
@@ -53,7 +53,7 @@ export function register(program: Command): void {
     .option('--ignore-identical-ids', "BEIR: drop a hit whose document id equals the query id")
     .option('--batch-size <n>', 'queries per search call', positiveInt('--batch-size'))
     .option('--ef-search <n>', 'hnsw (usearch or pgvector): candidates explored per query', positiveInt('--ef-search'))
-    .option('--threads <n>', 'search threads (0 = all cores)', (v) => (v === '0' ? 0 : positiveInt('--threads')(v)), 0)
+    .option('--threads <n>', 'search threads (0 = all cores)', nonNegativeInt('--threads'), 0)
     .option('--dtype <dtype>', 'fp32|bf16 query encoding with --model', oneOf('--dtype', ['fp32', 'bf16'] as const), 'fp32')
     .option('--tag <tag>', 'TREC run tag (default: densekit-<index folder name>)')
     .option('--kernel <k>', 'flat: candidate scan auto|scan|usearch|torch|js (all exact after rescoring; js is slow)', oneOf('--kernel', ['auto', 'scan', 'usearch', 'torch', 'js'] as const), 'auto')
@@ -100,7 +100,7 @@ export function register(program: Command): void {
           ...(f.filter ? { filter: f.filter } : {}),
         });
         await writeRunFile(f.output, s.run, f.format, f.tag ?? (pgvector ? `densekit-pgvector-${f.table}` : `densekit-${basename(resolve(f.index))}`));
-        process.stdout.write(`searched ${s.queries} queries (k=${f.k}) in ${s.seconds.toFixed(2)}s: ${s.queriesPerSecond.toFixed(1)} queries/s; run written to ${f.output}\n`);
+        summary(f.output, `searched ${s.queries} queries (k=${f.k}) in ${s.seconds.toFixed(2)}s: ${s.queriesPerSecond.toFixed(1)} queries/s; run written to ${f.output}`);
       } finally {
         await retriever.close();
         await encoder?.close();

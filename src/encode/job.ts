@@ -5,11 +5,14 @@
 import { mkdirSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DensekitError, positiveInteger, UsageError } from '../errors.js';
+import { fileDigest, folderDigest } from '../util/digest.js';
+import { removeStaleTemps } from '../util/fs.js';
 import { Progress } from '../util/progress.js';
 import type { TextEncoder, TextKind } from '../retrieval/types.js';
 import { readTextRecords, type TextRecord } from './input.js';
 import { sliceOf, type ShardSpec } from './slices.js';
-import { EMBEDDINGS_FORMAT, manifestPath, readManifest, writeManifest, writeShard, type EmbeddingManifest } from './shards.js';
+import { SentenceTextEncoder } from './text-encoder.js';
+import { EMBEDDINGS_FORMAT, manifestPath, readManifest, writeManifest, writeShard, type EmbeddingManifest, type EncodeJobIdentity } from './shards.js';
 
 export interface EncodeJobOptions {
   /** Its `model` is recorded in the manifest (a resumed job with another model is refused). */
@@ -23,6 +26,8 @@ export interface EncodeJobOptions {
   overwrite?: boolean;
   /** Encode only the I-th of N slices of the input by record number (`--shard I/N`). */
   shard?: ShardSpec;
+  /** The encoder's precision (default fp32), recorded in the manifest: a job never resumes in another one. */
+  precision?: 'fp32' | 'bf16' | 'fp16';
   log?: (line: string) => void;
 }
 
@@ -40,19 +45,54 @@ async function countRecords(path: string): Promise<number> {
   return n;
 }
 
+/** The first setting in which a recorded job differs from this one, named as the user set it; null if none. */
+function jobDifference(
+  m: EmbeddingManifest,
+  now: { model: string; input: string; kind: string; dim: number; shardSize: number; maxLength: number; shard: ShardSpec | undefined },
+  job: EncodeJobIdentity,
+): string | null {
+  const was = m.job;
+  const checks: Array<[string, unknown, unknown]> = [
+    ['--model', m.model, now.model], ['--input', m.input, now.input], ['--kind', m.kind, now.kind], ['model dimension', m.dim, now.dim],
+    ['--shard-size', m.shardSize, now.shardSize], ['--max-length', m.truncated?.maxLength, now.maxLength],
+    ['--shard', `${m.slice?.index ?? 0}/${m.slice?.of ?? 1}`, `${now.shard?.index ?? 0}/${now.shard?.of ?? 1}`],
+  ];
+  for (const [what, a, b] of checks) if (a !== b) return `${what} was ${JSON.stringify(a)}, now ${JSON.stringify(b)}`;
+  if (!was || typeof was !== 'object') return 'it records no input or model digest (written by an older densekit)';
+  const recorded: Array<[string, unknown, unknown]> = [
+    ['input size in bytes', was.inputBytes, job.inputBytes], ['input content (sha256)', was.inputSha256, job.inputSha256],
+    ['model files (sha256)', was.modelSha256, job.modelSha256], ['--batch-size', was.batchSize, job.batchSize],
+  ];
+  for (const [what, a, b] of recorded) if (a !== b) return `${what} was ${JSON.stringify(a)}, now ${JSON.stringify(b)}`;
+  return null;
+}
+
 export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeSummary> {
   const shardSize = positiveInteger('shardSize', o.shardSize ?? 10_000);
   const model = o.encoder.model;
+  const precision = o.precision ?? 'fp32';
   mkdirSync(o.output, { recursive: true });
+  removeStaleTemps(o.output);
   const input = resolve(o.input);
   let manifest: EmbeddingManifest | undefined;
+  const inputDigest = await fileDigest(o.input);
+  // A model loaded here is identified by its files and batch size (padding per batch moves float rounding);
+  // an encoder behind a worker is identified by its model name alone.
+  const local = o.encoder instanceof SentenceTextEncoder ? o.encoder : null;
+  const job: EncodeJobIdentity = {
+    inputBytes: inputDigest.bytes, inputSha256: inputDigest.sha256,
+    modelSha256: local ? await folderDigest(local.encoder.spec.dir) : null, batchSize: local ? local.batchSize : null,
+  };
   if (existsSync(manifestPath(o.output)) && !o.overwrite) {
     manifest = readManifest(o.output);
-    const same = manifest.model === model && manifest.input === input && manifest.kind === o.kind && manifest.dim === o.encoder.dim &&
-      manifest.shardSize === shardSize && manifest.truncated.maxLength === o.encoder.maxLength[o.kind] &&
-      (manifest.slice?.index ?? 0) === (o.shard?.index ?? 0) && (manifest.slice?.of ?? 1) === (o.shard?.of ?? 1);
-    if (!same)
-      throw new UsageError(`${manifestPath(o.output)}: this folder holds embeddings of another job (model/input/kind/shard size/max length/--shard differ); overwrite it (the overwrite option) or write to another folder`);
+    const differs = jobDifference(manifest, {
+      model, input, kind: o.kind, dim: o.encoder.dim, shardSize, maxLength: o.encoder.maxLength[o.kind], shard: o.shard,
+    }, job);
+    if (differs)
+      throw new UsageError(`${manifestPath(o.output)}: this folder holds embeddings of another job (${differs}); use --overwrite or another --output`);
+    const before = manifest.precision ?? 'fp32';
+    if (!manifest.complete && before !== precision)
+      throw new UsageError(`${manifestPath(o.output)}: this job was started in ${before} and would resume in ${precision}; encode in ${before} again, or overwrite it`);
   }
   if (!manifest) {
     for (const f of readdirSync(o.output)) if (/^shard-\d+\.(npy|ids\.txt)$|^manifest\.json$/.test(f)) rmSync(join(o.output, f));
@@ -62,8 +102,8 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeSummary> 
     const total = slice ? slice.end - slice.start : records;
     manifest = {
       format: EMBEDDINGS_FORMAT, version: 1, model, kind: o.kind, dim: o.encoder.dim, dtype: 'float32',
-      similarity: o.encoder.similarity, input, total, shardSize, shards: [],
-      truncated: { count: 0, maxLength: o.encoder.maxLength[o.kind] }, complete: false, ...(slice ? { slice } : {}),
+      similarity: o.encoder.similarity, precision: precision, input, total, shardSize, shards: [],
+      truncated: { count: 0, maxLength: o.encoder.maxLength[o.kind] }, complete: false, job, ...(slice ? { slice } : {}),
     };
     writeManifest(o.output, manifest);
   }

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } fro
 import { basename, dirname, join } from 'node:path';
 import { DensekitError, InputError } from '../errors.js';
 import { writeFileAtomicSync } from '../util/fs.js';
+import { pathInside } from '../util/paths.js';
 import type { HostTensor } from './host-tensor.js';
 import { readHfConfig } from './hf-config.js';
 import { writeSafetensors } from './safetensors.js';
@@ -101,7 +102,7 @@ export function readSentenceTransformer(dir: string): SentenceTransformerSpec {
     if (!kind) {
       throw new InputError(modulesPath, undefined, `${where}: module type "${type}" is not supported (supported: ${Object.keys(MODULE_TYPES).join(', ')})`);
     }
-    const moduleDir = join(dir, path);
+    const moduleDir = pathInside(dir, path, modulesPath, `${where}.path`);
     switch (kind) {
       case 'Transformer':
         if (i !== 0) throw new InputError(modulesPath, undefined, `${where}: the Transformer must be the first module`);

@@ -9,7 +9,7 @@ import { loadStateDict, readHfConfig, readSentenceTransformer, resolveModelPath,
 import type { HfConfig, SentenceTransformerSpec, ModuleToWrite, DenseActivation } from '../io/index.js';
 import type { HostTensor } from '../io/host-tensor.js';
 import { loadTokenizer, padBatch, prepareText, type Encoding, type Tokenizer } from '../text/index.js';
-import { DensekitError, UsageError } from '../errors.js';
+import { DensekitError, InputError, UsageError } from '../errors.js';
 import { Module } from './module.js';
 import { Pooling, Dense, l2Normalize } from './pooling.js';
 import { applyHead, type SentenceHead } from './head.js';
@@ -98,6 +98,11 @@ export class SentenceEncoder {
   readonly maxLength: { query: number; passage: number };
   private readonly precision: Precision;
 
+  /** The compute precision embeddings are made with (fp32, bf16 autocast, fp16). */
+  get dtype(): Precision {
+    return this.precision;
+  }
+
   private constructor(
     readonly spec: SentenceTransformerSpec,
     readonly config: HfConfig,
@@ -136,6 +141,8 @@ export class SentenceEncoder {
       throw new UsageError('fp16 is only supported on CUDA; on CPU use --dtype bf16 or fp32');
     const poolSpec = spec.modules.find((m) => m.kind === 'Pooling');
     const mode = poolSpec?.kind === 'Pooling' ? poolSpec.mode : { cls: false, max: false, mean: true, meanSqrtLen: false };
+    if (poolSpec?.kind === 'Pooling' && poolSpec.dim !== encoder.hiddenSize)
+      throw new InputError(join(dir, poolSpec.path, 'config.json'), undefined, `word_embedding_dimension is ${poolSpec.dim} but the Transformer outputs ${encoder.hiddenSize}`);
     const pooling = new Pooling(mode, encoder.hiddenSize);
     const dense: Dense[] = [];
     let width = pooling.outputDim;

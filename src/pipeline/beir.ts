@@ -109,7 +109,7 @@ export async function runBeir(o: BeirOptions): Promise<BeirReport> {
     try {
       const modelDir = join(cache, `model-${key(encoder.model, o.dtype ?? 'fp32', String(encoder.maxLength.passage))}`);
       const embDir = join(modelDir, 'corpus');
-      const summary = await runEncodeJob({ encoder, input: corpus, output: embDir, kind: 'passage', log });
+      const summary = await runEncodeJob({ encoder, input: corpus, output: embDir, kind: 'passage', precision: o.dtype ?? 'fp32', log });
       encodedNow = summary.encoded;
       if (summary.encoded) log(`encoded ${summary.encoded} passages (${summary.rate.toFixed(1)}/s); ${summary.manifest.truncated.count} truncated to ${summary.manifest.truncated.maxLength} tokens`);
       if (o.pgvector) {

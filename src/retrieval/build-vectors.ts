@@ -4,11 +4,11 @@
  * rows (cosine over a 'dot' model) and writing an int8 or bfloat16 copy for compressed scans. Streams shard by shard;
  * every file goes to a temp name and is renamed only when complete.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { openEmbeddingSet, readSetShardIds, readSetShardVectors, setShards } from '../encode/slices.js';
-import { tempPathFor, writeFileAtomicSync } from '../util/fs.js';
+import { AtomicWriter, removeStaleTemps, writeFileAtomicSync } from '../util/fs.js';
 import { metaPath, type Similarity } from './meta.js';
 import { int8Scales, quantizeRows, toBfloat16 } from './quantize.js';
 
@@ -38,28 +38,8 @@ export interface VectorFilesInfo {
   ids: string[];
 }
 
-/** Streams typed-array chunks to `path` through a temp file; `commit` renames it into place. */
-class AtomicStream {
-  private readonly tmp: string;
-  private readonly fd: number;
-  constructor(private readonly path: string) {
-    this.tmp = tempPathFor(path);
-    this.fd = openSync(this.tmp, 'w');
-  }
-  write(bytes: Uint8Array): void {
-    let off = 0;
-    while (off < bytes.byteLength) off += writeSync(this.fd, bytes, off, bytes.byteLength - off);
-  }
-  commit(): void {
-    fsyncSync(this.fd);
-    closeSync(this.fd);
-    renameSync(this.tmp, this.path);
-  }
-  abort(): void {
-    try { closeSync(this.fd); } catch { /* already closed */ }
-    rmSync(this.tmp, { force: true });
-  }
-}
+/** Float32 inner products of two rows this long stay finite (FLT_MAX ~ 3.4e38). */
+const MAX_ROW_NORM = 1e18;
 
 /** inputDirs: one `densekit encode` folder, or the N `--shard I/N` folders of one encoding (any order). */
 export function writeVectorFiles(inputDirs: string | readonly string[], outDir: string, opts: VectorFilesOptions = {}): VectorFilesInfo {
@@ -74,6 +54,7 @@ export function writeVectorFiles(inputDirs: string | readonly string[], outDir: 
   mkdirSync(outDir, { recursive: true });
   // An interrupted rebuild must not leave an old index.json describing new files.
   rmSync(metaPath(outDir), { force: true });
+  removeStaleTemps(outDir);
   // Ids first: cheap, and a duplicate should fail before gigabytes are copied.
   const ids: string[] = [];
   const firstSeen = new Map<string, string>();
@@ -92,9 +73,9 @@ export function writeVectorFiles(inputDirs: string | readonly string[], outDir: 
 
   const maxAbs = new Float32Array(dim);
   let maxNorm = 0;
-  const out = new AtomicStream(join(outDir, VECTORS_F32));
+  const out = new AtomicWriter(join(outDir, VECTORS_F32));
   // bf16 needs no collection statistics, so it is written in the same pass as the float32 rows.
-  const bf16 = storage === 'bf16' ? new AtomicStream(join(outDir, VECTORS_BF16)) : null;
+  const bf16 = storage === 'bf16' ? new AtomicWriter(join(outDir, VECTORS_BF16)) : null;
   try {
     for (const shard of shards) {
       const v = readSetShardVectors(shard);
@@ -102,6 +83,10 @@ export function writeVectorFiles(inputDirs: string | readonly string[], outDir: 
         let n2 = 0;
         for (let j = 0; j < dim; j++) n2 += v[r * dim + j]! * v[r * dim + j]!;
         let norm = Math.sqrt(n2);
+        // NaN never ranks (every comparison with it is false) and Inf or huge rows overflow float32 scores:
+        // such a row would be silently missing or on top of every query, so the index refuses it.
+        if (!(norm <= MAX_ROW_NORM))
+          throw new InputError(join(shard.dir, shard.entry.vectors), undefined, `row ${r} has ${Number.isNaN(norm) ? 'a NaN value' : norm === Infinity ? 'an infinite value' : `norm ${norm}`} (finite vectors of norm <= ${MAX_ROW_NORM} expected)`);
         if (normalize && norm > 0) {
           for (let j = 0; j < dim; j++) v[r * dim + j] = v[r * dim + j]! / norm;
           norm = 1;
@@ -129,7 +114,7 @@ export function writeVectorFiles(inputDirs: string | readonly string[], outDir: 
 
   if (storage === 'int8') {
     const scales = int8Scales(maxAbs);
-    const q = new AtomicStream(join(outDir, VECTORS_I8));
+    const q = new AtomicWriter(join(outDir, VECTORS_I8));
     try {
       for (const shard of shards) {
         const v = readSetShardVectors(shard);

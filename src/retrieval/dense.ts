@@ -68,7 +68,7 @@ function checkDimension(index: VectorIndex, dim: number): void {
 /** Refuses query vectors of `model` for an index that records another one. */
 export function checkModel(index: VectorIndex, model: string): void {
   if (index.model !== undefined && !sameModel(index.model, model)) {
-    throw new DensekitError(`the index was built with the model ${index.model} but the queries are encoded with ${model}; use that model, or allow the mismatch`, { code: 'DENSEKIT_MODEL_MISMATCH' });
+    throw new DensekitError(`the index was built with the model ${index.model} but the queries are encoded with ${model}; use that model, or set allowModelMismatch`, { code: 'DENSEKIT_MODEL_MISMATCH', param: 'allowModelMismatch' });
   }
 }
 

@@ -16,8 +16,9 @@
  * float32 rows: approximate by design (the scores reported are still exact float32 ones).
  *
  * Candidate kernels: the native scan (src/retrieval/scan-kernel.ts: rows split across threads, reaches memory
- * bandwidth for one query) for single queries and small batches and for int8/bf16 rows; libtorch's sgemm for
- * batches of TORCH_MIN_BATCH or more; usearch's exactSearch when the addon is not built.
+ * bandwidth for one query, scores a whole batch in one pass on AVX-512) for every batch size and for int8/bf16
+ * rows; libtorch's sgemm for batches of TORCH_MIN_BATCH or more where the scan has no batch path (no AVX-512);
+ * usearch's exactSearch when the addon is not built.
  */
 import { join } from 'node:path';
 import { InputError, positiveInteger, UsageError } from '../errors.js';
@@ -25,7 +26,7 @@ import { compareHits } from './hits.js';
 import { LocalVectorIndex } from './local-index.js';
 import type { Hit } from './types.js';
 import { exactDot, scanCandidates } from './kernels.js';
-import { nativeScan, scanTopKJs, type ScanFn } from './scan-kernel.js';
+import { nativeScan, scanTopKJs, type ScanFn, type ScanIsa } from './scan-kernel.js';
 import { openFileBytes } from './mapped-file.js';
 import { INDEX_FORMAT, readIdsFile, readIndexMeta, writeIndexMeta, type IndexMeta, type Similarity } from './meta.js';
 import { quantizeQueries } from './quantize.js';
@@ -52,9 +53,10 @@ export interface FlatBuildOptions {
 
 export interface FlatSearchOptions {
   /**
-   * Candidate kernel for float32 rows: 'auto' (default: libtorch sgemm for batches of TORCH_MIN_BATCH queries
-   * or more when the addon loads and its BLAS is fast, else the native scan when the addon is built, else
-   * usearch's SIMD scan), 'scan', 'usearch', 'torch', or the slow exact 'js' scan.
+   * Candidate kernel for float32 rows: 'auto' (default: the native scan when the addon is built, except that
+   * batches of TORCH_MIN_BATCH queries or more go through libtorch's sgemm when the scan has no AVX-512 batch
+   * path and the BLAS is fast; usearch's SIMD scan without the addon), 'scan', 'usearch', 'torch', or the slow
+   * exact 'js' scan.
    */
   kernel?: 'auto' | 'scan' | 'usearch' | 'torch' | 'js';
   /** Threads for the scan (0 = all cores). */
@@ -97,8 +99,9 @@ async function openMatrix(path: string, dtype: MatrixDType, rows: number, dim: n
 type CompressedRows = { dtype: 'int8'; codes: Int8Array; scales: Float32Array } | { dtype: 'bfloat16'; codes: Uint16Array };
 
 /**
- * Query batches at least this large go through libtorch's sgemm (when available) in the 'auto' kernel; smaller ones
- * through the native scan (measured crossover on 2 cores, N = 100,000 x 768: scan 44 vs sgemm 28 q/s at 16, 53 vs 60 at 32).
+ * Without the scan's AVX-512 batch path, query batches at least this large go through libtorch's sgemm (when
+ * available) in the 'auto' kernel (measured crossover on 2 cores, N = 100,000 x 768, pair-by-pair scan: 44 vs
+ * sgemm 28 q/s at 16, 53 vs 60 at 32). With it, the scan is faster at every batch size (bench:search).
  */
 export const TORCH_MIN_BATCH = 32;
 
@@ -120,6 +123,13 @@ export class FlatIndex extends LocalVectorIndex {
 
   /** Queries re-scanned with more candidates because a near-tie straddled the cut-off (see the file comment). */
   rescans = 0;
+
+  /** Whether the native scan scores a query batch in one pass over the rows (its AVX-512 path). */
+  get scanBatches(): boolean {
+    this.scanIsa ??= this.scan ? this.scan(new Float32Array(this.dim), 'float32', new Float32Array(0), this.dim, 1, 1).isa : 'scalar';
+    return this.scanIsa === 'avx512f';
+  }
+  private scanIsa: ScanIsa | undefined;
 
   static async open(dir: string, options: FlatSearchOptions = {}): Promise<FlatIndex> {
     const meta = readIndexMeta(dir) as FlatMeta;
@@ -226,7 +236,7 @@ export class FlatIndex extends LocalVectorIndex {
   kernelFor(queries: number): 'torch' | 'scan' | 'usearch' | 'js' {
     const kernel = this.options.kernel ?? 'auto';
     if (kernel === 'js' || kernel === 'usearch') return kernel;
-    if (this.torch && (kernel === 'torch' || (kernel === 'auto' && queries >= TORCH_MIN_BATCH))) return 'torch';
+    if (this.torch && (kernel === 'torch' || (kernel === 'auto' && queries >= TORCH_MIN_BATCH && !this.scanBatches))) return 'torch';
     return this.scan ? 'scan' : 'usearch';
   }
 

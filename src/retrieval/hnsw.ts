@@ -4,18 +4,18 @@
  * Returned scores are the exact float32 inner products of the hits, ordered score desc then id desc, so a
  * hit's score is identical whichever index found it; only the candidate set is approximate.
  */
-import { renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import usearch, { type Index as UsearchIndex } from 'usearch';
 import { InputError, positiveInteger, UsageError } from '../errors.js';
-import { tempPathFor, writeFileAtomicSync } from '../util/fs.js';
+import { AtomicWriter, replaceFileSync, writeFileAtomicSync } from '../util/fs.js';
+import { openFileBytes } from './mapped-file.js';
 import { VECTORS_F32, writeVectorFiles } from './build-vectors.js';
 import { FlatIndex, type FlatMeta } from './flat.js';
 import { compareHits } from './hits.js';
+import { checkGraphFile } from './hnsw-file.js';
 import { LocalVectorIndex } from './local-index.js';
 import type { Hit } from './types.js';
 import { INDEX_FORMAT, readIndexMeta, writeIndexMeta } from './meta.js';
-import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 
 export interface HnswParams {
   /** Graph degree (usearch "connectivity"). */
@@ -55,15 +55,7 @@ function addRows(graph: UsearchIndex, vectors: Float32Array, dim: number, firstR
 }
 
 function saveGraph(graph: UsearchIndex, dir: string): void {
-  const path = join(dir, GRAPH);
-  const tmp = tempPathFor(path);
-  try {
-    graph.save(tmp);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+  replaceFileSync(join(dir, GRAPH), (tmp) => graph.save(tmp));
 }
 
 export async function buildHnswIndex(embeddingsDir: string | readonly string[], outDir: string, params: Partial<HnswParams> = {}, threads = 0): Promise<HnswMeta> {
@@ -74,11 +66,11 @@ export async function buildHnswIndex(embeddingsDir: string | readonly string[], 
     format: INDEX_FORMAT, version: 1, type: 'hnsw', count: info.count, dim: info.dim, similarity: info.similarity,
     storage: 'float32', maxNorm: info.maxNorm, model: info.model, hnsw: p,
   };
-  // Read back through FlatIndex so the graph is built from exactly the stored (possibly normalized) rows.
-  writeIndexMeta(outDir, { ...meta, type: 'flat' });
-  const flat = await FlatIndex.open(outDir);
+  // Built from exactly the stored (possibly normalized) rows. No index.json exists until the graph is saved:
+  // a build killed before that leaves a folder nothing opens, never one that reads as a flat index.
+  const { buffer } = await openFileBytes(join(outDir, VECTORS_F32));
   const graph = newGraph(meta.dim, p);
-  addRows(graph, flat.vectors, meta.dim, 0, threads);
+  addRows(graph, new Float32Array(buffer, 0, meta.count * meta.dim), meta.dim, 0, threads);
   saveGraph(graph, outDir);
   writeIndexMeta(outDir, meta);
   return meta;
@@ -110,8 +102,9 @@ export class HnswIndex extends LocalVectorIndex<HnswMeta> {
     const flat = await FlatIndex.open(dir);
     const p = { ...meta.hnsw, efSearch: opts.efSearch ?? meta.hnsw.efSearch };
     checkParams(p);
-    const graph = newGraph(meta.dim, p);
     const path = join(dir, GRAPH);
+    checkGraphFile(path, { count: meta.count, dim: meta.dim, M: p.M });
+    const graph = newGraph(meta.dim, p);
     try {
       if (opts.writable) graph.load(path);
       else graph.view(path);
@@ -160,23 +153,14 @@ export class HnswIndex extends LocalVectorIndex<HnswMeta> {
     if (this.similarity === 'cosine') rows = this.flat.prepareQueries(vectors);
     const count = this.size + ids.length;
     // vectors.f32: old rows + new rows, into a temp file renamed into place.
-    const path = join(this.dir, VECTORS_F32);
-    const tmp = tempPathFor(path);
-    const fd = openSync(tmp, 'w');
+    const vectorsOut = new AtomicWriter(join(this.dir, VECTORS_F32));
     try {
-      for (const part of [this.flat.vectors, rows]) {
-        const bytes = new Uint8Array(part.buffer, part.byteOffset, part.byteLength);
-        let off = 0;
-        while (off < bytes.byteLength) off += writeSync(fd, bytes, off, bytes.byteLength - off);
-      }
-      fsyncSync(fd);
-      closeSync(fd);
+      vectorsOut.write([this.flat.vectors, rows].map((part) => new Uint8Array(part.buffer, part.byteOffset, part.byteLength)));
+      addRows(this.graph, rows, dim, this.size, this.threads);
     } catch (e) {
-      closeSync(fd);
-      rmSync(tmp, { force: true });
+      vectorsOut.abort();
       throw e;
     }
-    addRows(this.graph, rows, dim, this.size, this.threads);
     let maxNorm = this.meta.maxNorm;
     for (let r = 0; r < ids.length; r++) {
       let n2 = 0;
@@ -185,7 +169,7 @@ export class HnswIndex extends LocalVectorIndex<HnswMeta> {
     }
     // Commit order: graph and ids/vectors first, index.json (the count readers check against) last.
     saveGraph(this.graph, this.dir);
-    renameSync(tmp, path);
+    vectorsOut.commit();
     writeFileAtomicSync(join(this.dir, 'ids.txt'), [...this.flat.ids, ...ids].join('\n') + '\n');
     this.meta.count = count;
     this.meta.maxNorm = maxNorm;

@@ -1,7 +1,9 @@
 /**
  * The native top-k scan (native/scan-kernel.h through the addon's `scanTopK`): rows split across threads, one
- * pass over memory for a whole query batch, float32 rows accumulated in double. It reaches memory bandwidth
- * for a single query, where usearch's exactSearch (one thread per query) cannot. The addon is optional: without
+ * pass over memory for a whole query batch, float32 scores exact (double accumulation, rounded once). It
+ * reaches memory bandwidth for a single query, where usearch's exactSearch (one thread per query) cannot; on
+ * AVX-512 a batch is scored in tiles of 4 queries x 4 rows in one pass (float32 with a rigorous error bound, then
+ * the few rows near the k-th score rescored in double), at about sgemm's rate for large batches. The addon is optional: without
  * it (or with DENSEKIT_NO_NATIVE_SCAN=1) `nativeScan()` is null and callers use usearch, or `scanTopKJs` for
  * bfloat16 rows.
  */
@@ -16,7 +18,11 @@ export interface ScanResult {
   scores: Float32Array;
   /** min(k, count). */
   perQuery: number;
+  /** The SIMD path used: 'avx512f' scores a batch in one pass over the rows; the others score pair by pair. */
+  isa: ScanIsa;
 }
+
+export type ScanIsa = 'avx512f' | 'avx2' | 'scalar';
 
 export type ScanFn = (data: Float32Array | Uint16Array | Int8Array, dtype: ScanDType, queries: Float32Array, dim: number, k: number, threads: number, scales?: Float32Array) => ScanResult;
 
@@ -37,7 +43,7 @@ export function nativeScan(): ScanFn | null {
       if (data.length % dim !== 0) throw new Error(`scanTopK: ${data.length} values is not a multiple of dim ${dim}`);
       const count = data.length / dim;
       const r = scan(data, dtype, queries, dim, count, k, threads, scales);
-      return { rows: r.ids, scores: r.scores, perQuery: Math.min(k, count) };
+      return { rows: r.ids, scores: r.scores, perQuery: Math.min(k, count), isa: r.isa };
     }
     : null;
   return cached;
@@ -77,5 +83,5 @@ export function scanTopKJs(data: Float32Array | Uint16Array | Int8Array, dtype: 
       scores[qi * perQuery + i] = s[order[i]!]!;
     }
   }
-  return { rows, scores, perQuery };
+  return { rows, scores, perQuery, isa: 'scalar' };
 }

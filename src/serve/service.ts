@@ -14,7 +14,7 @@ import { createServer, STATUS_CODES } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
 import type { Retriever, TextEncoder, VectorIndex } from '../retrieval/types.js';
 import type { DocumentLookup } from './documents.js';
-import { formatSchemaError } from './http-errors.js';
+import { formatSchemaError, HttpError } from './http-errors.js';
 import { DEFAULT_BATCHING, DEFAULT_LIMITS, type BatchingOptions, type ServiceLimits } from './limits.js';
 import { ServiceMetrics } from './metrics.js';
 import { ServiceRetrievers, type RetrieverParts } from './retrievers.js';
@@ -98,6 +98,28 @@ export async function createService(opts: ServiceOptions): Promise<FastifyInstan
         },
         handler,
       ),
+  });
+
+  // JSON bodies are decoded strictly: invalid UTF-8 is a 400, not replacement characters searched for.
+  // Fastify's own parser (prototype-poisoning checks) then parses the text. Other media types get 415
+  // (Fastify's built-in text/plain parser would hand a string to the JSON schema: a misleading 400).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(body as Buffer);
+    } catch {
+      done(new HttpError(400, 'body is not valid UTF-8'), undefined);
+      return;
+    }
+    parseJson(req, text, done);
+  });
+  // Requests Node refuses before Fastify sees them (malformed, headers too large, too slow) count too.
+  app.server.on('clientError', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'ECONNRESET' || err.code === 'EPIPE') return; // the client left; nothing was answered
+    const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408' : err.code === 'HPE_HEADER_OVERFLOW' ? '431' : '400';
+    m.requests.inc({ method: 'unparsed', route: 'unparsed', status });
   });
 
   app.addHook('onResponse', async (req, reply) => {

@@ -5,7 +5,7 @@
  * checkpoints, a JSON-lines log and an HTML plot. Rerunning the same command after a kill resumes exactly where
  * the last checkpoint left off (model, optimizer, schedule position, sampler and RNG state).
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, renameSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { setNumThreads, liveTensorCount, scope } from '../tensor/index.js';
 import { SentenceEncoder } from '../models/index.js';
@@ -105,6 +105,11 @@ async function runStage(ctx: StageContext): Promise<{ summary: StageSummary; com
   const dev = await DevSet.load(stage.eval, label);
 
   const resume = latestCheckpoint(stageDir);
+  const job = jobSettings(stage, recipe.seed);
+  if (resume) {
+    const differs = settingDifference(resume.state.job, job);
+    if (differs) throw new UsageError(`${resume.dir}: this checkpoint belongs to another training job (${differs}); rerun with the same settings or use another --output`);
+  }
   const model = loadStageModel(resume ? resume.dir : ctx.startModel, stage, ctx, label, seed);
   if (resume && resume.state.architecture !== model.config.modelType) {
     throw new InputError(resume.dir, undefined, `checkpoint is a ${resume.state.architecture} model but holds ${model.config.modelType} weights`);
@@ -141,7 +146,7 @@ async function runStage(ctx: StageContext): Promise<{ summary: StageSummary; com
 
   const state = (): TrainerState => ({
     format: 'densekit-trainer-state', version: 1, stage: name, step, architecture: model.config.modelType,
-    optimizer: {}, sampler: data.sampler.getState(), best, stopped,
+    optimizer: {}, sampler: data.sampler.getState(), best, stopped, job,
   });
   const bestDir = join(stageDir, 'best');
   let stopped = resume?.state.stopped ?? false;
@@ -236,6 +241,36 @@ function canContinue(done: StageSummary, stage: StageRecipe, label: string, fina
     );
   }
   return true;
+}
+
+/**
+ * What determines a stage's weights, flattened to `key.path -> value`: the seed and every stage setting and
+ * data file (with its size: a file regenerated in place is another job), except the ones a rerun may
+ * change without changing the steps already taken: the stage length, logging and checkpoint cadence.
+ */
+function jobSettings(stage: StageRecipe, seed: number): Record<string, unknown> {
+  const out: Record<string, unknown> = { seed };
+  const skip = new Set(['steps', 'logEvery', 'checkpointEvery', 'name', 'eval']);
+  const walk = (v: unknown, path: string): void => {
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      for (const [k, x] of Object.entries(v as Record<string, unknown>)) if (!(path === '' && skip.has(k))) walk(x, path === '' ? k : `${path}.${k}`);
+    } else out[path] = v;
+  };
+  walk(stage, '');
+  for (const [k, path] of Object.entries(stage.data)) {
+    if (typeof path !== 'string' || !existsSync(path)) continue;
+    out[`data.${k}.bytes`] = statSync(path).size;
+  }
+  return out;
+}
+
+/** The first setting that differs, named as in the recipe; null when the same. */
+function settingDifference(was: Record<string, unknown> | undefined, now: Record<string, unknown>): string | null {
+  if (!was || typeof was !== 'object') return 'it records no settings (written by an older densekit)';
+  for (const key of new Set([...Object.keys(was), ...Object.keys(now)])) {
+    if (JSON.stringify(was[key]) !== JSON.stringify(now[key])) return `${key} was ${JSON.stringify(was[key])}, now ${JSON.stringify(now[key])}`;
+  }
+  return null;
 }
 
 /**

@@ -1,15 +1,24 @@
 /**
- * Anserini's DefaultEnglishAnalyzer, approximated in JS:
+ * Anserini's DefaultEnglishAnalyzer in JS:
  *   StandardTokenizer -> EnglishPossessiveFilter -> LowerCaseFilter -> StopFilter(Lucene's 33 English
  *   stop words) -> PorterStemFilter.
+ * The filters are Lucene-exact: the possessive and stop-word rules are Lucene's, lower-casing maps each code
+ * point as Java's Character.toLowerCase does (so a final capital sigma becomes σ, not ς, and İ becomes i),
+ * and porter-stemmer.ts is a port of Lucene's PorterStemmer.
+ *
  * Lucene's StandardTokenizer implements the Unicode word-break rules (UAX #29); Intl.Segmenter (ICU)
- * implements the same rules, and its word-like segments (letters, numbers, kana, ideographs) are the
- * tokens Lucene emits. Known differences: ICU segments runs of CJK ideographs with a dictionary where Lucene
- * emits one token per ideograph, and Lucene splits tokens longer than 255 chars.
- * The `stemmer` package is Martin Porter's original algorithm (Porter 1) with the two departures of his
- * reference C version (-bli -> -ble, -logi -> -log) that Lucene's PorterStemmer also makes.
+ * implements the same rules, and its word-like segments (letters, numbers, kana, ideographs) are the tokens
+ * Lucene emits for the text of our collections. Where the two differ (none of it occurs in SciFact, whose only
+ * pictographs are ©, ®, ™ and ↔, which both drop):
+ * - Emoji: Lucene emits an emoji (or emoji sequence: ZWJ, modifiers, flags) as an <EMOJI> token; ICU calls
+ *   it not word-like, so it is dropped here.
+ * - Ideographs (Han): Lucene emits one token per ideograph; ICU groups runs of ideographs into dictionary
+ *   words. Hiragana likewise: one token per character in Lucene, dictionary words in ICU.
+ * - Thai, Lao, Khmer, Myanmar: Lucene emits a whole run of such letters as one token; ICU splits it into
+ *   dictionary words.
+ * - Lucene cuts tokens longer than 255 characters; we keep them whole.
  */
-import { stemmer } from 'stemmer';
+import { porterStem } from './porter-stemmer.js';
 
 /** Lucene's EnglishAnalyzer.ENGLISH_STOP_WORDS_SET. */
 export const ENGLISH_STOP_WORDS: ReadonlySet<string> = new Set([
@@ -58,21 +67,32 @@ function stem(token: string): string {
   let s = stemCache.get(token);
   if (s === undefined) {
     if (stemCache.size >= 500_000) stemCache.clear();
-    s = stemmer(token);
+    s = porterStem(token);
     stemCache.set(token, s);
   }
   return s;
+}
+
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
+
+/** Lucene's LowerCaseFilter: Character.toLowerCase per code point (JS's toLowerCase is context-sensitive). */
+export function lowerCaseLikeJava(token: string): string {
+  if (ASCII_ONLY.test(token)) return token.toLowerCase();
+  let out = '';
+  for (const ch of token) out += ch === '\u0130' ? 'i' : ch.toLowerCase();
+  return out;
 }
 
 export function analyze(text: string): string[] {
   const out: string[] = [];
   for (let token of tokenize(text)) {
     if (POSSESSIVE.test(token)) token = token.slice(0, -2);
-    token = token.toLowerCase();
+    token = lowerCaseLikeJava(token);
     if (token.length === 0 || ENGLISH_STOP_WORDS.has(token)) continue;
     out.push(stem(token));
   }
   return out;
 }
 
-export const ANALYZER_NAME = 'anserini-default-english';
+/** Recorded in index.json; changes whenever analysis changes (v2: Lucene's PorterStemmer and lower-casing). */
+export const ANALYZER_NAME = 'anserini-default-english-v2';

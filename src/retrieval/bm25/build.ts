@@ -3,7 +3,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, UsageError } from '../../errors.js';
 import { INDEX_FORMAT, metaPath, writeIndexMeta, type IndexMeta } from '../meta.js';
-import { writeFileAtomicSync } from '../../util/fs.js';
+import { removeStaleTemps, writeFileAtomicSync } from '../../util/fs.js';
 import { Progress } from '../../util/progress.js';
 import { readCorpus } from '../../search/corpus.js';
 import { analyze, ANALYZER_NAME } from './analyzer.js';
@@ -41,6 +41,7 @@ export async function buildBm25Index(corpusPath: string, outDir: string, params:
   checkBm25Params(p);
   mkdirSync(outDir, { recursive: true });
   rmSync(metaPath(outDir), { force: true });
+  removeStaleTemps(outDir);
 
   const ids: string[] = [];
   const firstLine = new Map<string, number>();

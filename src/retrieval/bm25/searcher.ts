@@ -13,7 +13,7 @@ import { InputError, positiveInteger } from '../../errors.js';
 import { compareHits } from '../hits.js';
 import type { Hit } from '../types.js';
 import { readIdsFile, readIndexMeta } from '../meta.js';
-import { analyze } from './analyzer.js';
+import { analyze, ANALYZER_NAME } from './analyzer.js';
 import type { Bm25Meta, Bm25Params } from './build.js';
 import { checkBm25Params } from './build.js';
 import { readLayout } from './format.js';
@@ -49,6 +49,8 @@ export class Bm25Index {
   static open(dir: string): Bm25Index {
     const meta = readIndexMeta(dir) as Bm25Meta;
     if (meta.type !== 'bm25') throw new InputError(join(dir, 'index.json'), undefined, `type is "${meta.type}", expected "bm25"`);
+    // Queries must be analyzed exactly as the documents were: an index from another analyzer is rebuilt, not read.
+    if (meta.analyzer !== ANALYZER_NAME) throw new InputError(join(dir, 'index.json'), undefined, `built with analyzer "${meta.analyzer}", this version analyzes text as "${ANALYZER_NAME}" (rebuild the index)`);
     const ids = readIdsFile(join(dir, 'ids.txt'), meta.count);
     const termsPath = join(dir, 'terms.txt');
     const terms = readIdsFile(termsPath, meta.terms);

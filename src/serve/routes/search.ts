@@ -69,13 +69,22 @@ export function searchRoutes({ retrievers, documents, limits, metrics }: RouteCo
       if (needsDocuments && !documents) {
         throw new HttpError(400, `body.fields: "${needsDocuments}" needs the documents; this service was started without a corpus (--corpus FILE)`);
       }
+      if (fields.size > 0 && queries.length * k > limits.maxHitsWithFields) {
+        throw new HttpError(413, `body asks for ${queries.length} x ${k} = ${queries.length * k} hits with fields ${[...fields].join(', ')}; ` +
+          `the limit is ${limits.maxHitsWithFields} per request (ask for fewer, or give "fields": [] for ids and scores only)`);
+      }
       const retriever = retrievers.get(mode);
       // Request queries have no ids of their own; their position names them.
       const opts = { ...(body.filter ? { filter: body.filter } : {}), ...(body.efSearch ? { efSearch: body.efSearch } : {}) };
       const runs = await retriever.search(queries.map((text, i) => ({ id: String(i), text })), k, opts);
       metrics.queries.inc({ mode }, queries.length);
       const missing: string[] = [];
-      const results = queries.map((q, i) => ({ query: q, hits: presentHits(runs[i]!, q, fields, documents, missing) }));
+      const results: Array<{ query: string; hits: ReturnType<typeof presentHits> }> = [];
+      for (let i = 0; i < queries.length; i++) {
+        // Between queries other requests (/health) get the event loop.
+        if (i > 0 && fields.size > 0) await new Promise((resolve) => setImmediate(resolve));
+        results.push({ query: queries[i]!, hits: presentHits(runs[i]!, queries[i]!, fields, documents, missing) });
+      }
       const tookMs = performance.now() - started;
       const warnings = missing.length
         ? [`${missing.length} hit(s) are not in the corpus, e.g. ${JSON.stringify(missing[0])}: the index and --corpus do not match`]
