@@ -3,7 +3,7 @@
  * dim 768), and a `densekit encode` folder holding them, so every bench indexes exactly what the indexers read.
  */
 import { mkdirSync } from 'node:fs';
-import { writeManifest, writeShard, type ShardEntry } from '../src/encode/shards.js';
+import { writeManifest, writeShard, type ShardEntry } from '../src/formats/index.js';
 import { seededRandom } from '../src/util/random.js';
 
 export const DIM = 768;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readManifest } from '../src/encode/index.js';
+import { readManifest } from '../src/formats/index.js';
 import { parseShardSpec, sliceOf } from '../src/encode/slices.js';
 import { fixturesDir, maxAbsDiff } from './helpers.js';
 import { runCli } from './cli.js';

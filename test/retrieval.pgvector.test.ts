@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { writeManifest, writeShard, type ShardEntry } from '../src/encode/shards.js';
+import { writeManifest, writeShard, type ShardEntry } from '../src/formats/index.js';
 import {
   Bm25Index, Bm25Retriever, buildBm25Index, buildFlatIndex, compareHits, DenseRetriever, FlatIndex, HybridRetriever, type Hit, type Query,
 } from '../src/retrieval/index.js';
@@ -270,7 +270,8 @@ test('metadata filters: equality and ranges, as SQL parameters, exact and throug
 
 test('SQL injection: hostile ids, texts, metadata, filter keys and values are data; hostile table names are refused', async () => {
   const dim = 4;
-  const hostile = ["x'); DROP TABLE victims; --", 'a"b', 'back\\slash', "quote''s", '$1', 'tab\there', 'ünïcödé', '); SELECT pg_sleep(10); --'];
+  // Ids follow the run-id rule (no whitespace), so the payloads use SQL comments for spaces.
+  const hostile = ["x');DROP/**/TABLE/**/victims;--", 'a"b', 'back\\slash', "quote''s", '$1', 'ünïcödé', ');SELECT/**/pg_sleep(10);--'];
   const docs = integerVectors(hostile.length, dim, 51);
   const corpus = join(scratch, 'hostile.jsonl');
   const meta = hostile.map((h, i) => ({ [h]: h, "k' OR '1'='1": i, n: i }));

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { runBeir, type BeirReport, type BeirRetriever } from '../pipeline/beir.js';
 import { setNumThreads } from '../tensor/index.js';
-import { writeRunFile } from '../search/run-file.js';
+import { writeRun } from '../formats/index.js';
 import { oneOf, positiveInt } from './options.js';
 import { UsageError } from '../errors.js';
 import { isPostgresUrl, redactUrl } from '../retrieval/pgvector/index.js';
@@ -79,7 +79,7 @@ export function register(program: Command): void {
       });
       if (f.runs) {
         mkdirSync(f.runs, { recursive: true });
-        for (const r of report.results) await writeRunFile(join(f.runs, `${r.retriever}.trec`), r.run, 'trec', `densekit-${r.retriever}`);
+        for (const r of report.results) await writeRun(join(f.runs, `${r.retriever}.trec`), r.run, { tag: `densekit-${r.retriever}` });
       }
       if (f.json) {
         process.stdout.write(JSON.stringify({ dataset: report.dataset, split: report.split, queries: report.queries,

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { guessKind, openEncoder, runEncodeJob } from '../encode/index.js';
+import { openEncoder, runEncodeJob } from '../encode/index.js';
+import { guessKind } from '../formats/index.js';
 import { parseShardSpec, type ShardSpec } from '../encode/slices.js';
 import { setNumThreads } from '../tensor/index.js';
 import { choosePrecision, type RequestedPrecision } from '../tensor/cpu.js';
@@ -11,6 +12,7 @@ interface EncodeFlags {
   output: string;
   kind?: 'query' | 'passage';
   batchSize: number;
+  tokenBudget?: number;
   dtype: RequestedPrecision;
   maxLength?: number;
   shardSize: number;
@@ -28,7 +30,8 @@ export function register(program: Command): void {
     .requiredOption('--input <file>', 'corpus.jsonl, queries.jsonl or .tsv')
     .requiredOption('--output <dir>', 'output folder (manifest.json + shard-NNNNN.npy + shard-NNNNN.ids.txt)')
     .option('--kind <kind>', 'query|passage (default: query if the file name contains "quer")', oneOf('--kind', ['query', 'passage'] as const))
-    .option('--batch-size <n>', 'texts per forward pass', positiveInt('--batch-size'), 32)
+    .option('--batch-size <n>', 'texts per forward pass (with --token-budget: the most per pass)', positiveInt('--batch-size'), 32)
+    .option('--token-budget <n>', 'batch by length instead: at most N padded tokens per pass (long passages in small batches, short in large)', positiveInt('--token-budget'))
     .option('--dtype <dtype>', 'auto|fp32|bf16 (auto: bf16 on a CPU with avx512_bf16 or amx_bf16, else fp32; fp16 on CUDA only, never for T5)',
       oneOf('--dtype', ['auto', 'fp32', 'bf16', 'fp16'] as const), 'auto')
     .option('--max-length <n>', "token limit (default: the model's max_seq_length)", positiveInt('--max-length'))
@@ -46,6 +49,7 @@ export function register(program: Command): void {
       if (precision.warning) process.stderr.write(`densekit: warning: ${precision.warning}\n`);
       const encoder = await openEncoder(f.model, {
         batchSize: f.batchSize,
+        ...(f.tokenBudget ? { tokenBudget: f.tokenBudget } : {}),
         dtype: precision.dtype,
         device: f.device as 'cpu',
         ...(f.maxLength ? { queryMaxLength: f.maxLength, passageMaxLength: f.maxLength } : {}),

@@ -7,8 +7,7 @@ import { withQueryVectors } from '../retrieval/query-vectors.js';
 import { openIndex } from '../retrieval/registry.js';
 import { searchAll } from '../retrieval/run-search.js';
 import type { Query, Retriever, TextEncoder } from '../retrieval/types.js';
-import { readQueries } from '../search/queries.js';
-import { writeRunFile } from '../search/run-file.js';
+import { readQueries, writeRun } from '../formats/index.js';
 import { nonNegativeInt, oneOf, positiveInt, summary } from './options.js';
 import { isPostgresUrl, parseFilterFlag } from '../retrieval/pgvector/index.js';
 import type { MetadataFilter } from '../retrieval/types.js';
@@ -99,7 +98,7 @@ export function register(program: Command): void {
           k: f.k, ignoreIdenticalIds: f.ignoreIdenticalIds ?? false, ...(f.batchSize ? { batchSize: f.batchSize } : {}),
           ...(f.filter ? { filter: f.filter } : {}),
         });
-        await writeRunFile(f.output, s.run, f.format, f.tag ?? (pgvector ? `densekit-pgvector-${f.table}` : `densekit-${basename(resolve(f.index))}`));
+        await writeRun(f.output, s.run, { format: f.format, tag: f.tag ?? (pgvector ? `densekit-pgvector-${f.table}` : `densekit-${basename(resolve(f.index))}`) });
         summary(f.output, `searched ${s.queries} queries (k=${f.k}) in ${s.seconds.toFixed(2)}s: ${s.queriesPerSecond.toFixed(1)} queries/s; run written to ${f.output}`);
       } finally {
         await retriever.close();

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { InputError, UsageError } from '../errors.js';
 import { readNpy } from '../io/npy.js';
-import { checkShard, readManifest, readShardIds, type EmbeddingManifest, type EncodeSlice, type ShardEntry } from './shards.js';
+import { checkShard, readManifest, readShardIds, type EmbeddingManifest, type EncodeSlice, type ShardEntry } from '../formats/index.js';
 
 export interface ShardSpec {
   index: number;

@@ -8,8 +8,8 @@ export {
   type HfConfig, type BertConfig, type DistilBertConfig, type T5Config, type Activation,
 } from './hf-config.js';
 export {
-  readSentenceTransformer, writeSentenceTransformer,
-  type SentenceTransformerSpec, type ModuleSpec, type PoolingMode, type DenseActivation,
+  readSentenceTransformer, readSentenceTransformerInput, isModelFolder, writeSentenceTransformer,
+  type SentenceTransformerSpec, type SentenceTransformerInput, type ModuleSpec, type PoolingMode, type DenseActivation,
   type SentenceTransformerToWrite, type ModuleToWrite,
 } from './sentence-transformers.js';
 export { resolveModelPath, hubCacheDir, sentenceTransformersHome } from './resolve.js';

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DensekitError, InputError } from '../errors.js';
+import { readJsonFileSync } from '../util/lines.js';
 import type { HostTensor } from './host-tensor.js';
 import { openSafetensors } from './safetensors.js';
 import { readTorchStateDict } from './torch-pickle.js';
@@ -68,12 +69,7 @@ export function hasStateDict(dir: string): boolean {
 
 /** `{"metadata": {...}, "weight_map": {"tensor name": "shard file name"}}`: every listed tensor must be found. */
 function loadSharded(dir: string, indexPath: string): Map<string, HostTensor> {
-  let index: unknown;
-  try {
-    index = JSON.parse(readFileSync(indexPath, 'utf8'));
-  } catch (e) {
-    throw new InputError(indexPath, undefined, `not valid JSON: ${(e as Error).message}`);
-  }
+  const index = readJsonFileSync(indexPath);
   const weightMap = (index as { weight_map?: unknown } | null)?.weight_map;
   if (typeof weightMap !== 'object' || weightMap === null || Array.isArray(weightMap)) {
     throw new InputError(indexPath, undefined, 'field "weight_map" must be an object of tensor name -> shard file');

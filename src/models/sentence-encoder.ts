@@ -2,14 +2,16 @@
  * A sentence-transformers model (Transformer -> Pooling -> [Dense...] -> [Normalize]) loaded from its folder:
  * the one object that turns text into vectors, for inference and for training.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readJsonFileSync } from '../util/lines.js';
 import { join } from 'node:path';
 import { autocast, noGrad, scope, tensor, type Device, type Tensor } from '../tensor/index.js';
 import { loadStateDict, readHfConfig, readSentenceTransformer, resolveModelPath, writeSentenceTransformer } from '../io/index.js';
 import type { HfConfig, SentenceTransformerSpec, ModuleToWrite, DenseActivation } from '../io/index.js';
 import type { HostTensor } from '../io/host-tensor.js';
-import { loadTokenizer, padBatch, prepareText, type Encoding, type Tokenizer } from '../text/index.js';
+import { padBatch, type Encoding, type Tokenizer } from '../text/index.js';
 import { DensekitError, InputError, UsageError } from '../errors.js';
+import { ModelInput, type ModelRecord, type TextKind } from './model-input.js';
 import { Module } from './module.js';
 import { Pooling, Dense, l2Normalize } from './pooling.js';
 import { applyHead, type SentenceHead } from './head.js';
@@ -20,7 +22,6 @@ import type { TokenBatch, TokenEncoder } from './transformer.js';
 import { RandomWeights, StateDictWeights, type WeightSource } from './weights.js';
 
 export type Precision = 'fp32' | 'bf16' | 'fp16';
-export type TextKind = 'query' | 'passage';
 
 export interface EncoderOptions {
   device?: Device;
@@ -34,7 +35,14 @@ export interface EncoderOptions {
 }
 
 export interface EncodeOptions {
+  /** Texts per forward pass (default 32); with tokenBudget, the most texts per pass. */
   batchSize?: number;
+  /**
+   * Batch by padded tokens instead of by count: each pass holds as many length-sorted texts as fit in
+   * rows x padded length <= tokenBudget (at least one), at most batchSize of them. Long passages then go in
+   * small batches and short ones in large, so every pass is about the same amount of work and memory.
+   */
+  tokenBudget?: number;
   /** Called after each batch with the number of texts just encoded. */
   onProgress?: (done: number) => void;
 }
@@ -106,7 +114,8 @@ export class SentenceEncoder {
   private constructor(
     readonly spec: SentenceTransformerSpec,
     readonly config: HfConfig,
-    readonly tokenizer: Tokenizer,
+    /** What the model sees (prompts, title + text, strip, lowercase, max length per kind). */
+    readonly input: ModelInput,
     private readonly pipeline: SentencePipeline,
     readonly normalize: boolean,
     opts: EncoderOptions,
@@ -117,14 +126,12 @@ export class SentenceEncoder {
     const last = pipeline.dense.at(-1);
     this.dim = last ? last.outFeatures : pipeline.pooling.outputDim;
     this.similarity = normalize ? 'cosine' : 'dot';
-    const base = defaultMaxLength(spec, config);
-    // Lengths a model was trained with (recorded by densekit's save) come before the checkpoint's single max_seq_length.
-    this.maxLength = {
-      query: opts.queryMaxLength ?? spec.trainedMaxLength?.query ?? base,
-      passage: opts.passageMaxLength ?? spec.trainedMaxLength?.passage ?? base,
-    };
-    for (const [side, n] of Object.entries(this.maxLength))
-      if (!Number.isInteger(n) || n < 2) throw new UsageError(`${side} max length must be an integer >= 2, got ${n}`);
+    // A model folder always has both limits (ModelInput falls back to 512).
+    this.maxLength = { query: input.maxLength.query!, passage: input.maxLength.passage! };
+  }
+
+  get tokenizer(): Tokenizer {
+    return this.input.tokenizer;
   }
 
   /** Loads a sentence-transformers folder (or a plain Hugging Face model folder, mean-pooled) by path or cached hub id. */
@@ -155,10 +162,10 @@ export class SentenceEncoder {
       width = m.outFeatures;
     }
     const normalize = spec.modules.some((m) => m.kind === 'Normalize');
-    const tokenizer = loadTokenizer(dir);
+    const input = ModelInput.load(dir, opts, spec);
     const pipeline = new SentencePipeline(encoder, pooling, dense);
-    const rawConfig = JSON.parse(readFileSync(join(transformerDir, 'config.json'), 'utf8')) as Record<string, unknown>;
-    return new SentenceEncoder(spec, config, tokenizer, pipeline, normalize, opts, rawConfig);
+    const rawConfig = readJsonFileSync(join(transformerDir, 'config.json')) as Record<string, unknown>;
+    return new SentenceEncoder(spec, config, input, pipeline, normalize, opts, rawConfig);
   }
 
   get transformer(): TokenEncoder {
@@ -180,13 +187,9 @@ export class SentenceEncoder {
     return this.pipeline.isTraining;
   }
 
-  /** Applies the model's own preprocessing (strip, lowercasing) and tokenizes to the side's max length. */
-  tokenizeTexts(texts: readonly string[], kind: TextKind): Encoding[] {
-    const lowercase = this.spec.doLowerCase;
-    return this.tokenizer.encodeBatch(
-      texts.map((t) => prepareText(t, { strip: true, lowercase })),
-      { maxLength: this.maxLength[kind] },
-    );
+  /** What the model sees for each record (src/models/model-input.ts): the encodings every forward pass batches. */
+  tokenizeTexts(records: readonly ModelRecord[], kind: TextKind): Encoding[] {
+    return this.input.encode(records, kind);
   }
 
   /** Pads encodings into int64 tensors. */
@@ -202,8 +205,8 @@ export class SentenceEncoder {
     return batch;
   }
 
-  tokenize(texts: readonly string[], kind: TextKind): TokenizedBatch {
-    return this.toBatch(this.tokenizeTexts(texts, kind));
+  tokenize(records: readonly ModelRecord[], kind: TextKind): TokenizedBatch {
+    return this.toBatch(this.tokenizeTexts(records, kind));
   }
 
   /** Last hidden state [B, L, hidden] (ColBERT-style teachers use it). */
@@ -231,15 +234,19 @@ export class SentenceEncoder {
    * Encodes texts in length-sorted batches (padding per batch, so short texts cost little) and returns
    * rows in input order.
    */
-  embed(texts: readonly string[], kind: TextKind, opts: EncodeOptions = {}): EmbedResult {
+  embed(texts: readonly ModelRecord[], kind: TextKind, opts: EncodeOptions = {}): EmbedResult {
     const batchSize = opts.batchSize ?? 32;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new UsageError(`batch size must be a positive integer, got ${batchSize}`);
+    const budget = opts.tokenBudget;
+    if (budget !== undefined && (!Number.isInteger(budget) || budget < 1)) throw new UsageError(`token budget must be a positive integer, got ${budget}`);
     const encodings = this.tokenizeTexts(texts, kind);
     const order = encodings.map((_, i) => i).sort((a, b) => encodings[b]!.ids.length - encodings[a]!.ids.length || a - b);
     const out = new Float32Array(texts.length * this.dim);
     let truncated = 0;
-    for (let start = 0; start < order.length; start += batchSize) {
-      const idx = order.slice(start, start + batchSize);
+    for (let start = 0, size = 0; start < order.length; start += size) {
+      // Longest first: the batch's first text sets its padded length.
+      size = budget === undefined ? batchSize : Math.max(1, Math.min(batchSize, Math.floor(budget / Math.max(1, encodings[order[start]!]!.ids.length))));
+      const idx = order.slice(start, start + size);
       const rows = noGrad(() =>
         scope(() => {
           const batch = this.toBatch(idx.map((i) => encodings[i]!));
@@ -291,17 +298,4 @@ export class SentenceEncoder {
   dispose(): void {
     this.pipeline.dispose();
   }
-}
-
-/** sentence-transformers' rule: max_seq_length, else min(max_position_embeddings, tokenizer model_max_length). */
-function defaultMaxLength(spec: SentenceTransformerSpec, config: HfConfig): number {
-  if (spec.maxSeqLength !== undefined) return spec.maxSeqLength;
-  const limits: number[] = [];
-  if ('maxPositionEmbeddings' in config && typeof config.maxPositionEmbeddings === 'number') limits.push(config.maxPositionEmbeddings);
-  const tc = join(spec.dir, 'tokenizer_config.json');
-  if (existsSync(tc)) {
-    const m = (JSON.parse(readFileSync(tc, 'utf8')) as { model_max_length?: number }).model_max_length;
-    if (typeof m === 'number' && m < 1e9) limits.push(m);
-  }
-  return limits.length ? Math.min(...limits) : 512;
 }

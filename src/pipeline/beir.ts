@@ -14,9 +14,8 @@ import { fuse, type FusionMethod, type RunHits } from '../retrieval/fusion.js';
 import { buildIndex, openRetriever } from '../retrieval/registry.js';
 import { searchAll } from '../retrieval/run-search.js';
 import type { Query, Retriever } from '../retrieval/types.js';
-import { readQueries } from '../search/queries.js';
-import { toEvalRun } from '../search/run-file.js';
-import { evaluate, msmarcoMrr, readBeirQrels, type Run } from '../eval/index.js';
+import { readBeirQrels, readQueries, type Run } from '../formats/index.js';
+import { evaluate, msmarcoMrr } from '../eval/index.js';
 
 export type BeirRetriever = 'dense' | 'bm25' | 'hybrid';
 
@@ -136,7 +135,7 @@ export async function runBeir(o: BeirOptions): Promise<BeirReport> {
 
   const results = o.retrievers.map((retriever): BeirResult => {
     const { run, seconds } = runs.get(retriever)!;
-    const evalRun: Run = { runId: retriever, queries: toEvalRun(run) };
+    const evalRun: Run = { runId: retriever, queries: run };
     const ev = evaluate(qrels, evalRun, { measures: ['ndcg_cut.10', 'recall.100', 'map_cut.100'], dropIdenticalIds: true });
     const num = (name: string) => Number(ev.aggregate[name]);
     return {

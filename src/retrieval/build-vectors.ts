@@ -86,7 +86,7 @@ export function writeVectorFiles(inputDirs: string | readonly string[], outDir: 
         // NaN never ranks (every comparison with it is false) and Inf or huge rows overflow float32 scores:
         // such a row would be silently missing or on top of every query, so the index refuses it.
         if (!(norm <= MAX_ROW_NORM))
-          throw new InputError(join(shard.dir, shard.entry.vectors), undefined, `row ${r} has ${Number.isNaN(norm) ? 'a NaN value' : norm === Infinity ? 'an infinite value' : `norm ${norm}`} (finite vectors of norm <= ${MAX_ROW_NORM} expected)`);
+          throw new InputError(join(shard.dir, shard.entry.vectors), undefined, `row ${r} has ${Number.isNaN(norm) ? 'a NaN value' : norm === Infinity ? 'an infinite value' : `norm ${norm}`} (finite vectors of norm <= ${MAX_ROW_NORM.toExponential()} expected)`);
         if (normalize && norm > 0) {
           for (let j = 0; j < dim; j++) v[r * dim + j] = v[r * dim + j]! / norm;
           norm = 1;

@@ -14,8 +14,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { InputError, UsageError } from '../../errors.js';
 import { openEmbeddingSet, readSetShardIds, readSetShardVectors, setShards, type EmbeddingSet } from '../../encode/slices.js';
-import { readBeirCorpus } from '../../eval/beir.js';
-import { readTextRecords } from '../../encode/input.js';
+import { isJsonl, readBeirCorpus, readTextRecords, recordText } from '../../formats/index.js';
 import { Progress } from '../../util/progress.js';
 import { connectClient, describePgError, redactUrl } from './connection.js';
 import {
@@ -86,12 +85,12 @@ interface CorpusRow {
 }
 
 async function* corpusRows(path: string): AsyncGenerator<CorpusRow> {
-  if (/\.jsonl?$/i.test(path)) {
+  // The text the encoder saw (title + text), and BEIR's metadata with any other fields of the line.
+  if (isJsonl(path)) {
     for await (const d of readBeirCorpus(path))
-      yield { id: d.id, text: d.title ? `${d.title} ${d.text}` : d.text, metadata: d.metadata, line: `${path}:${d.line}` };
+      yield { id: d.id, text: recordText(d), metadata: Object.keys(d.metadata).length ? d.metadata : undefined, line: `${path}:${d.line}` };
   } else {
-    let n = 0;
-    for await (const r of readTextRecords(path)) yield { id: r.id, text: r.text, metadata: undefined, line: `${path} record ${++n}` };
+    for await (const r of readTextRecords(path)) yield { id: r.id, text: recordText(r), metadata: undefined, line: `${path}:${r.line}` };
   }
 }
 
