@@ -22,15 +22,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeManifest, writeShard, type ShardEntry } from '../src/formats/index.js';
 import { buildFlatIndex, buildHnswIndex, FlatIndex, HnswIndex, recallAtK, type Hit } from '../src/retrieval/index.js';
 import { loadTorch } from '../src/retrieval/torch-kernel.js';
 import { nativeScan } from '../src/retrieval/scan-kernel.js';
-import { seededRandom } from '../src/util/random.js';
+import { clustered, DIM, writeEncodeDir } from './synthetic.js';
 
-const DIM = 768;
 const QUERIES = 1000;
-const CENTROIDS = 1000;
 const sizes = (process.env.DENSEKIT_BENCH_N ?? '200000,1000000').split(',').map(Number);
 const threads = Number(process.env.DENSEKIT_BENCH_THREADS ?? 2);
 const batch1Queries = Number(process.env.DENSEKIT_BENCH_BATCH1 ?? 50);
@@ -48,31 +45,6 @@ function time<T>(fn: () => T): [T, number] {
   const t = performance.now();
   const r = fn();
   return [r, (performance.now() - t) / 1000];
-}
-
-const rng = seededRandom;
-
-/** Unit vectors around CENTROIDS fixed centroids (seed 1234); `seed` picks which points. */
-function clustered(n: number, seed: number): Float32Array {
-  const cr = rng(1234);
-  const gaussFrom = (r: () => number) => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-  const centroids = new Float32Array(CENTROIDS * DIM);
-  for (let i = 0; i < centroids.length; i++) centroids[i] = gaussFrom(cr);
-  const r = rng(seed);
-  const out = new Float32Array(n * DIM);
-  const noise = 0.75;
-  for (let i = 0; i < n; i++) {
-    const c = Math.floor(r() * CENTROIDS) * DIM;
-    let n2 = 0;
-    for (let j = 0; j < DIM; j++) {
-      const x = centroids[c + j]! + noise * gaussFrom(r);
-      out[i * DIM + j] = x;
-      n2 += x * x;
-    }
-    const inv = 1 / Math.sqrt(n2);
-    for (let j = 0; j < DIM; j++) out[i * DIM + j] = out[i * DIM + j]! * inv;
-  }
-  return out;
 }
 
 async function machineLimits(): Promise<{ bandwidthGBs: number; sgemmGflops: number; how: string }> {
@@ -110,21 +82,6 @@ async function machineLimits(): Promise<{ bandwidthGBs: number; sgemmGflops: num
   a.dispose();
   b.dispose();
   return { bandwidthGBs, sgemmGflops: (2 * 1000 * DIM * 4096) / bestMm / 1e9, how: `libtorch ${t.libtorchVersion()}, ${threads} threads` };
-}
-
-function writeEncodeDir(dir: string, vectors: Float32Array, n: number): void {
-  mkdirSync(dir, { recursive: true });
-  const shardSize = 100_000;
-  const shards: ShardEntry[] = [];
-  for (let s = 0; s * shardSize < n; s++) {
-    const a = s * shardSize, b = Math.min(n, a + shardSize);
-    const ids = Array.from({ length: b - a }, (_, i) => `d${a + i}`);
-    shards.push(writeShard(dir, s, ids, vectors.subarray(a * DIM, b * DIM), DIM));
-  }
-  writeManifest(dir, {
-    format: 'densekit-embeddings', version: 1, model: 'synthetic', kind: 'passage', dim: DIM, dtype: 'float32', similarity: 'cosine',
-    input: 'synthetic', total: n, shardSize, shards, truncated: { count: 0, maxLength: 0 }, complete: true,
-  });
 }
 
 const BATCHES = [1, 8, 64, 1000];

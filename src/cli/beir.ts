@@ -6,6 +6,8 @@ import { writeRun } from '../formats/index.js';
 import type { Device } from '../tensor/index.js';
 import type { WeightsDtype } from '../models/index.js';
 import { deviceFlag, oneOf, positiveInt, weightsDtypeFlag, WEIGHTS_DTYPE_HELP } from './options.js';
+import { UsageError } from '../errors.js';
+import { isPostgresUrl, redactUrl } from '../retrieval/pgvector/index.js';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 
@@ -26,6 +28,14 @@ interface BeirFlags {
   threads?: number;
   runs?: string;
   json?: boolean;
+  index?: string;
+  table?: string;
+}
+
+function pgvectorTarget(url: string | undefined, table: string | undefined): { url: string; table: string } {
+  if (!url || !table) throw new UsageError('--index postgres://... and --table NAME go together');
+  if (!isPostgresUrl(url)) throw new UsageError(`--index expects postgres://USER@HOST:PORT/DB (beir keeps folder indexes in --cache), got "${redactUrl(url)}"`);
+  return { url, table };
 }
 
 function retrievers(v: string): BeirRetriever[] {
@@ -60,6 +70,8 @@ export function register(program: Command): void {
     .option('--passage-max-length <n>', 'passage token limit', positiveInt('--passage-max-length'))
     .option('--fusion <method>', 'hybrid fusion: rrf|linear', oneOf('--fusion', ['rrf', 'linear'] as const), 'rrf')
     .option('--threads <n>', 'CPU threads for libtorch', positiveInt('--threads'))
+    .option('--index <url>', 'dense side in PostgreSQL + pgvector: postgres://USER@HOST:PORT/DB (with --table), loaded from the cached embeddings')
+    .option('--table <name>', 'pgvector: the table for --index')
     .option('--runs <dir>', 'also write each run as a TREC run file in this folder')
     .option('--json', 'print the metrics as JSON')
     .action(async (f: BeirFlags) => {
@@ -68,6 +80,7 @@ export function register(program: Command): void {
         dataset: f.dataset, retrievers: f.retriever, split: f.split, k: f.k, dtype: f.dtype, device: f.device, weightsDtype: f.weightsDtype, batchSize: f.batchSize, fusion: f.fusion,
         ...(f.model ? { model: f.model } : {}), ...(f.cache ? { cacheDir: f.cache } : {}),
         ...(f.queryMaxLength ? { queryMaxLength: f.queryMaxLength } : {}), ...(f.passageMaxLength ? { passageMaxLength: f.passageMaxLength } : {}),
+        ...(f.index || f.table ? { pgvector: pgvectorTarget(f.index, f.table) } : {}),
         log: (l) => process.stderr.write(l + '\n'),
       });
       if (f.runs) {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { openEncoder, runEncodeJob } from '../encode/index.js';
 import { guessKind } from '../formats/index.js';
+import { parseShardSpec, type ShardSpec } from '../encode/slices.js';
 import { setNumThreads } from '../tensor/index.js';
 import { choosePrecision, type RequestedPrecision } from '../tensor/cpu.js';
 import type { Device } from '../tensor/index.js';
@@ -18,6 +19,7 @@ interface EncodeFlags {
   maxLength?: number;
   shardSize: number;
   overwrite?: boolean;
+  shard?: ShardSpec;
   threads?: number;
   device: Device;
   weightsDtype: WeightsDtype;
@@ -40,6 +42,7 @@ export function register(program: Command): void {
     .option('--threads <n>', 'CPU threads for libtorch', positiveInt('--threads'))
     .option('--device <device>', 'cpu|cuda|cuda:N', deviceFlag, 'cpu')
     .option('--weights-dtype <dtype>', WEIGHTS_DTYPE_HELP, weightsDtypeFlag, 'auto')
+    .option('--shard <I/N>', 'encode only the I-th (0-based) of N equal slices of the input by record number', (v) => parseShardSpec(v))
     .option('--overwrite', 'discard embeddings of another job found in --output')
     .action(async (f: EncodeFlags) => {
       if (f.threads) setNumThreads(f.threads);
@@ -61,7 +64,7 @@ export function register(program: Command): void {
       try {
         const s = await runEncodeJob({
           encoder, input: f.input, output: f.output, kind, shardSize: f.shardSize, precision: precision.dtype,
-          overwrite: f.overwrite ?? false, log: (l) => process.stderr.write(l + '\n'),
+          overwrite: f.overwrite ?? false, ...(f.shard ? { shard: f.shard } : {}), log: (l) => process.stderr.write(l + '\n'),
         });
         report.flush();
         const m = s.manifest;
@@ -71,7 +74,8 @@ export function register(program: Command): void {
             : `encoded ${s.encoded} ${kind === 'query' ? 'queries' : 'passages'}` +
               (s.resumedFrom ? ` (resumed after ${s.resumedFrom})` : '') +
               ` in ${s.seconds.toFixed(1)}s (${s.rate.toFixed(1)}/s, ${precision.note}): `) +
-            `${m.total} x ${m.dim} ${m.similarity} vectors in ${m.shards.length} shard(s) at ${f.output}\n` +
+            `${m.total} x ${m.dim} ${m.similarity} vectors in ${m.shards.length} shard(s) at ${f.output}` +
+            (m.slice ? ` (slice ${m.slice.index}/${m.slice.of}: records ${m.slice.start}..${m.slice.end - 1} of ${m.slice.records})` : '') + '\n' +
             `truncated: ${m.truncated.count} of ${m.total} texts were longer than ${m.truncated.maxLength} tokens and were cut to it\n`,
         );
       } finally {

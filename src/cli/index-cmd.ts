@@ -1,4 +1,4 @@
-/** `densekit index`: build a flat, HNSW or BM25 index folder. */
+/** `densekit index`: build a flat, HNSW or BM25 index folder, or a pgvector table in PostgreSQL. */
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { readEmbeddings } from '../formats/index.js';
@@ -7,16 +7,23 @@ import { FlatIndex } from '../retrieval/flat.js';
 import { DEFAULT_HNSW, HnswIndex } from '../retrieval/hnsw.js';
 import { checkRecall } from '../retrieval/recall.js';
 import { buildIndex } from '../retrieval/registry.js';
+import { DEFAULT_PG_HNSW, isPostgresUrl, redactUrl, type AnnRequest } from '../retrieval/pgvector/index.js';
 import { boundedNumber, nonNegativeInt, oneOf, positiveInt } from './options.js';
 
 interface IndexFlags {
-  type: 'flat' | 'hnsw' | 'bm25';
-  input: string;
+  type: 'flat' | 'hnsw' | 'bm25' | 'pgvector';
+  input: string[];
   output: string;
+  table?: string;
+  ann: 'hnsw' | 'ivfflat' | 'none';
+  m: number;
+  lists?: number;
+  corpus?: string;
+  batchRows?: number;
   similarity?: 'dot' | 'cosine';
   storage: 'float32' | 'int8' | 'bf16';
   M: number;
-  efConstruction: number;
+  efConstruction?: number;
   efSearch: number;
   threads: number;
   k1: number;
@@ -29,14 +36,20 @@ interface IndexFlags {
 export function register(program: Command): void {
   program
     .command('index')
-    .description('build an index: flat or hnsw from `densekit encode` output, bm25 from a BEIR corpus.jsonl')
-    .requiredOption('--type <type>', 'flat|hnsw|bm25', oneOf('--type', ['flat', 'hnsw', 'bm25'] as const))
-    .requiredOption('--input <path>', 'embeddings folder (flat, hnsw) or corpus.jsonl (bm25)')
-    .requiredOption('--output <dir>', 'index folder to write')
+    .description('build an index: flat, hnsw or pgvector from `densekit encode` output, bm25 from a BEIR corpus.jsonl')
+    .requiredOption('--type <type>', 'flat|hnsw|bm25|pgvector', oneOf('--type', ['flat', 'hnsw', 'bm25', 'pgvector'] as const))
+    .requiredOption('--input <path...>', 'embeddings folder(s) (flat, hnsw, pgvector: one, or the N `encode --shard I/N` folders) or corpus.jsonl (bm25)')
+    .requiredOption('--output <dir|url>', 'index folder to write, or postgres://USER@HOST:PORT/DB (pgvector)')
+    .option('--table <name>', 'pgvector: table to create or complete')
+    .option('--ann <method>', 'pgvector: hnsw|ivfflat|none', oneOf('--ann', ['hnsw', 'ivfflat', 'none'] as const), 'hnsw')
+    .option('--m <n>', 'pgvector hnsw: graph degree', positiveInt('--m'), DEFAULT_PG_HNSW.m)
+    .option('--lists <n>', 'pgvector ivfflat: lists (default rows/1000, sqrt(rows) past 1M)', positiveInt('--lists'))
+    .option('--corpus <file>', 'pgvector: the encoded corpus (corpus.jsonl or tsv), to store text and metadata')
+    .option('--batch-rows <n>', 'pgvector: rows per COPY transaction', positiveInt('--batch-rows'))
     .option('--similarity <s>', "dot|cosine (default: the encoder's); cosine over a dot model stores normalized rows", oneOf('--similarity', ['dot', 'cosine'] as const))
     .option('--storage <s>', 'flat: float32|int8|bf16 (int8 or bf16 scan + exact float32 rescoring)', oneOf('--storage', ['float32', 'int8', 'bf16'] as const), 'float32')
     .option('--M <n>', 'hnsw: graph degree', positiveInt('--M'), DEFAULT_HNSW.M)
-    .option('--ef-construction <n>', 'hnsw: candidates while building', positiveInt('--ef-construction'), DEFAULT_HNSW.efConstruction)
+    .option('--ef-construction <n>', `hnsw: candidates while building (default ${DEFAULT_HNSW.efConstruction}; pgvector ${DEFAULT_PG_HNSW.efConstruction})`, positiveInt('--ef-construction'))
     .option('--ef-search <n>', 'hnsw: default candidates while searching', positiveInt('--ef-search'), DEFAULT_HNSW.efSearch)
     .option('--threads <n>', 'threads for building and recall checks (0 = all cores)', nonNegativeInt('--threads'), 0)
     .option('--k1 <x>', 'bm25: k1 (Anserini default 0.9)', boundedNumber('--k1', 0), ANSERINI_BM25.k1)
@@ -47,9 +60,27 @@ export function register(program: Command): void {
     .action(async (f: IndexFlags) => {
       const say = (l: string) => process.stdout.write(l + '\n');
       const start = performance.now();
+      if (f.type === 'pgvector') {
+        if (!isPostgresUrl(f.output)) throw new UsageError(`--type pgvector writes to a database: --output must be postgres://USER@HOST:PORT/DB, got "${f.output}"`);
+        if (!f.table) throw new UsageError('--type pgvector needs --table NAME');
+        if (f.append || f.checkRecall) throw new UsageError('--append and --check-recall apply to flat and hnsw folders');
+        if (f.ann !== 'ivfflat' && f.lists) throw new UsageError('--lists applies to --ann ivfflat');
+        const ann: AnnRequest = f.ann === 'hnsw' ? { method: 'hnsw', m: f.m, efConstruction: f.efConstruction ?? DEFAULT_PG_HNSW.efConstruction }
+          : f.ann === 'ivfflat' ? { method: 'ivfflat', ...(f.lists ? { lists: f.lists } : {}) } : { method: 'none' };
+        const built = await buildIndex('pgvector', f.input, f.output, {
+          table: f.table, ann, ...(f.corpus ? { corpus: f.corpus } : {}), ...(f.batchRows ? { batchRows: f.batchRows } : {}),
+          log: (l) => process.stderr.write(l + '\n'),
+        });
+        say(`${built.summary} in ${secs(start)} at ${redactUrl(f.output)}`);
+        return;
+      }
+      if (f.table || f.corpus || f.lists || f.batchRows) throw new UsageError('--table, --corpus, --lists and --batch-rows apply to --type pgvector');
+      if (f.type === 'bm25' && f.input.length !== 1) throw new UsageError('--type bm25 takes one corpus file as --input');
+      if (f.append && f.input.length !== 1) throw new UsageError('--append takes one embeddings folder as --input');
+      const input = f.input[0]!;
       if (f.type === 'bm25') {
         if (f.append || f.checkRecall) throw new UsageError('--append and --check-recall apply to dense indexes only');
-        const built = await buildIndex('bm25', f.input, f.output, { k1: f.k1, b: f.b });
+        const built = await buildIndex('bm25', input, f.output, { k1: f.k1, b: f.b });
         say(`${built.summary} in ${secs(start)} at ${f.output}`);
         return;
       }
@@ -58,8 +89,8 @@ export function register(program: Command): void {
       if (f.append) {
         if (f.type !== 'hnsw') throw new UsageError('--append is supported for --type hnsw');
         const idx = await HnswIndex.open(f.output, { writable: true, threads: f.threads });
-        const { manifest, ids, vectors } = readEmbeddings(f.input);
-        if (manifest.dim !== idx.dim) throw new UsageError(`${f.input} has dimension ${manifest.dim}, the index at ${f.output} has ${idx.dim}`);
+        const { manifest, ids, vectors } = readEmbeddings(input);
+        if (manifest.dim !== idx.dim) throw new UsageError(`${input} has dimension ${manifest.dim}, the index at ${f.output} has ${idx.dim}`);
         await idx.add(ids, vectors);
         say(`hnsw index: added ${ids.length} vectors (now ${idx.size}) in ${secs(start)} at ${f.output}`);
       } else {
@@ -67,7 +98,7 @@ export function register(program: Command): void {
         if (f.type === 'hnsw' && f.similarity) throw new UsageError('--similarity applies to --type flat (hnsw uses the encoder similarity)');
         const built = f.type === 'flat'
           ? await buildIndex('flat', f.input, f.output, { storage: f.storage, ...(f.similarity ? { similarity: f.similarity } : {}) })
-          : await buildIndex('hnsw', f.input, f.output, { M: f.M, efConstruction: f.efConstruction, efSearch: f.efSearch, threads: f.threads });
+          : await buildIndex('hnsw', f.input, f.output, { M: f.M, efConstruction: f.efConstruction ?? DEFAULT_HNSW.efConstruction, efSearch: f.efSearch, threads: f.threads });
         say(`${built.summary} in ${secs(start)} at ${f.output}`);
       }
       if (f.checkRecall) {

@@ -11,6 +11,8 @@ import { readQueries, writeRun } from '../formats/index.js';
 import type { Device } from '../tensor/device.js';
 import type { WeightsDtype } from '../models/weights-dtype.js';
 import { deviceFlag, loaderReport, nonNegativeInt, oneOf, positiveInt, summary, weightsDtypeFlag, WEIGHTS_DTYPE_HELP } from './options.js';
+import { isPostgresUrl, parseFilterFlag } from '../retrieval/pgvector/index.js';
+import type { MetadataFilter } from '../retrieval/types.js';
 
 interface SearchFlags {
   index: string;
@@ -30,13 +32,21 @@ interface SearchFlags {
   tag?: string;
   kernel: 'auto' | 'scan' | 'usearch' | 'torch' | 'js';
   allowModelMismatch?: boolean;
+  table?: string;
+  probes?: number;
+  filter?: MetadataFilter;
+  connections?: number;
 }
 
 export function register(program: Command): void {
   program
     .command('search')
-    .description('search an index (flat, hnsw or bm25) with a queries file and write a run')
-    .requiredOption('--index <dir>', 'index folder from `densekit index`')
+    .description('search an index (flat, hnsw, bm25, or a pgvector table) with a queries file and write a run')
+    .requiredOption('--index <dir|url>', 'index folder from `densekit index`, or postgres://USER@HOST:PORT/DB with --table')
+    .option('--table <name>', 'pgvector: the table `densekit index --type pgvector` built')
+    .option('--probes <n>', 'pgvector ivfflat: lists probed per query', positiveInt('--probes'))
+    .option('--filter <json>', 'pgvector: metadata filter, e.g. \'{"lang":"en","year":{"gte":2020}}\'', (v) => parseFilterFlag(v))
+    .option('--connections <n>', 'pgvector: connections in the pool (the queries of a batch run concurrently)', positiveInt('--connections'))
     .option('--model <dir|hub-id>', 'dense: encode the queries with this model')
     .option('--query-embeddings <dir>', 'dense: `densekit encode` output of the queries (instead of --model)')
     .option('--queries <file>', 'queries.jsonl (_id, text) or tsv (qid<TAB>text); optional with --query-embeddings')
@@ -45,7 +55,7 @@ export function register(program: Command): void {
     .option('--format <f>', 'trec|msmarco', oneOf('--format', ['trec', 'msmarco'] as const), 'trec')
     .option('--ignore-identical-ids', "BEIR: drop a hit whose document id equals the query id")
     .option('--batch-size <n>', 'queries per search call', positiveInt('--batch-size'))
-    .option('--ef-search <n>', 'hnsw: candidates explored per query', positiveInt('--ef-search'))
+    .option('--ef-search <n>', 'hnsw (usearch or pgvector): candidates explored per query', positiveInt('--ef-search'))
     .option('--threads <n>', 'search threads (0 = all cores)', nonNegativeInt('--threads'), 0)
     .option('--dtype <dtype>', 'fp32|bf16 query encoding with --model', oneOf('--dtype', ['fp32', 'bf16'] as const), 'fp32')
     .option('--device <device>', 'cpu|cuda|cuda:N for --model', deviceFlag, 'cpu')
@@ -56,7 +66,13 @@ export function register(program: Command): void {
     .action(async (f: SearchFlags) => {
       if (f.model && f.queryEmbeddings) throw new UsageError('give --model or --query-embeddings, not both');
       if (!f.queries && !f.queryEmbeddings) throw new UsageError('--queries is required (or --query-embeddings with encoded queries)');
-      const opened = await openIndex(f.index, { threads: f.threads, kernel: f.kernel, ...(f.efSearch ? { efSearch: f.efSearch } : {}) });
+      const pgvector = isPostgresUrl(f.index);
+      if (pgvector !== (f.table !== undefined)) throw new UsageError(pgvector ? '--index postgres://... needs --table NAME' : '--table applies to --index postgres://...');
+      if (!pgvector && (f.probes || f.filter || f.connections)) throw new UsageError('--probes, --filter and --connections apply to --index postgres://...');
+      const opened = await openIndex(f.index, {
+        threads: f.threads, kernel: f.kernel, ...(f.efSearch ? { efSearch: f.efSearch } : {}),
+        ...(f.table ? { table: f.table } : {}), ...(f.probes ? { probes: f.probes } : {}), ...(f.connections ? { connections: f.connections } : {}),
+      });
       let encoder: TextEncoder | undefined;
       let retriever: Retriever;
       const report = loaderReport();
@@ -87,8 +103,9 @@ export function register(program: Command): void {
       try {
         const s = await searchAll(retriever, queries, {
           k: f.k, ignoreIdenticalIds: f.ignoreIdenticalIds ?? false, ...(f.batchSize ? { batchSize: f.batchSize } : {}),
+          ...(f.filter ? { filter: f.filter } : {}),
         });
-        await writeRun(f.output, s.run, { format: f.format, tag: f.tag ?? `densekit-${basename(resolve(f.index))}` });
+        await writeRun(f.output, s.run, { format: f.format, tag: f.tag ?? (pgvector ? `densekit-pgvector-${f.table}` : `densekit-${basename(resolve(f.index))}`) });
         report.flush();
         summary(f.output, `searched ${s.queries} queries (k=${f.k}) in ${s.seconds.toFixed(2)}s: ${s.queriesPerSecond.toFixed(1)} queries/s; run written to ${f.output}`);
       } finally {

@@ -26,6 +26,7 @@ interface ServeFlags {
   fusionWeights?: number[];
   hybridDepth: number;
   efSearch?: number;
+  table?: string;
   maxBatch: number;
   batchWaitMs: number;
   maxK: number;
@@ -59,7 +60,8 @@ export function register(program: Command): void {
   program
     .command('serve')
     .description('serve search over an index (dense, BM25, or both for hybrid): JSON API, web page, metrics')
-    .option('--index <dir>', 'index folder (flat, hnsw or bm25); give a dense and a BM25 index for hybrid', collect, [] as string[])
+    .option('--index <dir|url>', 'index folder (flat, hnsw or bm25) or postgres://... (pgvector, with --table); give a dense and a BM25 index for hybrid', collect, [] as string[])
+    .option('--table <name>', 'pgvector: the table of a postgres:// --index')
     .option('--model <dir|hub-id>', 'query encoder (default: the model recorded in the dense index)')
     .option('--corpus <file>', 'BEIR corpus.jsonl for titles, snippets and /documents/:id (default: the one recorded in the BM25 index)')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
@@ -103,6 +105,7 @@ export function register(program: Command): void {
         fusion: { method: f.fusion, ...(f.fusionWeights ? { weights: f.fusionWeights } : {}) },
         hybridDepth: f.hybridDepth,
         efSearch: f.efSearch,
+        ...(f.table ? { table: f.table } : {}),
         batching: { maxBatch: f.maxBatch, maxWaitMs: f.batchWaitMs },
         limits: { maxK: f.maxK, maxQueries: f.maxQueries, maxHitsWithFields: f.maxHitsWithFields, maxTexts: f.maxTexts, maxTextLength: f.maxTextLength, requestTimeoutMs: f.requestTimeoutMs },
         logger: f.log ?? false,

@@ -13,6 +13,7 @@ import {
   EMBEDDINGS_FORMAT, manifestPath, readManifest, readTextRecords, recordText, writeManifest, writeShard,
   type EmbeddingManifest, type EncodeJobIdentity, type TextRecord,
 } from '../formats/index.js';
+import { sliceOf, type ShardSpec } from './slices.js';
 import { SentenceTextEncoder } from './text-encoder.js';
 
 export interface EncodeJobOptions {
@@ -25,6 +26,8 @@ export interface EncodeJobOptions {
   shardSize?: number;
   /** Start over even if the folder holds another job's shards. */
   overwrite?: boolean;
+  /** Encode only the I-th of N slices of the input by record number (`--shard I/N`). */
+  shard?: ShardSpec;
   /** The encoder's precision (default fp32), recorded in the manifest: a job never resumes in another one. */
   precision?: 'fp32' | 'bf16' | 'fp16';
   log?: (line: string) => void;
@@ -47,13 +50,14 @@ async function countRecords(path: string): Promise<number> {
 /** The first setting in which a recorded job differs from this one, named as the user set it; null if none. */
 function jobDifference(
   m: EmbeddingManifest,
-  now: { model: string; input: string; kind: string; dim: number; shardSize: number; maxLength: number },
+  now: { model: string; input: string; kind: string; dim: number; shardSize: number; maxLength: number; shard: ShardSpec | undefined },
   job: EncodeJobIdentity,
 ): string | null {
   const was = m.job;
   const checks: Array<[string, unknown, unknown]> = [
     ['--model', m.model, now.model], ['--input', m.input, now.input], ['--kind', m.kind, now.kind], ['model dimension', m.dim, now.dim],
     ['--shard-size', m.shardSize, now.shardSize], ['--max-length', m.truncated?.maxLength, now.maxLength],
+    ['--shard', `${m.slice?.index ?? 0}/${m.slice?.of ?? 1}`, `${now.shard?.index ?? 0}/${now.shard?.of ?? 1}`],
   ];
   for (const [what, a, b] of checks) if (a !== b) return `${what} was ${JSON.stringify(a)}, now ${JSON.stringify(b)}`;
   if (!was || typeof was !== 'object') return 'it records no input or model digest (written by an older densekit)';
@@ -84,7 +88,7 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeSummary> 
   if (existsSync(manifestPath(o.output)) && !o.overwrite) {
     manifest = readManifest(o.output);
     const differs = jobDifference(manifest, {
-      model, input, kind: o.kind, dim: o.encoder.dim, shardSize, maxLength: o.encoder.maxLength[o.kind],
+      model, input, kind: o.kind, dim: o.encoder.dim, shardSize, maxLength: o.encoder.maxLength[o.kind], shard: o.shard,
     }, job);
     if (differs)
       throw new UsageError(`${manifestPath(o.output)}: this folder holds embeddings of another job (${differs}); use --overwrite or another --output`);
@@ -94,12 +98,14 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeSummary> 
   }
   if (!manifest) {
     for (const f of readdirSync(o.output)) if (/^shard-\d+\.(npy|ids\.txt)$|^manifest\.json$/.test(f)) rmSync(join(o.output, f));
-    // The reader refuses an empty input, so total >= 1.
-    const total = await countRecords(o.input);
+    // The reader refuses an empty input, so records >= 1.
+    const records = await countRecords(o.input);
+    const slice = o.shard ? sliceOf(o.shard, records) : undefined;
+    const total = slice ? slice.end - slice.start : records;
     manifest = {
       format: EMBEDDINGS_FORMAT, version: 1, model, kind: o.kind, dim: o.encoder.dim, dtype: 'float32',
       similarity: o.encoder.similarity, precision: precision, input, total, shardSize, shards: [],
-      truncated: { count: 0, maxLength: o.encoder.maxLength[o.kind] }, complete: false, job,
+      truncated: { count: 0, maxLength: o.encoder.maxLength[o.kind] }, complete: false, job, ...(slice ? { slice } : {}),
     };
     writeManifest(o.output, manifest);
   }
@@ -111,7 +117,9 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeSummary> 
   const progress = new Progress({ label: `encode ${o.kind === 'query' ? 'queries' : 'passages'}`, total: m.total - done, unit: 'texts' });
   if (done > 0) o.log?.(`resuming after ${m.shards.length} finished shard(s), ${done} of ${m.total} texts`);
 
-  let skipped = 0;
+  const first = (m.slice?.start ?? 0) + done;
+  const end = m.slice?.end ?? Infinity;
+  let recordNo = 0;
   let buffer: TextRecord[] = [];
   const flush = async () => {
     const { vectors, truncated } = await o.encoder.encode(buffer.map(recordText), o.kind, { onProgress: (n) => progress.tick(n) });
@@ -121,10 +129,9 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeSummary> 
     buffer = [];
   };
   for await (const rec of readTextRecords(o.input)) {
-    if (skipped < done) {
-      skipped++;
-      continue;
-    }
+    const r = recordNo++;
+    if (r < first) continue;
+    if (r >= end) break;
     buffer.push(rec);
     if (buffer.length === shardSize) await flush();
   }

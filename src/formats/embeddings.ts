@@ -46,6 +46,8 @@ export interface EmbeddingManifest {
   complete: boolean;
   /** What determined these vectors besides model name and input path; a resume must match every field. */
   job?: EncodeJobIdentity;
+  /** `densekit encode --shard I/N`: this folder holds input records [start, end) of `records` (absent: all of them). */
+  slice?: EncodeSlice;
 }
 
 export interface EncodeJobIdentity {
@@ -54,6 +56,16 @@ export interface EncodeJobIdentity {
   /** null when the encoder runs elsewhere (its model name is all the job knows). */
   modelSha256: string | null;
   batchSize: number | null;
+}
+
+export interface EncodeSlice {
+  /** 0-based slice number I of N. */
+  index: number;
+  of: number;
+  start: number;
+  end: number;
+  /** Records in the whole input. */
+  records: number;
 }
 
 export function manifestPath(dir: string): string {
@@ -97,6 +109,12 @@ function checkManifestFields(m: EmbeddingManifest, path: string): void {
     if (!count(sh.rows) || sh.rows > m.shardSize) bad(`shards[${i}].rows`, `an integer from 0 to shardSize ${m.shardSize}`, sh.rows);
     rows += sh.rows;
   });
+  if (m.slice !== undefined) {
+    const sl = m.slice as unknown as Record<string, number> | null;
+    const ok = sl !== null && typeof sl === 'object' && count(sl.of, 1) && count(sl.index) && sl.index < sl.of && count(sl.records) &&
+      count(sl.start) && count(sl.end) && sl.start <= sl.end && sl.end <= sl.records && sl.end - sl.start === m.total;
+    if (!ok) bad('slice', '{index < of, start <= end <= records, end - start = total} non-negative integers', m.slice);
+  }
   if (rows > m.total || (m.complete && rows !== m.total)) throw new InputError(path, undefined, `shards hold ${rows} rows, field "total" says ${m.total}${m.complete ? ' (and the job is marked complete)' : ''}`);
 }
 

@@ -36,6 +36,8 @@ export interface BeirOptions {
   queryMaxLength?: number;
   passageMaxLength?: number;
   fusion?: FusionMethod;
+  /** Dense side in PostgreSQL + pgvector instead of a cached flat folder: the table is loaded (only missing rows) and searched. */
+  pgvector?: { url: string; table: string };
   log?: (line: string) => void;
 }
 
@@ -117,9 +119,17 @@ export async function runBeir(o: BeirOptions): Promise<BeirReport> {
       const summary = await runEncodeJob({ encoder, input: corpus, output: embDir, kind: 'passage', precision: o.dtype ?? 'fp32', log });
       encodedNow = summary.encoded;
       if (summary.encoded) log(`encoded ${summary.encoded} passages (${summary.rate.toFixed(1)}/s); ${summary.manifest.truncated.count} truncated to ${summary.manifest.truncated.maxLength} tokens`);
-      const indexDir = join(modelDir, 'flat');
-      if (summary.encoded > 0 || !existsSync(join(indexDir, 'index.json'))) await buildIndex('flat', embDir, indexDir);
-      runs.set('dense', await search(await openRetriever(indexDir, encoder)));
+      if (o.pgvector) {
+        // Idempotent: a table already holding every row costs one lookup per batch.
+        const { url, table } = o.pgvector;
+        const built = await buildIndex('pgvector', embDir, url, { table, corpus, log });
+        log(built.summary);
+        runs.set('dense', await search(await openRetriever(url, encoder, { table })));
+      } else {
+        const indexDir = join(modelDir, 'flat');
+        if (summary.encoded > 0 || !existsSync(join(indexDir, 'index.json'))) await buildIndex('flat', embDir, indexDir);
+        runs.set('dense', await search(await openRetriever(indexDir, encoder)));
+      }
     } finally {
       encoder.close();
     }

@@ -7,8 +7,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
-import { checkShard, readManifest, readShardIds, type EmbeddingManifest } from '../formats/index.js';
-import { readNpy } from '../io/npy.js';
+import { openEmbeddingSet, readSetShardIds, readSetShardVectors, setShards } from '../encode/slices.js';
 import { AtomicWriter, removeStaleTemps, writeFileAtomicSync } from '../util/fs.js';
 import { metaPath, type Similarity } from './meta.js';
 import { int8Scales, quantizeRows, toBfloat16 } from './quantize.js';
@@ -39,23 +38,18 @@ export interface VectorFilesInfo {
   ids: string[];
 }
 
-function shardVectors(dir: string, m: EmbeddingManifest, shardIndex: number): Float32Array {
-  const shard = m.shards[shardIndex]!;
-  checkShard(dir, m, shard);
-  return readNpy(join(dir, shard.vectors)).data as Float32Array;
-}
-
 /** Float32 inner products of two rows this long stay finite (FLT_MAX ~ 3.4e38). */
 const MAX_ROW_NORM = 1e18;
 
-export function writeVectorFiles(inputDir: string, outDir: string, opts: VectorFilesOptions = {}): VectorFilesInfo {
-  const m = readManifest(inputDir);
-  if (!m.complete) throw new InputError(join(inputDir, 'manifest.json'), undefined, 'the encode run is not complete (resume `densekit encode` first)');
-  const dim = m.dim;
-  const similarity = opts.similarity ?? m.similarity;
+/** inputDirs: one `densekit encode` folder, or the N `--shard I/N` folders of one encoding (any order). */
+export function writeVectorFiles(inputDirs: string | readonly string[], outDir: string, opts: VectorFilesOptions = {}): VectorFilesInfo {
+  const set = openEmbeddingSet(typeof inputDirs === 'string' ? [inputDirs] : inputDirs);
+  const shards = setShards(set);
+  const dim = set.dim;
+  const similarity = opts.similarity ?? set.similarity;
   const storage = opts.storage ?? 'float32';
-  const normalize = similarity === 'cosine' && m.similarity !== 'cosine';
-  const count = m.shards.reduce((a, s) => a + s.rows, 0);
+  const normalize = similarity === 'cosine' && set.similarity !== 'cosine';
+  const count = set.count;
 
   mkdirSync(outDir, { recursive: true });
   // An interrupted rebuild must not leave an old index.json describing new files.
@@ -64,9 +58,9 @@ export function writeVectorFiles(inputDir: string, outDir: string, opts: VectorF
   // Ids first: cheap, and a duplicate should fail before gigabytes are copied.
   const ids: string[] = [];
   const firstSeen = new Map<string, string>();
-  for (const shard of m.shards) {
-    const file = join(inputDir, shard.ids);
-    const shardIds = readShardIds(inputDir, shard);
+  for (const shard of shards) {
+    const file = join(shard.dir, shard.entry.ids);
+    const shardIds = readSetShardIds(shard);
     for (let i = 0; i < shardIds.length; i++) {
       const id = shardIds[i]!;
       const first = firstSeen.get(id);
@@ -83,8 +77,8 @@ export function writeVectorFiles(inputDir: string, outDir: string, opts: VectorF
   // bf16 needs no collection statistics, so it is written in the same pass as the float32 rows.
   const bf16 = storage === 'bf16' ? new AtomicWriter(join(outDir, VECTORS_BF16)) : null;
   try {
-    for (let s = 0; s < m.shards.length; s++) {
-      const v = shardVectors(inputDir, m, s);
+    for (const shard of shards) {
+      const v = readSetShardVectors(shard);
       for (let r = 0; r < v.length / dim; r++) {
         let n2 = 0;
         for (let j = 0; j < dim; j++) n2 += v[r * dim + j]! * v[r * dim + j]!;
@@ -92,7 +86,7 @@ export function writeVectorFiles(inputDir: string, outDir: string, opts: VectorF
         // NaN never ranks (every comparison with it is false) and Inf or huge rows overflow float32 scores:
         // such a row would be silently missing or on top of every query, so the index refuses it.
         if (!(norm <= MAX_ROW_NORM))
-          throw new InputError(join(inputDir, m.shards[s]!.vectors), undefined, `row ${r} has ${Number.isNaN(norm) ? 'a NaN value' : norm === Infinity ? 'an infinite value' : `norm ${norm}`} (finite vectors of norm <= ${MAX_ROW_NORM.toExponential()} expected)`);
+          throw new InputError(join(shard.dir, shard.entry.vectors), undefined, `row ${r} has ${Number.isNaN(norm) ? 'a NaN value' : norm === Infinity ? 'an infinite value' : `norm ${norm}`} (finite vectors of norm <= ${MAX_ROW_NORM.toExponential()} expected)`);
         if (normalize && norm > 0) {
           for (let j = 0; j < dim; j++) v[r * dim + j] = v[r * dim + j]! / norm;
           norm = 1;
@@ -122,8 +116,8 @@ export function writeVectorFiles(inputDir: string, outDir: string, opts: VectorF
     const scales = int8Scales(maxAbs);
     const q = new AtomicWriter(join(outDir, VECTORS_I8));
     try {
-      for (let s = 0; s < m.shards.length; s++) {
-        const v = shardVectors(inputDir, m, s);
+      for (const shard of shards) {
+        const v = readSetShardVectors(shard);
         if (normalize) {
           for (let r = 0; r < v.length / dim; r++) {
             let n2 = 0;
@@ -144,5 +138,5 @@ export function writeVectorFiles(inputDir: string, outDir: string, opts: VectorF
     writeFileAtomicSync(join(outDir, 'int8-scales.f32'), new Uint8Array(scales.buffer));
   }
   writeFileAtomicSync(join(outDir, 'ids.txt'), ids.join('\n') + (ids.length ? '\n' : ''));
-  return { dim, count, similarity, storage, maxNorm, model: m.model, ids };
+  return { dim, count, similarity, storage, maxNorm, model: set.model, ids };
 }

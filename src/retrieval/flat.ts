@@ -68,7 +68,7 @@ export interface FlatSearchOptions {
 }
 
 /** Builds a flat index folder from a `densekit encode` output folder. */
-export function buildFlatIndex(embeddingsDir: string, outDir: string, opts: FlatBuildOptions = {}): FlatMeta {
+export function buildFlatIndex(embeddingsDir: string | readonly string[], outDir: string, opts: FlatBuildOptions = {}): FlatMeta {
   const info = writeVectorFiles(embeddingsDir, outDir, opts);
   const meta: FlatMeta = {
     format: INDEX_FORMAT, version: 1, type: 'flat', count: info.count, dim: info.dim, similarity: info.similarity,

@@ -58,7 +58,7 @@ function saveGraph(graph: UsearchIndex, dir: string): void {
   replaceFileSync(join(dir, GRAPH), (tmp) => graph.save(tmp));
 }
 
-export async function buildHnswIndex(embeddingsDir: string, outDir: string, params: Partial<HnswParams> = {}, threads = 0): Promise<HnswMeta> {
+export async function buildHnswIndex(embeddingsDir: string | readonly string[], outDir: string, params: Partial<HnswParams> = {}, threads = 0): Promise<HnswMeta> {
   const p = { ...DEFAULT_HNSW, ...params };
   checkParams(p);
   const info = writeVectorFiles(embeddingsDir, outDir);

@@ -2,6 +2,7 @@
  * What the in-process vector indexes (flat, hnsw) share behind the VectorIndex seam: their shape comes from
  * index.json, and their search is synchronous (a memory scan), so the async seam just wraps it.
  */
+import { UsageError } from '../errors.js';
 import type { FlatMeta } from './flat.js';
 import type { Hit, SearchOptions, Similarity, VectorIndex } from './types.js';
 
@@ -25,7 +26,9 @@ export abstract class LocalVectorIndex<M extends FlatMeta = FlatMeta> implements
   /** Top-k hits for each of the n = queries.length / dim queries (row-major), synchronously. */
   abstract search(queries: Float32Array, k: number): Hit[][];
 
-  async searchVectors(vectors: Float32Array, k: number, _opts?: SearchOptions): Promise<Hit[][]> {
+  async searchVectors(vectors: Float32Array, k: number, opts?: SearchOptions): Promise<Hit[][]> {
+    // A filter ignored would return unfiltered hits as if filtered: refuse it instead.
+    if (opts?.filter !== undefined) throw new UsageError(`filter: a ${this.meta.type} index holds no metadata (metadata filters need a pgvector index)`);
     return this.search(vectors, k);
   }
 

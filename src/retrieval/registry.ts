@@ -4,7 +4,7 @@
  * the library) go through here and never test which class they got: a vector index comes back as a
  * VectorIndex, a lexical one as a Retriever. New backends call `registerIndexType`.
  */
-import { DensekitError } from '../errors.js';
+import { DensekitError, UsageError } from '../errors.js';
 import { Bm25Retriever } from './bm25/retriever.js';
 import { buildBm25Index, type Bm25Params } from './bm25/build.js';
 import { Bm25Index } from './bm25/searcher.js';
@@ -12,17 +12,29 @@ import { DenseRetriever, type DenseRetrieverOptions } from './dense.js';
 import { buildFlatIndex, FlatIndex, type FlatBuildOptions, type FlatSearchOptions } from './flat.js';
 import { buildHnswIndex, HnswIndex, type HnswParams } from './hnsw.js';
 import { readIndexMeta, type IndexMeta } from './meta.js';
+import { buildPgvectorIndex, DEFAULT_PG_HNSW, PgvectorIndex, redactUrl, type AnnRequest, type PgvectorOpenOptions } from './pgvector/index.js';
 import type { Retriever, TextEncoder, VectorIndex } from './types.js';
 
 /** What each type reads at build time (each ignores the fields it does not know). */
 export interface BuildOptions extends FlatBuildOptions, Partial<HnswParams>, Partial<Bm25Params> {
   threads?: number;
+  /** pgvector: the table to create or complete. */
+  table?: string;
+  /** pgvector: the ANN index (default HNSW m 16, ef_construction 64). */
+  ann?: AnnRequest;
+  /** pgvector: the encoded corpus, to store each row's text and metadata. */
+  corpus?: string;
+  /** pgvector: rows per COPY transaction. */
+  batchRows?: number;
+  log?: (line: string) => void;
 }
 
 /** What each type reads when opening (each ignores the fields it does not know). */
-export interface OpenOptions extends FlatSearchOptions {
+export interface OpenOptions extends FlatSearchOptions, Pick<PgvectorOpenOptions, 'probes' | 'connections'> {
   /** HNSW: candidates explored per query (default: the value the index was built with). */
   efSearch?: number;
+  /** pgvector: the table at the postgres:// location. */
+  table?: string;
 }
 
 export interface BuildResult {
@@ -34,8 +46,8 @@ export interface BuildResult {
 interface EntryBase {
   /** URL schemes this type is opened by (`postgres` for postgres://...); folders are opened by index.json. */
   schemes?: readonly string[];
-  /** input: an embeddings folder (vector types) or a corpus file (lexical types). */
-  build(input: string, location: string, opts: BuildOptions): Promise<BuildResult>;
+  /** input: an embeddings folder, or the N `encode --shard I/N` folders of one encoding (vector types); a corpus file (lexical types). */
+  build(input: string | readonly string[], location: string, opts: BuildOptions): Promise<BuildResult>;
 }
 export interface VectorEntry extends EntryBase {
   kind: 'vector';
@@ -81,7 +93,7 @@ function indexEntryType(type: string, location: string): string {
   return type;
 }
 
-export function buildIndex(type: string, input: string, location: string, opts: BuildOptions = {}): Promise<BuildResult> {
+export function buildIndex(type: string, input: string | readonly string[], location: string, opts: BuildOptions = {}): Promise<BuildResult> {
   return indexEntry(type).build(input, location, opts);
 }
 
@@ -132,8 +144,34 @@ registerIndexType('hnsw', {
 registerIndexType('bm25', {
   kind: 'lexical',
   async build(input, location, opts) {
-    const m = await buildBm25Index(input, location, { ...(opts.k1 !== undefined ? { k1: opts.k1 } : {}), ...(opts.b !== undefined ? { b: opts.b } : {}) });
+    if (typeof input !== 'string' && input.length !== 1) throw new UsageError('a bm25 index is built from one corpus file');
+    const m = await buildBm25Index(typeof input === 'string' ? input : input[0]!, location, { ...(opts.k1 !== undefined ? { k1: opts.k1 } : {}), ...(opts.b !== undefined ? { b: opts.b } : {}) });
     return { meta: m, summary: `bm25 index: ${m.count} documents, ${m.terms} terms, ${m.sumTotalTermFreq} tokens (k1=${m.k1}, b=${m.b})` };
   },
   open: async (location) => new Bm25Retriever(Bm25Index.open(location)),
+});
+
+registerIndexType('pgvector', {
+  kind: 'vector',
+  schemes: ['postgres', 'postgresql'],
+  async build(input, location, opts) {
+    if (!opts.table) throw new UsageError('a pgvector index needs a table (--table NAME)');
+    const s = await buildPgvectorIndex({
+      url: location, table: opts.table, inputs: typeof input === 'string' ? [input] : input,
+      ann: opts.ann ?? { method: 'hnsw', m: DEFAULT_PG_HNSW.m, efConstruction: opts.efConstruction ?? DEFAULT_PG_HNSW.efConstruction },
+      ...(opts.corpus ? { corpus: opts.corpus } : {}), ...(opts.batchRows ? { batchRows: opts.batchRows } : {}), ...(opts.log ? { log: opts.log } : {}),
+    });
+    const { dim, similarity } = s.record;
+    return {
+      meta: { format: 'densekit-index', version: 1, type: 'pgvector', count: s.rows, dim, similarity, model: s.record.model, ann: s.ann, url: redactUrl(location), table: s.table },
+      summary: `pgvector table ${s.table}: ${s.rows} x ${dim} ${similarity} rows (${s.inserted} loaded at ${s.rowsPerSecond.toFixed(0)} rows/s, ${s.skipped} already present), ` +
+        `ANN ${s.ann.method}${s.ann.method !== 'none' ? ` built in ${s.annSeconds.toFixed(1)}s` : ''}`,
+    };
+  },
+  open(location, opts) {
+    if (!opts.table) throw new UsageError(`${redactUrl(location)} is a PostgreSQL server: name the table (--table NAME)`);
+    return PgvectorIndex.open(location, opts.table, {
+      ...(opts.efSearch ? { efSearch: opts.efSearch } : {}), ...(opts.probes ? { probes: opts.probes } : {}), ...(opts.connections ? { connections: opts.connections } : {}),
+    });
+  },
 });

@@ -34,6 +34,8 @@ export interface LaunchOptions {
   fusion?: { method: FusionMethod; weights?: number[]; rrfK?: number };
   hybridDepth?: number;
   efSearch?: number;
+  /** The table, when an index is a postgres:// URL (pgvector). */
+  table?: string;
   limits?: Partial<ServiceLimits>;
   batching?: Partial<BatchingOptions>;
   logger?: boolean;
@@ -54,7 +56,7 @@ export async function openService(o: LaunchOptions): Promise<OpenedService> {
   let dense: { dir: string; index: VectorIndex } | undefined;
   let lexical: { dir: string; retriever: Retriever } | undefined;
   for (const dir of o.indexes) {
-    const opened = await openIndex(dir, o.efSearch ? { efSearch: o.efSearch } : {});
+    const opened = await openIndex(dir, { ...(o.efSearch ? { efSearch: o.efSearch } : {}), ...(o.table ? { table: o.table } : {}) });
     if (opened.kind === 'vector') {
       if (dense) throw new UsageError(`--index: two dense indexes (${dense.dir}, ${dir}); give at most one dense and one BM25 index`);
       dense = { dir, index: opened.index };

@@ -59,6 +59,12 @@ export const MAX = {
   /** BM25 parameters (Anserini: k1 0.9, b 0.4; b is a proportion). */
   k1: 100,
   b: 1,
+  /** pgvector (its own limits): HNSW degree, IVFFlat lists and probes; rows per COPY transaction; pool size. */
+  m: 100,
+  lists: 32_768,
+  probes: 32_768,
+  batchRows: 1_000_000,
+  connections: 1024,
 } as const;
 
 export type BoundedKey = keyof typeof MAX;

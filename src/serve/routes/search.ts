@@ -1,6 +1,6 @@
 /** POST /search { query | queries[], k?, mode?, fields? }: ranked hits, with titles, snippets and highlights. */
 import type { FastifyPluginAsync } from 'fastify';
-import type { Hit } from '../../retrieval/types.js';
+import type { Hit, MetadataFilter } from '../../retrieval/types.js';
 import type { DocumentLookup } from '../documents.js';
 import { makeSnippet, matchSpans, queryTerms } from '../highlight.js';
 import { HttpError } from '../http-errors.js';
@@ -27,6 +27,10 @@ interface SearchBody {
   k?: number;
   mode?: SearchMode;
   fields?: ResultField[];
+  /** pgvector: metadata filter (equality and ranges on metadata keys). */
+  filter?: MetadataFilter;
+  /** HNSW (usearch or pgvector): candidates explored per query. */
+  efSearch?: number;
 }
 
 export function searchRoutes({ retrievers, documents, limits, metrics }: RouteContext): FastifyPluginAsync {
@@ -42,6 +46,8 @@ export function searchRoutes({ retrievers, documents, limits, metrics }: RouteCo
             k: { type: 'integer', minimum: 1, maximum: limits.maxK },
             mode: { type: 'string', enum: SEARCH_MODES },
             fields: { type: 'array', items: { type: 'string', enum: RESULT_FIELDS }, uniqueItems: true },
+            filter: { type: 'object' },
+            efSearch: { type: 'integer', minimum: 1, maximum: 1000 },
           },
         },
       },
@@ -69,7 +75,8 @@ export function searchRoutes({ retrievers, documents, limits, metrics }: RouteCo
       }
       const retriever = retrievers.get(mode);
       // Request queries have no ids of their own; their position names them.
-      const runs = await retriever.search(queries.map((text, i) => ({ id: String(i), text })), k);
+      const opts = { ...(body.filter ? { filter: body.filter } : {}), ...(body.efSearch ? { efSearch: body.efSearch } : {}) };
+      const runs = await retriever.search(queries.map((text, i) => ({ id: String(i), text })), k, opts);
       metrics.queries.inc({ mode }, queries.length);
       const missing: string[] = [];
       const results: Array<{ query: string; hits: ReturnType<typeof presentHits> }> = [];
