@@ -36,7 +36,7 @@ export function register(program: Command): void {
     .action(async (f: EncodeFlags) => {
       if (f.threads) setNumThreads(f.threads);
       const kind = f.kind ?? guessKind(f.input);
-      const encoder = SentenceEncoder.load(f.model, {
+      const encoder = await SentenceEncoder.fromPretrained(f.model, {
         dtype: f.dtype,
         device: f.device as 'cpu',
         ...(f.maxLength ? { queryMaxLength: f.maxLength, passageMaxLength: f.maxLength } : {}),

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { InputError, UsageError } from '../errors.js';
-import { resolveModelPath } from '../io/resolve.js';
+import { ensureModel } from '../hub/index.js';
 import { encodeForModel, loadModelText, type ModelText } from '../text/index.js';
 import { readLines } from '../util/lines.js';
 import { oneOf, positiveInt } from './options.js';
@@ -40,7 +40,7 @@ export function register(program: Command): void {
     .addHelpText('after', HELP)
     .action(async (flags: TokenizeFlags) => {
       if ((flags.text === undefined) === (flags.input === undefined)) throw new UsageError('tokenize needs exactly one of --text or --input');
-      const model = loadModelText(resolveModelPath(flags.model));
+      const model = loadModelText(await ensureModel(flags.model));
       const out = new LineWriter();
       try {
         if (flags.text !== undefined) out.write(formatLine(model, flags.text, flags.maxLength));

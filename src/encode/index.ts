@@ -15,7 +15,7 @@ export interface TextEncoder {
 }
 
 export async function openEncoder(model: string, opts: EncoderOptions & { batchSize?: number } = {}): Promise<TextEncoder> {
-  const enc = SentenceEncoder.load(model, opts);
+  const enc = await SentenceEncoder.fromPretrained(model, opts);
   const batchSize = opts.batchSize ?? 32;
   return {
     dim: enc.dim,

@@ -11,6 +11,7 @@ import type { HostTensor } from '../io/host-tensor.js';
 import { loadTokenizer, padBatch, prepareText, type Encoding, type Tokenizer } from '../text/index.js';
 import { DensekitError, UsageError } from '../errors.js';
 import { Module } from './module.js';
+import { ensureModel, type DownloadOptions } from '../hub/index.js';
 import { Pooling, Dense, l2Normalize } from './pooling.js';
 import { BertEncoder } from './bert.js';
 import { DistilBertEncoder } from './distilbert.js';
@@ -28,6 +29,8 @@ export interface EncoderOptions {
   /** Token limits per side; default: the checkpoint's max_seq_length. TAS-B trains with 30 / 200. */
   queryMaxLength?: number;
   passageMaxLength?: number;
+  /** Fresh random weights (BERT's N(0, 0.02) from libtorch's generator; seed it with manualSeed) instead of the folder's: training from scratch. */
+  randomWeights?: boolean;
 }
 
 export interface EncodeOptions {
@@ -115,14 +118,22 @@ export class SentenceEncoder {
       if (!Number.isInteger(n) || n < 2) throw new UsageError(`${side} max length must be an integer >= 2, got ${n}`);
   }
 
-  /** Loads a sentence-transformers folder (or a plain Hugging Face model folder, mean-pooled) by path or cached hub id. */
+  /**
+   * Loads a folder, or a Hugging Face Hub id (downloaded into the shared Hugging Face cache when it is not there;
+   * see src/hub): `await SentenceEncoder.fromPretrained('sentence-transformers/msmarco-distilbert-base-tas-b')`.
+   */
+  static async fromPretrained(nameOrPath: string, opts: EncoderOptions & DownloadOptions = {}): Promise<SentenceEncoder> {
+    return SentenceEncoder.load(await ensureModel(nameOrPath, opts), opts);
+  }
+
+  /** Loads a sentence-transformers folder (or a plain Hugging Face model folder, mean-pooled) by path or cached hub id; never downloads. */
   static load(nameOrPath: string, opts: EncoderOptions = {}): SentenceEncoder {
     const dir = resolveModelPath(nameOrPath);
     const spec = readSentenceTransformer(dir);
     const transformerSpec = spec.modules.find((m) => m.kind === 'Transformer');
     if (!transformerSpec) throw new DensekitError(`${join(dir, 'modules.json')}: no sentence_transformers.models.Transformer module`);
     const transformerDir = join(dir, transformerSpec.path);
-    const { encoder, config } = loadTransformer(transformerDir);
+    const { encoder, config } = loadTransformer(transformerDir, { random: opts.randomWeights ?? false });
     if (opts.dtype === 'fp16' && config.modelType === 't5')
       throw new UsageError(`${dir}: T5 models must not run in fp16 (published GTR/T5 weights overflow there); use --dtype bf16 or fp32`);
     if (opts.dtype === 'fp16' && (opts.device ?? 'cpu') === 'cpu')

@@ -9,6 +9,7 @@ import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { DensekitError } from '../errors.js';
 import { SentenceEncoder, type Precision } from '../models/index.js';
+import { ensureModel } from '../hub/index.js';
 import { runEncodeJob } from '../encode/index.js';
 import { buildBm25Index, buildFlatIndex, fuse, openIndex, searchAll, readQueries, toEvalRun, type RunHits, type Query, type FusionMethod } from '../search/index.js';
 import { evaluate, msmarcoMrr, readBeirQrels, type Run } from '../eval/index.js';
@@ -87,16 +88,17 @@ export async function runBeir(o: BeirOptions): Promise<BeirReport> {
     runs.set('bm25', { run: s.run, seconds: s.seconds });
   }
   if (needDense) {
-    const encoder = SentenceEncoder.load(o.model!, {
+    const modelPath = await ensureModel(o.model!); // a Hub id is downloaded (or found) in the Hugging Face cache
+    const encoder = SentenceEncoder.load(modelPath, {
       ...(o.dtype ? { dtype: o.dtype } : {}),
       ...(o.queryMaxLength ? { queryMaxLength: o.queryMaxLength } : {}),
       ...(o.passageMaxLength ? { passageMaxLength: o.passageMaxLength } : {}),
     });
     try {
-      const modelDir = join(cache, `model-${key(resolve(o.model!), o.dtype ?? 'fp32', String(encoder.maxLength.passage))}`);
+      const modelDir = join(cache, `model-${key(modelPath, o.dtype ?? 'fp32', String(encoder.maxLength.passage))}`);
       const embDir = join(modelDir, 'corpus');
       const summary = await runEncodeJob({
-        encoder, model: resolve(o.model!), input: corpus, output: embDir, kind: 'passage', batchSize: o.batchSize ?? 32, log,
+        encoder, model: modelPath, input: corpus, output: embDir, kind: 'passage', batchSize: o.batchSize ?? 32, log,
       });
       encodedNow = summary.encoded;
       if (summary.encoded) log(`encoded ${summary.encoded} passages (${summary.rate.toFixed(1)}/s); ${summary.manifest.truncated.count} truncated to ${summary.manifest.truncated.maxLength} tokens`);

@@ -7,8 +7,9 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, renameSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { setNumThreads, liveTensorCount, scope } from '../tensor/index.js';
+import { setNumThreads, liveTensorCount, manualSeed, scope } from '../tensor/index.js';
 import { SentenceEncoder } from '../models/index.js';
+import { ensureModel } from '../hub/index.js';
 import { readHfConfig, resolveModelPath } from '../io/index.js';
 import { InputError, UsageError } from '../errors.js';
 import type { Recipe, StageRecipe } from './recipes/index.js';
@@ -59,7 +60,10 @@ export async function train(options: TrainOptions): Promise<StageSummary[]> {
     const name = stage.name ?? `stage-${i + 1}`;
     const startModel = i === 0 ? stage.model : previousModel;
     if (!startModel) throw new UsageError(`stages[0] (${name}): no model to start from (set model in the recipe or pass --model)`);
-    const summary = await runStage({ stage, name, index: i, startModel, recipe, output, log, emit, device: options.device ?? 'cpu', budget });
+    // A Hub id is downloaded (or found in the cache) before the stage starts; a folder is used as it is.
+    const startDir = i === 0 ? await ensureModel(startModel) : startModel;
+    if (stage.teacher.path && stage.teacher.kind !== 'none') stage.teacher.path = await ensureModel(stage.teacher.path);
+    const summary = await runStage({ stage, name, index: i, startModel: startDir, recipe, output, log, emit, device: options.device ?? 'cpu', budget });
     budget -= summary.stepsThisRun;
     summaries.push(summary.summary);
     writePlot(join(output, 'train-plot.html'), log.entries());
@@ -102,7 +106,9 @@ async function runStage(ctx: StageContext): Promise<{ summary: StageSummary; com
   const modelOptions = {
     device: ctx.device, dtype: stage.precision, queryMaxLength: stage.queryMaxLength, passageMaxLength: stage.passageMaxLength,
   } as const;
-  const model = SentenceEncoder.load(resume ? resume.dir : ctx.startModel, modelOptions);
+  const fromScratch = !resume && ctx.index === 0 && stage.initialize === 'random';
+  if (fromScratch) manualSeed(seed); // the initial weights are part of the recipe: same seed, same model
+  const model = SentenceEncoder.load(resume ? resume.dir : ctx.startModel, { ...modelOptions, randomWeights: fromScratch });
   if (resume && resume.state.architecture !== model.config.modelType) {
     throw new InputError(resume.dir, undefined, `checkpoint is a ${resume.state.architecture} model but holds ${model.config.modelType} weights`);
   }

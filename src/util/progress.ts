@@ -9,6 +9,8 @@ export interface ProgressOptions {
   stream?: NodeJS.WriteStream;
   /** Minimum milliseconds between redraws. */
   intervalMs?: number;
+  /** Counts are bytes: shown as kB / MB / GB (and MB/s). */
+  bytes?: boolean;
 }
 
 export class Progress {
@@ -60,14 +62,31 @@ export class Progress {
       return;
     }
     const pct = total ? ` ${((100 * this.done) / total).toFixed(1)}%` : '';
-    const of = total !== undefined ? `/${total}` : '';
     const etaText = eta !== undefined && !final ? ` ETA ${formatDuration(eta)}` : ` ${formatDuration(this.elapsedSeconds)}`;
+    if (this.opts.bytes) {
+      const of = total !== undefined ? `/${formatBytes(total)}` : '';
+      this.stream.write(`\r\x1b[K${label}: ${formatBytes(this.done)}${of}${pct} ${formatBytes(rate)}/s${etaText}${final ? '\n' : ''}`);
+      return;
+    }
+    const of = total !== undefined ? `/${total}` : '';
     this.stream.write(`\r\x1b[K${label}: ${this.done}${of}${pct} ${unit} ${rate.toFixed(1)} ${unit}/s${etaText}${final ? '\n' : ''}`);
   }
 }
 
 function round(x: number): number {
   return Math.round(x * 100) / 100;
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1000) return `${Math.round(n)} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let v = n / 1000;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
 }
 
 export function formatDuration(seconds: number): string {

@@ -94,6 +94,7 @@ const stage: FieldSpec = {
   fields: {
     name: { type: 'string', doc: 'Stage name (its checkpoints go to OUTPUT/<name>).' },
     model: { type: 'string', doc: 'Starting model (sentence-transformers folder or name). Stage 1 only (or --model); later stages continue from the previous one.' },
+    initialize: { type: 'enum', values: ['pretrained', 'random'], default: 'pretrained', doc: '`pretrained`: start from the model\'s weights; `random`: train from scratch, BERT\'s initialisation drawn from the recipe seed (the folder needs config, tokenizer and modules, no weights). Stage 1 only.' },
     loss: { type: 'enum', values: ['tas-b', 'gtr'], default: 'gtr', doc: '`tas-b`: dual-teacher Margin-MSE (pairwise + weight * in-batch); `gtr`: bidirectional in-batch softmax with hard negatives on the query side.' },
     data,
     sampling,

@@ -14,6 +14,7 @@ export interface RecipeData {
 export interface StageRecipe {
   name?: string;
   model?: string;
+  initialize: 'pretrained' | 'random';
   loss: 'tas-b' | 'gtr';
   data: RecipeData;
   sampling: { batches: 'cluster' | 'shuffled'; pairs: 'bins' | 'random'; clustersPerBatch: number };
