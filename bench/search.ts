@@ -9,18 +9,23 @@
  * sum over a 3 GB array, libtorch) and sgemm peak (libtorch), and prints each exact figure as a fraction of
  * the limit that bounds it (bandwidth for batch 1, sgemm for batch 1,000).
  *
+ * Peers in the same run: faiss IndexFlatIP (Debian's python3-faiss, bench/reference/faiss_search.py) on the same
+ * float32 rows and queries at batch 1, 8, 64 and 1,000, each line with densekit's ratio to it; skipped with a
+ * note when python3-faiss is not installed (apt-get install python3-faiss).
+ *
  * Environment: DENSEKIT_BENCH_N (default "200000,1000000"), DENSEKIT_BENCH_THREADS (2),
  * DENSEKIT_BENCH_DIR (scratch folder, default the OS temp dir), DENSEKIT_BENCH_HNSW=0 to skip HNSW,
  * DENSEKIT_BENCH_BATCH1 (queries timed one at a time, default 50), DENSEKIT_BENCH_KERNEL (flat batch kernel:
  * auto|usearch|torch, default auto).
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeManifest, writeShard, type ShardEntry } from '../src/encode/shards.js';
-import { buildFlatIndex, buildHnswIndex, FlatIndex, HnswIndex, recallAtK, type Hit } from '../src/index/index.js';
-import { loadTorch } from '../src/index/torch-kernel.js';
-import { nativeScan } from '../src/index/scan-kernel.js';
+import { buildFlatIndex, buildHnswIndex, FlatIndex, HnswIndex, recallAtK, type Hit } from '../src/retrieval/index.js';
+import { loadTorch } from '../src/retrieval/torch-kernel.js';
+import { nativeScan } from '../src/retrieval/scan-kernel.js';
 import { seededRandom } from '../src/util/random.js';
 
 const DIM = 768;
@@ -122,6 +127,21 @@ function writeEncodeDir(dir: string, vectors: Float32Array, n: number): void {
   });
 }
 
+const BATCHES = [1, 8, 64, 1000];
+
+/** faiss IndexFlatIP queries/s per batch size on the same rows, or a reason it could not run. */
+function faissRates(vectorsFile: string, queries: Float32Array): Record<string, number> | string {
+  const probe = spawnSync('/usr/bin/python3', ['-c', 'import faiss, numpy'], { stdio: 'ignore' });
+  if (probe.status !== 0) return 'not installed (apt-get install python3-faiss python3-numpy)';
+  const qFile = join(scratch, 'queries.f32');
+  writeFileSync(qFile, new Uint8Array(queries.buffer, queries.byteOffset, queries.byteLength));
+  const script = new URL('../../bench/reference/faiss_search.py', import.meta.url).pathname;
+  const r = spawnSync('/usr/bin/python3', [script, vectorsFile, qFile, String(DIM), String(threads), String(batch1Queries), BATCHES.join(',')], { encoding: 'utf8' });
+  if (r.status !== 0) return `failed: ${r.stderr.trim().split('\n').at(-1)}`;
+  const out = JSON.parse(r.stdout) as { version: string; qps: Record<string, number> };
+  return out.qps;
+}
+
 function batch1(index: { search(q: Float32Array, k: number): Hit[][] }, queries: Float32Array, count: number): number {
   index.search(queries.subarray(0, DIM), 10); // warm the page cache / mapping
   const [, s] = time(() => { for (let i = 0; i < count; i++) index.search(queries.subarray(i * DIM, (i + 1) * DIM), 10); });
@@ -161,17 +181,26 @@ async function benchSize(n: number, limits: { bandwidthGBs: number; sgemmGflops:
   for (const [name, idx] of [['usearch', simd], ['native scan', scan]] as const) {
     if (idx && JSON.stringify(idx.search(queries.subarray(0, 20 * DIM), 10)) !== JSON.stringify(truth.slice(0, 20))) throw new Error(`${name} and batch kernels disagree after rescoring`);
   }
-  if (scan) {
-    // The small-batch crossover between the native scan and libtorch's sgemm (TORCH_MIN_BATCH).
-    const smallBatch = 8;
-    const torchIdx = (await loadTorch()) ? await FlatIndex.open(flatDir, { threads, kernel: 'torch' }) : null;
-    const timeBatch = (idx: FlatIndex) => {
-      idx.search(queries.subarray(0, smallBatch * DIM), 10);
-      const [, sec] = time(() => { for (let b = 0; b < 5; b++) idx.search(queries.subarray(b * smallBatch * DIM, (b + 1) * smallBatch * DIM), 10); });
-      return (5 * smallBatch) / sec;
-    };
-    log(`exact batch ${smallBatch}: native scan ${timeBatch(scan).toFixed(1)} q/s${torchIdx ? `, libtorch ${timeBatch(torchIdx).toFixed(1)} q/s` : ''}`);
+  const timeBatch = (idx: FlatIndex, batch: number) => {
+    const reps = Math.max(1, Math.min(5, Math.floor(QUERIES / batch)));
+    idx.search(queries.subarray(0, batch * DIM), 10);
+    const [, sec] = time(() => { for (let b = 0; b < reps; b++) idx.search(queries.subarray(b * batch * DIM, (b + 1) * batch * DIM), 10); });
+    return (reps * batch) / sec;
+  };
+  const ours: Record<string, number> = { 1: qps1 };
+  for (const b of BATCHES) if (!(b in ours)) ours[b] = timeBatch(flat, b);
+  const torchIdx = (await loadTorch()) ? await FlatIndex.open(flatDir, { threads, kernel: 'torch' }) : null;
+  const torch8 = torchIdx ? timeBatch(torchIdx, 8) : NaN;
+  const faiss = faissRates(join(flatDir, 'vectors.f32'), queries);
+  log(`exact search side by side (top-10, ${threads} threads, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}):`);
+  for (const b of BATCHES) {
+    const peer = typeof faiss === 'string' ? NaN : faiss[String(b)]!;
+    const kernelName = b === 1 ? (scan ? 'scan' : 'usearch') : flat.kernelFor(b);
+    log(`  batch ${String(b).padStart(4)}: densekit ${ours[b]!.toFixed(1).padStart(7)} q/s (${kernelName}, ${(ours[b]! / ours[1]!).toFixed(2)}x batch 1)` +
+      (Number.isNaN(peer) ? '' : `   faiss IndexFlatIP ${peer.toFixed(1).padStart(7)} q/s   densekit/best peer ${(ours[b]! / peer).toFixed(2)}`) +
+      (b === 8 && torchIdx ? `   (libtorch sgemm kernel ${torch8.toFixed(1)} q/s)` : ''));
   }
+  if (typeof faiss === 'string') log(`  faiss: ${faiss}`);
   rmSync(flatDir, { recursive: true, force: true });
 
   for (const storage of ['bf16', 'int8'] as const) {
@@ -179,10 +208,11 @@ async function benchSize(n: number, limits: { bandwidthGBs: number; sgemmGflops:
     const [, buildS2] = time(() => buildFlatIndex(enc, dir, { storage }));
     const idx = await FlatIndex.open(dir, { threads });
     const qps = batch1(idx, queries, batch1Queries);
+    const qps8 = timeBatch(idx, 8);
     const sample = 200;
     const recall = recallAtK(idx.search(queries.subarray(0, sample * DIM), 10), truth.slice(0, sample));
     const bytes = n * DIM * (storage === 'bf16' ? 2 : 1);
-    log(`${storage} flat (${idx.compressedKernel} candidates, 4k rescored in float32): build ${buildS2.toFixed(1)}s; batch 1 ${qps.toFixed(2)} q/s = ${(qps / qps1).toFixed(2)}x float32 = ${bw(qps, bytes)}; recall@10 ${recall.toFixed(4)} (${sample} queries)`);
+    log(`${storage} flat (${idx.compressedKernel} candidates, 4k rescored in float32): build ${buildS2.toFixed(1)}s; batch 1 ${qps.toFixed(2)} q/s = ${(qps / qps1).toFixed(2)}x float32 = ${bw(qps, bytes)}; recall@10 ${recall.toFixed(4)} (${sample} queries); batch 8 ${qps8.toFixed(1)} q/s = ${(qps8 / ours[8]!).toFixed(2)}x float32`);
     rmSync(dir, { recursive: true, force: true });
   }
 

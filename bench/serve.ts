@@ -21,10 +21,10 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeManifest, writeShard, EMBEDDINGS_FORMAT } from '../src/encode/index.js';
-import { buildFlatIndex } from '../src/index/index.js';
+import { buildFlatIndex } from '../src/retrieval/index.js';
 import { parseHfConfig, writeSentenceTransformer } from '../src/io/index.js';
 import { createTokenEncoder, RandomWeights } from '../src/models/index.js';
-import { buildBm25Index } from '../src/search/index.js';
+import { buildBm25Index } from '../src/retrieval/index.js';
 import { manualSeed } from '../src/tensor/index.js';
 
 interface AutocannonResult {

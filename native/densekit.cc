@@ -237,7 +237,7 @@ using OpFn = Napi::Value (*)(const Napi::CallbackInfo&);
 struct Op {
   const char* name;   // the export
   OpFn fn;
-  const char* label;  // the op named in error messages (the Tensor method), when it differs from the export
+  const char* label = nullptr;  // the op named in error messages (the Tensor method), when it differs from the export
 };
 
 Napi::Value Trampoline(const Napi::CallbackInfo& info) {

@@ -1,15 +1,20 @@
 /**
  * densekit's public API. Each layer depends only on the ones above it in this list: tensors -> tokenizers and
- * checkpoints -> models -> encoding -> indexes and search (vectors and ids only) -> evaluation (runs only).
+ * checkpoints -> models -> encoding (TextEncoder) -> retrieval (indexes, retrievers; vectors and ids only) ->
+ * evaluation (runs only).
  */
-export { DensekitError, InputError, UsageError } from './errors.js';
+export { DensekitError, InputError, UsageError, ERROR_CODES, type ErrorCode } from './errors.js';
 export { loadTokenizer, type Tokenizer, type Encoding } from './text/index.js';
-export { SentenceEncoder, type EncoderOptions, type EncodeOptions, type Precision, type TextKind } from './models/index.js';
-export { openEncoder, runEncodeJob, readEmbeddings, type TextEncoder } from './encode/index.js';
+export { SentenceEncoder, type EncoderOptions, type EncodeOptions, type Precision } from './models/index.js';
+export { openEncoder, SentenceTextEncoder, runEncodeJob, readEmbeddings } from './encode/index.js';
 export {
-  openIndex, buildFlatIndex, buildHnswIndex, buildBm25Index, searchAll, fuse, readQueries, writeRunFile, checkRecall,
-  type Hit, type AnyIndex, type RunHits, type Query,
-} from './search/index.js';
+  openRetriever, openIndex, buildIndex, registerIndexType, indexTypes, DenseRetriever, HybridRetriever, Bm25Retriever,
+  searchAll, fuse, compareHits, withQueryVectors, checkRecall,
+  type Hit, type Query, type SearchOptions, type TextEncoder, type TextKind, type VectorIndex, type Retriever,
+  type RegistryEntry, type BuildOptions, type OpenOptions, type HybridOptions, type RunHits, type FusionMethod,
+} from './retrieval/index.js';
+export { readQueries } from './search/queries.js';
+export { writeRunFile } from './search/run-file.js';
 export {
   evaluate, readQrels, readRun, writeRun, compareRuns, renderTrecEval, renderHtmlReport, msmarcoMrr,
   type Qrels, type Run, type Evaluation,

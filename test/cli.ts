@@ -15,6 +15,8 @@ export function cliCommand(args: readonly string[]): { cmd: string; argv: string
 
 export interface CliResult {
   code: number;
+  /** The signal that killed the child (a crash), or null. */
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
@@ -29,7 +31,7 @@ export function runCli(args: readonly string[], opts: { input?: string; env?: No
     maxBuffer: 256 * 1024 * 1024,
   });
   if (r.error) throw r.error;
-  return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
+  return { code: r.status ?? 1, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** Starts the CLI without waiting (servers, kill-and-resume tests). */

@@ -25,7 +25,7 @@ test('encode writes float32 .npy shards in input order that equal the library ou
   const input = join(dir, 'corpus.jsonl');
   writeFileSync(input, corpus(23));
   const out = join(dir, 'emb');
-  const r = runCli(['encode', '--model', model, '--input', input, '--output', out, '--shard-size', '10', '--batch-size', '4']);
+  const r = runCli(['encode', '--model', model, '--input', input, '--output', out, '--shard-size', '10', '--batch-size', '4', '--dtype', 'fp32']);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /encoded 23 passages/);
   assert.match(r.stdout, /truncated: 0 of 23/);
@@ -42,6 +42,54 @@ test('encode writes float32 .npy shards in input order that equal the library ou
   const want = enc.embed(texts, 'passage', { batchSize: 7 }).vectors;
   enc.dispose();
   assert.ok(maxAbsDiff(vectors, want) <= 1e-5);
+});
+
+test('encode refuses to resume another job into the same folder, naming the setting that differs', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dk-enc-'));
+  const input = join(dir, 'corpus.jsonl');
+  writeFileSync(input, corpus(12));
+  const out = join(dir, 'emb');
+  const args = ['encode', '--model', model, '--input', input, '--output', out, '--shard-size', '5'];
+  assert.equal(runCli(args).code, 0);
+  const m = readManifest(out);
+  writeManifest(out, { ...m, shards: m.shards.slice(0, 1), complete: false }); // killed after one shard
+  const refused = (extra: string[], pattern: RegExp) => {
+    const r = runCli([...args, ...extra]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /^densekit: error: .*manifest\.json: this folder holds embeddings of another job \(.*\); use --overwrite/);
+    assert.match(r.stderr, pattern);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+  };
+  refused(['--batch-size', '4'], /--batch-size was 32, now 4/);
+  // The same path with other content (same size: only the digest tells).
+  writeFileSync(input, corpus(12).replace('jumps 3', 'jumps 9'));
+  refused([], /input content \(sha256\) was "[0-9a-f]{64}", now "[0-9a-f]{64}"/);
+  writeFileSync(input, corpus(13));
+  refused([], /input size in bytes was \d+, now \d+/);
+  writeFileSync(input, corpus(12));
+  const ok = runCli(args);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /resumed after 5/);
+});
+
+test('encode --dtype auto (the default) picks bf16 where the CPU has native bf16, says so, records it, and will not resume in another precision', () => {
+  // Independent of src/tensor/cpu.ts: the kernel's flag names, read here.
+  const native = /^flags\s*:.*\b(avx512_bf16|amx_bf16)\b/m.test(readFileSync('/proc/cpuinfo', 'utf8'));
+  const expected = native ? 'bf16' : 'fp32';
+  const dir = mkdtempSync(join(tmpdir(), 'dk-enc-'));
+  const input = join(dir, 'corpus.jsonl');
+  writeFileSync(input, corpus(9));
+  const out = join(dir, 'emb');
+  const r = runCli(['encode', '--model', model, '--input', input, '--output', out, '--shard-size', '5']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`dtype auto: ${expected} \\(`));
+  const m = readManifest(out);
+  assert.equal(m.precision, expected);
+  writeManifest(out, { ...m, shards: m.shards.slice(0, 1), complete: false });
+  const other = expected === 'bf16' ? 'fp32' : 'bf16';
+  const again = runCli(['encode', '--model', model, '--input', input, '--output', out, '--shard-size', '5', '--dtype', other]);
+  assert.notEqual(again.code, 0);
+  assert.match(again.stderr, new RegExp(`started in ${expected} and would resume in ${other}`));
 });
 
 test('encode resumes after the last finished shard without rewriting it', () => {

@@ -96,8 +96,8 @@ async function runCli(args: readonly string[], opts: { env?: NodeJS.ProcessEnv }
   let stderr = '';
   p.stdout.on('data', (d) => (stdout += d));
   p.stderr.on('data', (d) => (stderr += d));
-  const [code] = (await once(p, 'exit')) as [number];
-  return { code, stdout, stderr };
+  const [code, signal] = (await once(p, 'exit')) as [number | null, NodeJS.Signals | null];
+  return { code: code ?? 1, signal, stdout, stderr };
 }
 
 const lfsGets = (sha: string) => hub.requests.filter((r) => r.server === 'lfs' && r.url.startsWith(`/lfs/${sha}`));

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DensekitError, InputError, UsageError } from '../src/errors.js';
 import { writeManifest, writeShard, type EmbeddingManifest } from '../src/encode/shards.js';
-import { buildFlatIndex, FlatIndex, recallAtK } from '../src/index/index.js';
+import { buildFlatIndex, FlatIndex, recallAtK } from '../src/retrieval/index.js';
 import { writeNpy } from '../src/io/npy.js';
-import { loadTorch } from '../src/index/torch-kernel.js';
+import { loadTorch } from '../src/retrieval/torch-kernel.js';
 import { seededRandom } from '../src/util/random.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'densekit-flat-'));
@@ -126,7 +126,7 @@ test('int8 storage: 4x smaller scan, recall@10 >= 0.99 after exact float32 resco
     const exactScore = new Map(exact[qi]!.map((h) => [h.id, h.score]));
     for (const h of list) if (exactScore.has(h.id)) assert.equal(h.score, exactScore.get(h.id));
   });
-  const f32 = await FlatIndex.open(join(tmp, 'flat-i8'), { useInt8: false });
+  const f32 = await FlatIndex.open(join(tmp, 'flat-i8'), { useCompressed: false });
   assert.deepEqual(f32.search(q, 10), exact);
 });
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError, UsageError } from '../src/errors.js';
 import { writeManifest, writeShard } from '../src/encode/shards.js';
-import { buildFlatIndex, buildHnswIndex, checkRecall, FlatIndex, HnswIndex, recallAtK } from '../src/index/index.js';
+import { buildFlatIndex, buildHnswIndex, checkRecall, FlatIndex, HnswIndex, recallAtK } from '../src/retrieval/index.js';
 import { seededRandom } from '../src/util/random.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'densekit-hnsw-'));

@@ -4,9 +4,9 @@ import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeManifest, writeShard, type EmbeddingManifest } from '../src/encode/shards.js';
-import { buildFlatIndex, FlatIndex, recallAtK } from '../src/index/index.js';
-import { int8Scales, quantizeRows, toBfloat16 } from '../src/index/quantize.js';
-import { nativeScan, scanTopKJs, type ScanDType, type ScanResult } from '../src/index/scan-kernel.js';
+import { buildFlatIndex, FlatIndex, recallAtK } from '../src/retrieval/index.js';
+import { int8Scales, quantizeRows, toBfloat16 } from '../src/retrieval/quantize.js';
+import { nativeScan, scanTopKJs, type ScanDType, type ScanResult } from '../src/retrieval/scan-kernel.js';
 import { seededRandom } from '../src/util/random.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'densekit-scan-'));
@@ -35,7 +35,7 @@ function clustered(n: number, dim: number, seed: number, duplicates = 0, centers
   return v;
 }
 
-/** Decoded value of element i (independent of src/index: bf16 = high half of the float32 bits). */
+/** Decoded value of element i (independent of src/retrieval: bf16 = high half of the float32 bits). */
 function decoder(dtype: ScanDType, data: Float32Array | Uint16Array | Int8Array, dim: number, scales?: Float32Array): (i: number) => number {
   if (dtype === 'bfloat16') {
     const f = new Float32Array(1), u = new Uint32Array(f.buffer);
@@ -53,7 +53,7 @@ function bruteForce(dtype: ScanDType, data: Float32Array | Uint16Array | Int8Arr
     const scored = Array.from({ length: n }, (_, r) => {
       let s = 0;
       for (let j = 0; j < dim; j++) s += q[qi * dim + j]! * value(r * dim + j);
-      return { row: r, exact: s, score: Math.fround(s) };
+      return { row: r, exact: s, score: Number.isNaN(s) ? -Infinity : Math.fround(s) }; // NaN ranks last, as documented
     });
     scored.sort((a, b) => b.score - a.score || a.row - b.row);
     return { top: scored.slice(0, k), all: scored };
@@ -159,6 +159,55 @@ test('threads 1, 2 and 3 and one-query-at-a-time give identical results; byteOff
   shiftedQ.set(q2);
   assert.deepEqual(scan!(vectors, 'float32', shiftedQ, dim, 5, 2), scan!(vectors, 'float32', q2, dim, 5, 2));
   assert.throws(() => scan!(vectors.subarray(0, 10 * dim), 'float32', queries, dim + 1, 5, 1), /multiple of dim|fewer than/);
+});
+
+test('batches (scored in float32 tiles with an error bound, then rescored) equal one query at a time: near-ties, overflow, tiny and NaN rows, every row type', { skip: noAddon }, () => {
+  const d = 67, rows = 6000;
+  const r = rng(11);
+  const data = clustered(rows, d, 5, 0, 10);
+  // Rows 0..599: permutations of one row's magnitudes, one coordinate lowered by 0-3 ulps. Against an all-ones
+  // query their exact sums differ by less than float32 summation's rounding (which depends on the order), so
+  // a float32 pass alone misranks them; many tie exactly.
+  const base = Array.from(data.subarray(3000 * d, 3001 * d), Math.abs);
+  for (let i = 0; i < 600; i++) {
+    const perm = base.map((v) => [r(), v] as const).sort((a, b) => a[0] - b[0]).map((e) => e[1]);
+    const j = Math.floor(r() * d);
+    perm[j] = Math.fround(perm[j]! * (1 - Math.floor(r() * 4) * 2 ** -23));
+    data.set(perm, i * d);
+  }
+  // Products that overflow float32 partial sums but not double: +/-3e37 pairs cancel in the exact sum.
+  for (let j = 0; j < d; j++) data[700 * d + j] = j % 2 === 0 ? 3e37 : -3e37;
+  for (let j = 0; j < d; j++) data[701 * d + j] = 3e37; // a sum that is +inf in float32 and in double rounded to float32
+  for (let j = 0; j < d; j++) data[702 * d + j] = data[702 * d + j]! * 1e-30; // tiny: products underflow
+  data[703 * d + 5] = NaN;
+  data.fill(0, 704 * d, 705 * d);
+  const qs = clustered(10, d, 6, 0, 10);
+  qs.fill(1, 0, d); // all ones: the permuted rows near-tie; row 700 cancels to 0 exactly
+  qs.fill(1, 4 * d, 6 * d);
+  qs.set(base, d);
+  for (let j = 0; j < d; j++) qs[d + j] = qs[d + j]! * 1e20; // huge query
+  for (let j = 0; j < d; j++) qs[2 * d + j] = 1 + 2 ** -20 * (j % 3);
+  qs.fill(0, 3 * d, 4 * d);
+  for (const k of [1, 10, 50, 700]) {
+    const batch = lists(scan!(data, 'float32', qs, d, k, 2));
+    const single = Array.from({ length: 10 }, (_, qi) => lists(scan!(data, 'float32', qs.subarray(qi * d, (qi + 1) * d), d, k, 2))[0]);
+    assert.deepEqual(batch, single, `k=${k}`);
+    // And the exact reference: rows by (float32 of the double sum) desc, then row asc.
+    const ref = bruteForce('float32', data, qs.subarray(0, 3 * d), d, k);
+    ref.forEach((e, qi) => assert.deepEqual(batch[qi]!.rows, e.top.map((t) => t.row), `k=${k} query ${qi} vs brute force`));
+  }
+  // bf16 and int8 rows: the same near-ties (permuted rows: equal products summed in another order) and specials.
+  const bf = new Uint16Array(data.length);
+  toBfloat16(data, bf);
+  const codes = Int8Array.from(data, (x) => (Number.isFinite(x) ? Math.max(-127, Math.min(127, Math.round(x * 300))) : 0));
+  const codeScales = Float32Array.from({ length: d }, (_, j) => 1 + j / 7);
+  for (const [dtype, rowsOf, sc] of [['bfloat16', bf, undefined], ['int8', codes, codeScales]] as const) {
+    for (const k of [1, 10, 50, 700]) {
+      const batch = lists(scan!(rowsOf, dtype, qs, d, k, 2, sc));
+      const single = Array.from({ length: 10 }, (_, qi) => lists(scan!(rowsOf, dtype, qs.subarray(qi * d, (qi + 1) * d), d, k, 2, sc))[0]);
+      assert.deepEqual(batch, single, `${dtype} k=${k}`);
+    }
+  }
 });
 
 function writeEncodeDir(name: string, ids: string[], v: Float32Array, d: number): string {

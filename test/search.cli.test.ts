@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../src/cli/main.js';
 import { writeManifest, writeShard } from '../src/encode/shards.js';
-import { FlatIndex } from '../src/index/index.js';
+import { FlatIndex } from '../src/retrieval/index.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'densekit-search-cli-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
@@ -125,7 +125,7 @@ test('bad input: one clear error, non-zero exit, no run written', async () => {
 
   r = await cli('search', '--index', join(tmp, 'bm25'), '--queries', queriesFile, '--k', '0', '--output', out);
   assert.notEqual(r.code, 0);
-  assert.match(r.err, /--k expects a positive integer/);
+  assert.match(r.err, /^densekit: error: .*--k expects an integer from 1 to 100000, got "0"/);
 
   r = await cli('search', '--index', idx, '--queries', queriesFile, '--k', '5', '--output', out);
   assert.equal(r.code, 1);

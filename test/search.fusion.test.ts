@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UsageError } from '../src/errors.js';
-import { fuse, type RunHits } from '../src/search/fusion.js';
+import { fuse, type RunHits } from '../src/retrieval/fusion.js';
 
 const dense: RunHits = new Map([
   ['q1', [{ id: 'a', score: 0.9 }, { id: 'b', score: 0.8 }, { id: 'c', score: 0.5 }]],

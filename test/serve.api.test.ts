@@ -9,7 +9,7 @@ import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { InjectOptions } from 'fastify';
 import { createService, DocumentMap, type ServiceOptions } from '../src/serve/index.js';
-import type { DenseBackend, Hit, LexicalBackend, QueryEncoder } from '../src/serve/index.js';
+import type { Hit, Query, Retriever, TextEncoder, TextKind, VectorIndex } from '../src/retrieval/index.js';
 
 const DOCS = [
   { id: 'd1', title: 'Vitamin D and bones', text: 'Vitamin D deficiency lowers bone density in older adults.' },
@@ -26,9 +26,11 @@ function embed(text: string): Float32Array {
   return v;
 }
 
-class CountingEncoder implements QueryEncoder {
+class CountingEncoder implements TextEncoder {
+  readonly model = 'bag-of-letters';
   readonly dim = DIM;
   readonly similarity = 'dot' as const;
+  readonly maxLength = { query: 512, passage: 512 };
   calls: number[] = [];
   closed = false;
   constructor(private readonly delayMs = 0) {}
@@ -42,6 +44,9 @@ class CountingEncoder implements QueryEncoder {
   encodePassages(texts: string[]): Promise<Float32Array> {
     return this.encodeQueries(texts);
   }
+  async encode(texts: string[], _kind: TextKind) {
+    return { vectors: await this.encodeQueries(texts), truncated: 0 };
+  }
   close(): void {
     this.closed = true;
   }
@@ -50,9 +55,16 @@ class CountingEncoder implements QueryEncoder {
 const rank = (hits: Hit[], k: number): Hit[] =>
   hits.sort((a, b) => b.score - a.score || (a.id < b.id ? 1 : -1)).slice(0, k);
 
-const denseIndex = {
+const denseIndex: VectorIndex & { search(q: Float32Array, k: number): Hit[][] } = {
+  type: 'bag-of-letters',
   dim: DIM,
   size: DOCS.length,
+  similarity: 'dot',
+  model: undefined,
+  async searchVectors(q: Float32Array, k: number) {
+    return denseIndex.search(q, k);
+  },
+  async close() {},
   search(q: Float32Array, k: number): Hit[][] {
     const rows = q.length / DIM;
     return Array.from({ length: rows }, (_, r) => {
@@ -60,11 +72,16 @@ const denseIndex = {
       return rank(DOCS.map((d) => ({ id: d.id, score: embed(d.text).reduce((s, x, i) => s + x * qv[i]!, 0) })), k);
     });
   },
-} satisfies DenseBackend;
+};
 
-const lexicalIndex = {
+const lexicalIndex: Retriever & { searchTexts(queries: string[], k: number): Hit[][] } = {
+  kind: 'lexical',
   size: DOCS.length,
-  search(queries: string[], k: number): Hit[][] {
+  async search(queries: readonly Query[], k: number) {
+    return lexicalIndex.searchTexts(queries.map((q) => q.text), k);
+  },
+  async close() {},
+  searchTexts(queries: string[], k: number): Hit[][] {
     return queries.map((q) => {
       const words = new Set(q.toLowerCase().split(/\W+/).filter(Boolean));
       return rank(
@@ -73,7 +90,7 @@ const lexicalIndex = {
       );
     });
   },
-} satisfies LexicalBackend;
+};
 
 const rrf = (runs: Hit[][], k: number): Hit[] => {
   const scores = new Map<string, number>();
@@ -85,7 +102,7 @@ async function service(extra: Partial<ServiceOptions> = {}, encoder = new Counti
   const app = await createService({
     dense: { index: denseIndex, encoder },
     lexical: lexicalIndex,
-    fuse: rrf,
+    fusion: { method: 'rrf' },
     documents: new DocumentMap(DOCS),
     processMetrics: false,
     ...extra,
@@ -117,8 +134,8 @@ test('search answers each mode with ranked hits, titles, snippets and highlights
     assert.equal(body.mode, mode);
     const expected =
       mode === 'dense' ? denseIndex.search(embed(query), 3)[0]!
-      : mode === 'bm25' ? lexicalIndex.search([query], 3)[0]!
-      : rrf([denseIndex.search(embed(query), 100)[0]!, lexicalIndex.search([query], 100)[0]!], 3);
+      : mode === 'bm25' ? lexicalIndex.searchTexts([query], 3)[0]!
+      : rrf([denseIndex.search(embed(query), 100)[0]!, lexicalIndex.searchTexts([query], 100)[0]!], 3);
     assert.deepEqual(body.hits.map((h: Hit) => [h.id, h.score]), expected.map((h) => [h.id, h.score]));
     assert.deepEqual(body.hits.map((h: { rank: number }) => h.rank), expected.map((_, i) => i + 1));
     const d1 = body.hits.find((h: { id: string }) => h.id === 'd1');
@@ -291,4 +308,52 @@ test('shutdown finishes in-flight requests, then closes the encoder', async () =
   await closing;
   assert.equal(encoder.closed, true);
   await assert.rejects(fetch(`${base}/health`));
+});
+
+test('hostile bodies: invalid UTF-8 JSON is 400, text/plain is 415, prototype keys are refused', async () => {
+  const { app } = await service();
+  const valid = Buffer.from(JSON.stringify({ query: 'vitamin', mode: 'bm25', k: 2 }));
+  const ok = await app.inject({ method: 'POST', url: '/search', payload: valid, headers: { 'content-type': 'application/json' } });
+  assert.equal(ok.statusCode, 200, ok.body);
+  const bad = Buffer.concat([Buffer.from('{"query":"vita'), Buffer.from([0xff, 0xfe]), Buffer.from('min","mode":"bm25","k":2}')]);
+  const res = await app.inject({ method: 'POST', url: '/search', payload: bad, headers: { 'content-type': 'application/json' } });
+  assert.equal(res.statusCode, 400);
+  assert.match(res.json().message, /body is not valid UTF-8/);
+  const text = await app.inject({ method: 'POST', url: '/search', payload: '{"query":"vitamin"}', headers: { 'content-type': 'text/plain' } });
+  assert.equal(text.statusCode, 415);
+  const proto = await app.inject({ method: 'POST', url: '/search', payload: '{"query":"x","__proto__":{"k":1}}', headers: { 'content-type': 'application/json' } });
+  assert.equal(proto.statusCode, 400);
+  await app.close();
+});
+
+test('requests Node refuses before routing (malformed, oversized headers) are answered and counted in /metrics', async () => {
+  const { app } = await service();
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const port = (app.server.address() as AddressInfo).port;
+  const raw = (bytes: string) =>
+    new Promise<string>((resolve) => {
+      let got = '';
+      const s = connect(port, '127.0.0.1', () => s.write(bytes));
+      s.on('data', (d) => (got += d.toString('latin1')));
+      s.on('close', () => resolve(got));
+      s.on('error', () => resolve(got));
+    });
+  assert.match(await raw('GARBAGE / NOT-HTTP\r\n\r\n'), /^HTTP\/1\.1 400/);
+  assert.match(await raw(`GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`), /^HTTP\/1\.1 431/);
+  const metrics = await app.inject({ method: 'GET', url: '/metrics' });
+  assert.match(metrics.body, /route="unparsed",status="400"} 1/);
+  assert.match(metrics.body, /route="unparsed",status="431"} 1/);
+  await app.close();
+});
+
+test('a request for many hits with document fields is 413 before any work; ids and scores alone stay allowed', async () => {
+  const { app } = await service({ limits: { maxHitsWithFields: 100 } });
+  const queries = Array.from({ length: 20 }, (_, i) => `vitamin ${i}`);
+  const heavy = await app.inject(post('/search', { queries, k: 10, mode: 'bm25' }));
+  assert.equal(heavy.statusCode, 413);
+  assert.match(heavy.json().message, /body asks for 20 x 10 = 200 hits with fields title, snippet; the limit is 100 per request/);
+  const bare = await app.inject(post('/search', { queries, k: 10, mode: 'bm25', fields: [] }));
+  assert.equal(bare.statusCode, 200, bare.body);
+  assert.equal(bare.json().results.length, 20);
+  await app.close();
 });

@@ -11,10 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
-import { runEncodeJob } from '../src/encode/index.js';
-import { buildFlatIndex } from '../src/index/index.js';
-import { SentenceEncoder } from '../src/models/index.js';
-import { buildBm25Index } from '../src/search/index.js';
+import { openEncoder, runEncodeJob } from '../src/encode/index.js';
+import { buildFlatIndex } from '../src/retrieval/index.js';
+import { buildBm25Index } from '../src/retrieval/index.js';
 import { openService } from '../src/serve/launch.js';
 import { datasetsDir, fixturesDir, repoRoot } from './helpers.js';
 
@@ -43,11 +42,11 @@ test('search from the page in headless Chromium', { skip: !existsSync(CHROMIUM) 
     await buildBm25Index(join(SCIFACT, 'corpus.jsonl'), join(work, 'bm25'));
     const subset = join(work, 'corpus-head.jsonl');
     writeFileSync(subset, corpusLines.slice(0, DENSE_DOCS).join('\n') + '\n');
-    const encoder = SentenceEncoder.load(MODEL);
+    const encoder = await openEncoder(MODEL, { batchSize: 64 });
     try {
-      await runEncodeJob({ encoder, model: MODEL, input: subset, output: join(work, 'emb'), kind: 'passage', batchSize: 64 });
+      await runEncodeJob({ encoder, input: subset, output: join(work, 'emb'), kind: 'passage' });
     } finally {
-      encoder.dispose();
+      encoder.close();
     }
     buildFlatIndex(join(work, 'emb'), join(work, 'flat'));
     lap('indexes built');

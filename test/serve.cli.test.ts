@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildBm25Index } from '../src/search/index.js';
+import { buildBm25Index } from '../src/retrieval/index.js';
 import { runCli, spawnCli } from './cli.js';
 import { datasetsDir } from './helpers.js';
 

@@ -15,6 +15,7 @@ import { openSafetensors } from '../src/io/index.js';
 import { Rng } from '../src/train/rng.js';
 import { parseRecipe, train, DevSet } from '../src/train/index.js';
 import { buildProgram } from '../src/cli/main.js';
+import { UsageError } from '../src/errors.js';
 import { sharedDir } from './helpers.js';
 import { pathToFileURL } from 'node:url';
 
@@ -139,6 +140,10 @@ test('a run killed after a checkpoint resumes exactly: same weights as an uninte
   const partial = await train({ recipe, output: resumed, stopAfterSteps: 8 });
   assert.equal(partial[0]!.steps, 8);
   assert.ok(!existsSync(join(resumed, 'tasb-tiny', 'final')));
+  // Resuming another job into the same folder would mix two runs: refused, naming the setting.
+  await assert.rejects(train({ recipe: { ...recipe, seed: recipe.seed + 1 }, output: resumed }), (e: Error) => e instanceof UsageError && /another training job \(seed was \d+, now \d+\)/.test(e.message));
+  const otherBatch = { ...recipe, stages: [{ ...recipe.stages[0]!, batchSize: recipe.stages[0]!.batchSize + 1 }] };
+  await assert.rejects(train({ recipe: otherBatch, output: resumed }), (e: Error) => e instanceof UsageError && /batchSize was \d+, now \d+/.test(e.message));
   const [done] = await train({ recipe, output: resumed });
   assert.equal(done!.steps, 12);
   const a = openSafetensors(join(straight, 'tasb-tiny', 'final', 'model.safetensors'));

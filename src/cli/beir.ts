@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { runBeir, type BeirReport, type Retriever } from '../pipeline/beir.js';
+import { runBeir, type BeirReport, type BeirRetriever } from '../pipeline/beir.js';
 import { setNumThreads } from '../tensor/index.js';
-import { writeRunFile } from '../search/index.js';
+import { writeRunFile } from '../search/run-file.js';
 import { oneOf, positiveInt } from './options.js';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 interface BeirFlags {
   dataset: string;
   model?: string;
-  retriever: Retriever[];
+  retriever: BeirRetriever[];
   split: string;
   k: number;
   cache?: string;
@@ -24,10 +24,10 @@ interface BeirFlags {
   json?: boolean;
 }
 
-function retrievers(v: string): Retriever[] {
+function retrievers(v: string): BeirRetriever[] {
   const list = v.split(',').map((s) => s.trim());
   for (const r of list) if (!['dense', 'bm25', 'hybrid'].includes(r)) throw new InvalidArgumentError(`--retriever expects dense|bm25|hybrid (comma-separated), got "${r}"`);
-  return list as Retriever[];
+  return list as BeirRetriever[];
 }
 
 export function renderBeirTable(r: BeirReport): string {
@@ -44,7 +44,7 @@ export function register(program: Command): void {
     .description('encode -> index -> search -> evaluate on a BEIR folder (corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv)')
     .requiredOption('--dataset <dir>', 'BEIR dataset folder')
     .option('--model <dir|hub-id>', 'sentence-transformers model (dense and hybrid)')
-    .option('--retriever <list>', 'dense|bm25|hybrid, comma-separated', retrievers, ['dense'] as Retriever[])
+    .option('--retriever <list>', 'dense|bm25|hybrid, comma-separated', retrievers, ['dense'] as BeirRetriever[])
     .option('--split <name>', 'qrels split', 'test')
     .option('--k <n>', 'hits per query', positiveInt('--k'), 1000)
     .option('--cache <dir>', 'embeddings and indexes kept between runs (default ~/.cache/densekit/beir)')

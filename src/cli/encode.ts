@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { SentenceEncoder } from '../models/index.js';
-import { guessKind, runEncodeJob } from '../encode/index.js';
+import { guessKind, openEncoder, runEncodeJob } from '../encode/index.js';
 import { setNumThreads } from '../tensor/index.js';
+import { choosePrecision, type RequestedPrecision } from '../tensor/cpu.js';
 import { oneOf, positiveInt } from './options.js';
 
 interface EncodeFlags {
@@ -10,7 +10,7 @@ interface EncodeFlags {
   output: string;
   kind?: 'query' | 'passage';
   batchSize: number;
-  dtype: 'fp32' | 'bf16' | 'fp16';
+  dtype: RequestedPrecision;
   maxLength?: number;
   shardSize: number;
   overwrite?: boolean;
@@ -27,7 +27,8 @@ export function register(program: Command): void {
     .requiredOption('--output <dir>', 'output folder (manifest.json + shard-NNNNN.npy + shard-NNNNN.ids.txt)')
     .option('--kind <kind>', 'query|passage (default: query if the file name contains "quer")', oneOf('--kind', ['query', 'passage'] as const))
     .option('--batch-size <n>', 'texts per forward pass', positiveInt('--batch-size'), 32)
-    .option('--dtype <dtype>', 'fp32|bf16 (fp16 on CUDA only, never for T5)', oneOf('--dtype', ['fp32', 'bf16', 'fp16'] as const), 'fp32')
+    .option('--dtype <dtype>', 'auto|fp32|bf16 (auto: bf16 on a CPU with avx512_bf16 or amx_bf16, else fp32; fp16 on CUDA only, never for T5)',
+      oneOf('--dtype', ['auto', 'fp32', 'bf16', 'fp16'] as const), 'auto')
     .option('--max-length <n>', "token limit (default: the model's max_seq_length)", positiveInt('--max-length'))
     .option('--shard-size <n>', 'rows per shard', positiveInt('--shard-size'), 10_000)
     .option('--threads <n>', 'CPU threads for libtorch', positiveInt('--threads'))
@@ -36,14 +37,19 @@ export function register(program: Command): void {
     .action(async (f: EncodeFlags) => {
       if (f.threads) setNumThreads(f.threads);
       const kind = f.kind ?? guessKind(f.input);
-      const encoder = await SentenceEncoder.fromPretrained(f.model, {
-        dtype: f.dtype,
+      const precision = choosePrecision(f.dtype, f.device);
+      // On a terminal say it at once; the summary line says it too (piped stderr keeps bad input to one line).
+      if (process.stderr.isTTY) process.stderr.write(`densekit: ${precision.note}\n`);
+      if (precision.warning) process.stderr.write(`densekit: warning: ${precision.warning}\n`);
+      const encoder = await openEncoder(f.model, {
+        batchSize: f.batchSize,
+        dtype: precision.dtype,
         device: f.device as 'cpu',
         ...(f.maxLength ? { queryMaxLength: f.maxLength, passageMaxLength: f.maxLength } : {}),
       });
       try {
         const s = await runEncodeJob({
-          encoder, model: f.model, input: f.input, output: f.output, kind, batchSize: f.batchSize, shardSize: f.shardSize,
+          encoder, input: f.input, output: f.output, kind, shardSize: f.shardSize, precision: precision.dtype,
           overwrite: f.overwrite ?? false, log: (l) => process.stderr.write(l + '\n'),
         });
         const m = s.manifest;
@@ -52,12 +58,12 @@ export function register(program: Command): void {
             ? `already complete, nothing encoded: `
             : `encoded ${s.encoded} ${kind === 'query' ? 'queries' : 'passages'}` +
               (s.resumedFrom ? ` (resumed after ${s.resumedFrom})` : '') +
-              ` in ${s.seconds.toFixed(1)}s (${s.rate.toFixed(1)}/s): `) +
+              ` in ${s.seconds.toFixed(1)}s (${s.rate.toFixed(1)}/s, ${precision.note}): `) +
             `${m.total} x ${m.dim} ${m.similarity} vectors in ${m.shards.length} shard(s) at ${f.output}\n` +
             `truncated: ${m.truncated.count} of ${m.total} texts were longer than ${m.truncated.maxLength} tokens and were cut to it\n`,
         );
       } finally {
-        encoder.dispose();
+        encoder.close();
       }
     });
 }

@@ -1,9 +1,9 @@
 /** `densekit fuse`: reciprocal rank fusion or normalized weighted fusion of runs (Pyserini's methods). */
 import { InvalidArgumentError, type Command } from 'commander';
 import { readRun } from '../eval/index.js';
-import { fuse, type RunHits } from '../search/fusion.js';
+import { fuse, type RunHits } from '../retrieval/fusion.js';
 import { writeRunFile } from '../search/run-file.js';
-import { oneOf, positiveInt } from './options.js';
+import { oneOf, positiveInt, summary } from './options.js';
 
 interface FuseFlags {
   run: string[];
@@ -50,6 +50,6 @@ export function register(program: Command): void {
         method: f.method, k: f.k, depth: f.depth, rrfK: f.rrfK, normalize: f.normalize, ...(f.weights ? { weights: f.weights } : {}),
       });
       await writeRunFile(f.output, fused, f.format, f.tag ?? (f.method === 'rrf' ? `rrf_k=${f.rrfK}` : 'linear'));
-      process.stdout.write(`fused ${f.run.length} runs (${f.method}) over ${fused.size} queries into ${f.output}\n`);
+      summary(f.output, `fused ${f.run.length} runs (${f.method}) over ${fused.size} queries into ${f.output}`);
     });
 }

@@ -1,10 +1,13 @@
 /** `densekit index`: build a flat, HNSW or BM25 index folder. */
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { readEmbeddings } from '../encode/shards.js';
-import { buildFlatIndex, buildHnswIndex, checkRecall, DEFAULT_HNSW, FlatIndex, HnswIndex } from '../index/index.js';
-import { ANSERINI_BM25, buildBm25Index } from '../search/bm25/index.js';
-import { oneOf, positiveInt } from './options.js';
+import { ANSERINI_BM25 } from '../retrieval/bm25/build.js';
+import { FlatIndex } from '../retrieval/flat.js';
+import { DEFAULT_HNSW, HnswIndex } from '../retrieval/hnsw.js';
+import { checkRecall } from '../retrieval/recall.js';
+import { buildIndex } from '../retrieval/registry.js';
+import { boundedNumber, nonNegativeInt, oneOf, positiveInt } from './options.js';
 
 interface IndexFlags {
   type: 'flat' | 'hnsw' | 'bm25';
@@ -23,14 +26,6 @@ interface IndexFlags {
   recallK: number;
 }
 
-function nonNegativeNumber(flag: string): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${flag} expects a non-negative number, got "${v}"`);
-    return n;
-  };
-}
-
 export function register(program: Command): void {
   program
     .command('index')
@@ -43,9 +38,9 @@ export function register(program: Command): void {
     .option('--M <n>', 'hnsw: graph degree', positiveInt('--M'), DEFAULT_HNSW.M)
     .option('--ef-construction <n>', 'hnsw: candidates while building', positiveInt('--ef-construction'), DEFAULT_HNSW.efConstruction)
     .option('--ef-search <n>', 'hnsw: default candidates while searching', positiveInt('--ef-search'), DEFAULT_HNSW.efSearch)
-    .option('--threads <n>', 'threads for building and recall checks (0 = all cores)', (v) => (v === '0' ? 0 : positiveInt('--threads')(v)), 0)
-    .option('--k1 <x>', 'bm25: k1 (Anserini default 0.9)', nonNegativeNumber('--k1'), ANSERINI_BM25.k1)
-    .option('--b <x>', 'bm25: b (Anserini default 0.4)', nonNegativeNumber('--b'), ANSERINI_BM25.b)
+    .option('--threads <n>', 'threads for building and recall checks (0 = all cores)', nonNegativeInt('--threads'), 0)
+    .option('--k1 <x>', 'bm25: k1 (Anserini default 0.9)', boundedNumber('--k1', 0), ANSERINI_BM25.k1)
+    .option('--b <x>', 'bm25: b (Anserini default 0.4)', boundedNumber('--b', 0), ANSERINI_BM25.b)
     .option('--append', 'hnsw: add the input vectors to the existing index in --output')
     .option('--check-recall [sample]', 'hnsw or int8/bf16 flat: recall@k against exact search on a sample of documents (default 1000)', positiveInt('--check-recall'))
     .option('--recall-k <n>', 'k for --check-recall', positiveInt('--recall-k'), 10)
@@ -54,8 +49,8 @@ export function register(program: Command): void {
       const start = performance.now();
       if (f.type === 'bm25') {
         if (f.append || f.checkRecall) throw new UsageError('--append and --check-recall apply to dense indexes only');
-        const m = await buildBm25Index(f.input, f.output, { k1: f.k1, b: f.b });
-        say(`bm25 index: ${m.count} documents, ${m.terms} terms, ${m.sumTotalTermFreq} tokens (k1=${m.k1}, b=${m.b}) in ${secs(start)} at ${f.output}`);
+        const built = await buildIndex('bm25', f.input, f.output, { k1: f.k1, b: f.b });
+        say(`${built.summary} in ${secs(start)} at ${f.output}`);
         return;
       }
       if (f.checkRecall && f.type === 'flat' && f.storage === 'float32')
@@ -67,14 +62,13 @@ export function register(program: Command): void {
         if (manifest.dim !== idx.dim) throw new UsageError(`${f.input} has dimension ${manifest.dim}, the index at ${f.output} has ${idx.dim}`);
         await idx.add(ids, vectors);
         say(`hnsw index: added ${ids.length} vectors (now ${idx.size}) in ${secs(start)} at ${f.output}`);
-      } else if (f.type === 'flat') {
-        const m = buildFlatIndex(f.input, f.output, { storage: f.storage, ...(f.similarity ? { similarity: f.similarity } : {}) });
-        say(`flat index: ${m.count} x ${m.dim} ${m.similarity} (${m.storage}) in ${secs(start)} at ${f.output}`);
       } else {
-        if (f.storage !== 'float32') throw new UsageError(`--storage ${f.storage} applies to --type flat`);
-        if (f.similarity) throw new UsageError('--similarity applies to --type flat (hnsw uses the encoder similarity)');
-        const m = await buildHnswIndex(f.input, f.output, { M: f.M, efConstruction: f.efConstruction, efSearch: f.efSearch }, f.threads);
-        say(`hnsw index: ${m.count} x ${m.dim} ${m.similarity} (M=${m.hnsw.M}, efConstruction=${m.hnsw.efConstruction}, efSearch=${m.hnsw.efSearch}) in ${secs(start)} at ${f.output}`);
+        if (f.type === 'hnsw' && f.storage !== 'float32') throw new UsageError(`--storage ${f.storage} applies to --type flat`);
+        if (f.type === 'hnsw' && f.similarity) throw new UsageError('--similarity applies to --type flat (hnsw uses the encoder similarity)');
+        const built = f.type === 'flat'
+          ? await buildIndex('flat', f.input, f.output, { storage: f.storage, ...(f.similarity ? { similarity: f.similarity } : {}) })
+          : await buildIndex('hnsw', f.input, f.output, { M: f.M, efConstruction: f.efConstruction, efSearch: f.efSearch, threads: f.threads });
+        say(`${built.summary} in ${secs(start)} at ${f.output}`);
       }
       if (f.checkRecall) {
         const sample = f.checkRecall === true ? 1000 : f.checkRecall;

@@ -6,6 +6,8 @@
  */
 import { Command, CommanderError } from 'commander';
 import { DensekitError } from '../errors.js';
+import { describeSystemError, isSystemError } from '../util/fs.js';
+import { cliMessage } from './flags.js';
 import { register as registerEncode } from './encode.js';
 import { register as registerTokenize } from './tokenize.js';
 import { register as registerIndex } from './index-cmd.js';
@@ -25,12 +27,19 @@ export function buildProgram(): Command {
     .description('Dense retrieval toolkit: encode, index, search, evaluate, train and serve')
     .version('0.1.0')
     .showHelpAfterError(false)
+    // commander's own flag errors ("error: unknown option ...") get the prefix every other error has.
+    .configureOutput({ outputError: (line, write) => write(`densekit: ${line.trimEnd().replace(/\s*\n\s*/g, ' ')}\n`) })
     .exitOverride();
   for (const register of [
     registerEncode, registerTokenize, registerIndex, registerSearch, registerFuse,
     registerEval, registerBeir, registerClusterQueries, registerMine, registerTrain, registerServe, registerDemo, registerDownload,
   ]) register(program);
   return program;
+}
+
+/** Control bytes from a hostile file (a NUL in tokenizer.json) would reach the terminal raw: escape them. */
+function printable(message: string): string {
+  return message.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -40,7 +49,12 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     if (e instanceof DensekitError) {
-      process.stderr.write(`densekit: error: ${e.message}\n`);
+      process.stderr.write(`densekit: error: ${printable(cliMessage(e))}\n`);
+      return 1;
+    }
+    // The OS refusing a read or write (permission, missing folder, disk full) is the user's to fix, not a bug.
+    if (isSystemError(e)) {
+      process.stderr.write(`densekit: error: ${printable(describeSystemError(e))}\n`);
       return 1;
     }
     throw e;

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { SentenceEncoder } from '../models/index.js';
 import { setNumThreads } from '../tensor/index.js';
 import { mineHardNegatives } from '../train/mine.js';
-import { positiveInt } from './options.js';
+import { nonNegativeInt, positiveInt, summary } from './options.js';
 
 interface MineFlags {
   model: string;
@@ -27,7 +27,7 @@ export function register(program: Command): void {
     .requiredOption('--qrels <file>', 'train qrels: their relevant passages are never negatives')
     .requiredOption('--output <file>', 'TREC run of negatives per query (read by train --negatives)')
     .option('--depth <n>', 'negatives kept per query', positiveInt('--depth'), 30)
-    .option('--skip <n>', 'ignore the top n non-relevant hits (likely unjudged positives)', (v) => Number(v), 0)
+    .option('--skip <n>', 'ignore the top n non-relevant hits (likely unjudged positives)', nonNegativeInt('--skip'), 0)
     .option('--batch-size <n>', 'encoding batch size', positiveInt('--batch-size'), 64)
     .option('--threads <n>', 'CPU threads for libtorch', positiveInt('--threads'))
     .option('--device <device>', 'cpu|cuda', 'cpu')
@@ -39,7 +39,7 @@ export function register(program: Command): void {
           model, queriesFile: f.queries, collectionFile: f.collection, qrelsFile: f.qrels, output: f.output,
           depth: f.depth, skip: f.skip, batchSize: f.batchSize, log: (l) => process.stderr.write(l + '\n'),
         });
-        process.stdout.write(`mined ${s.negatives} negatives for ${s.queries} queries over ${s.passages} passages into ${f.output}\n`);
+        summary(f.output, `mined ${s.negatives} negatives for ${s.queries} queries over ${s.passages} passages into ${f.output}`);
       } finally {
         model.dispose();
       }

@@ -1,10 +1,46 @@
 /** Flag parsers shared by the verbs: each rejects a bad value with one line naming the flag. */
 import { InvalidArgumentError } from 'commander';
+import { boundKeyOfFlag, MAX, type BoundedKey } from '../util/bounds.js';
+import { STDOUT_PATH } from '../util/fs.js';
 
-export function positiveInt(flag: string): (v: string) => number {
+/**
+ * An integer flag in min..MAX[key] (src/util/bounds.ts; the key defaults to the flag's camelCase name).
+ * Decimal digits only: "1e3", "0x10", " 7" and "3.0" are refused rather than guessed at.
+ */
+export function boundedInt(flag: string, min: number, key: BoundedKey = boundKeyOfFlag(flag)): (v: string) => number {
+  const max = MAX[key];
   return (v) => {
     const n = Number(v);
-    if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`${flag} expects a positive integer, got "${v}"`);
+    if (!/^-?\d+$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`${flag} expects an integer from ${min} to ${max}, got "${v}"`);
+    return n;
+  };
+}
+
+/** A decimal number flag in min..MAX[key]. */
+export function boundedNumber(flag: string, min: number, key: BoundedKey = boundKeyOfFlag(flag)): (v: string) => number {
+  const max = MAX[key];
+  return (v) => {
+    const n = Number(v);
+    if (!/^-?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(v) || !(n >= min && n <= max)) throw new InvalidArgumentError(`${flag} expects a number from ${min} to ${max}, got "${v}"`);
+    return n;
+  };
+}
+
+export function positiveInt(flag: string, key?: BoundedKey): (v: string) => number {
+  return boundedInt(flag, 1, key);
+}
+
+export function nonNegativeInt(flag: string, key?: BoundedKey): (v: string) => number {
+  return boundedInt(flag, 0, key);
+}
+
+/** A number > 0 and at most MAX[key] (learning rates: a typo like 1e30 would silently train garbage). */
+export function positiveNumber(flag: string, key: BoundedKey = boundKeyOfFlag(flag)): (v: string) => number {
+  const max = MAX[key];
+  return (v) => {
+    const n = Number(v);
+    if (!/^(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(v) || !(n > 0 && n <= max)) throw new InvalidArgumentError(`${flag} expects a number above 0 and at most ${max}, got "${v}"`);
     return n;
   };
 }
@@ -14,4 +50,9 @@ export function oneOf<T extends string>(flag: string, values: readonly T[]): (v:
     if (!(values as readonly string[]).includes(v)) throw new InvalidArgumentError(`${flag} expects one of ${values.join('|')}, got "${v}"`);
     return v as T;
   };
+}
+
+/** A verb's closing summary: on stdout, unless the output itself goes there (`--output -`). */
+export function summary(output: string, line: string): void {
+  (output === STDOUT_PATH ? process.stderr : process.stdout).write(line + '\n');
 }

@@ -2,12 +2,14 @@ import { basename, resolve } from 'node:path';
 /** `densekit search`: run queries against an index and write a TREC or MS MARCO run. */
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { isDense, openIndex } from '../search/open.js';
-import { readQueries, type Query } from '../search/queries.js';
-import { modelQueryVectors, precomputedQueryVectors, type QueryVectorSource } from '../search/query-vectors.js';
-import { searchAll } from '../search/run-search.js';
+import { checkModel, DenseRetriever } from '../retrieval/dense.js';
+import { withQueryVectors } from '../retrieval/query-vectors.js';
+import { openIndex } from '../retrieval/registry.js';
+import { searchAll } from '../retrieval/run-search.js';
+import type { Query, Retriever, TextEncoder } from '../retrieval/types.js';
+import { readQueries } from '../search/queries.js';
 import { writeRunFile } from '../search/run-file.js';
-import { oneOf, positiveInt } from './options.js';
+import { nonNegativeInt, oneOf, positiveInt, summary } from './options.js';
 
 interface SearchFlags {
   index: string;
@@ -24,6 +26,7 @@ interface SearchFlags {
   dtype: 'fp32' | 'bf16';
   tag?: string;
   kernel: 'auto' | 'scan' | 'usearch' | 'torch' | 'js';
+  allowModelMismatch?: boolean;
 }
 
 export function register(program: Command): void {
@@ -40,39 +43,50 @@ export function register(program: Command): void {
     .option('--ignore-identical-ids', "BEIR: drop a hit whose document id equals the query id")
     .option('--batch-size <n>', 'queries per search call', positiveInt('--batch-size'))
     .option('--ef-search <n>', 'hnsw: candidates explored per query', positiveInt('--ef-search'))
-    .option('--threads <n>', 'search threads (0 = all cores)', (v) => (v === '0' ? 0 : positiveInt('--threads')(v)), 0)
+    .option('--threads <n>', 'search threads (0 = all cores)', nonNegativeInt('--threads'), 0)
     .option('--dtype <dtype>', 'fp32|bf16 query encoding with --model', oneOf('--dtype', ['fp32', 'bf16'] as const), 'fp32')
     .option('--tag <tag>', 'TREC run tag (default: densekit-<index folder name>)')
     .option('--kernel <k>', 'flat: candidate scan auto|scan|usearch|torch|js (all exact after rescoring; js is slow)', oneOf('--kernel', ['auto', 'scan', 'usearch', 'torch', 'js'] as const), 'auto')
+    .option('--allow-model-mismatch', 'dense: search an index built with another model than --model (or the query embeddings\' model)')
     .action(async (f: SearchFlags) => {
       if (f.model && f.queryEmbeddings) throw new UsageError('give --model or --query-embeddings, not both');
       if (!f.queries && !f.queryEmbeddings) throw new UsageError('--queries is required (or --query-embeddings with encoded queries)');
-      const index = await openIndex(f.index, { threads: f.threads, kernel: f.kernel, ...(f.efSearch ? { efSearch: f.efSearch } : {}) });
-      let source: QueryVectorSource | undefined;
+      const opened = await openIndex(f.index, { threads: f.threads, kernel: f.kernel, ...(f.efSearch ? { efSearch: f.efSearch } : {}) });
+      let encoder: TextEncoder | undefined;
+      let retriever: Retriever;
       let queries: Query[];
-      if (isDense(index)) {
-        if (!f.model && !f.queryEmbeddings) throw new UsageError(`${f.index} is a dense index: give --model or --query-embeddings`);
-        if (f.queryEmbeddings) {
-          const pre = precomputedQueryVectors(f.queryEmbeddings);
-          source = pre;
-          queries = f.queries ? await readQueries(f.queries) : pre.ids.map((id) => ({ id, text: '' }));
+      try {
+        if (opened.kind === 'vector') {
+          if (!f.model && !f.queryEmbeddings) throw new UsageError(`${f.index} is a dense index: give --model or --query-embeddings`);
+          if (f.queryEmbeddings) {
+            const pre = withQueryVectors(f.queryEmbeddings, f.queries ? await readQueries(f.queries) : undefined);
+            if (!f.allowModelMismatch) checkModel(opened.index, pre.model);
+            queries = pre.queries;
+          } else {
+            queries = await readQueries(f.queries!);
+            // Loaded on demand: the encoder pulls in the libtorch addon, which BM25 and precomputed vectors never need.
+            encoder = await (await import('../encode/index.js')).openEncoder(f.model!, { dtype: f.dtype });
+          }
+          retriever = new DenseRetriever(encoder, opened.index, { allowModelMismatch: f.allowModelMismatch ?? false });
         } else {
+          if (f.model || f.queryEmbeddings) throw new UsageError(`${f.index} is a BM25 index: --model and --query-embeddings do not apply`);
           queries = await readQueries(f.queries!);
-          source = await modelQueryVectors(f.model!, f.dtype);
+          retriever = opened.retriever;
         }
-      } else {
-        if (f.model || f.queryEmbeddings) throw new UsageError(`${f.index} is a BM25 index: --model and --query-embeddings do not apply`);
-        queries = await readQueries(f.queries!);
+      } catch (e) {
+        await encoder?.close();
+        await (opened.kind === 'vector' ? opened.index : opened.retriever).close();
+        throw e;
       }
       try {
-        const s = await searchAll(index, queries, {
-          k: f.k, ignoreIdenticalIds: f.ignoreIdenticalIds ?? false,
-          ...(source ? { queryVectors: source } : {}), ...(f.batchSize ? { batchSize: f.batchSize } : {}),
+        const s = await searchAll(retriever, queries, {
+          k: f.k, ignoreIdenticalIds: f.ignoreIdenticalIds ?? false, ...(f.batchSize ? { batchSize: f.batchSize } : {}),
         });
         await writeRunFile(f.output, s.run, f.format, f.tag ?? `densekit-${basename(resolve(f.index))}`);
-        process.stdout.write(`searched ${s.queries} queries (k=${f.k}) in ${s.seconds.toFixed(2)}s: ${s.queriesPerSecond.toFixed(1)} queries/s; run written to ${f.output}\n`);
+        summary(f.output, `searched ${s.queries} queries (k=${f.k}) in ${s.seconds.toFixed(2)}s: ${s.queriesPerSecond.toFixed(1)} queries/s; run written to ${f.output}`);
       } finally {
-        source?.close();
+        await retriever.close();
+        await encoder?.close();
       }
     });
 }

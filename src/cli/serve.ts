@@ -4,10 +4,11 @@
  * signal exits at once.
  */
 import { preferPassiveWaits } from '../tensor/native.js';
+import { choosePrecision, type RequestedPrecision } from '../tensor/cpu.js';
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_BATCHING, DEFAULT_LIMITS } from '../serve/limits.js';
 import { openService } from '../serve/launch.js';
-import { oneOf, positiveInt } from './options.js';
+import { nonNegativeInt, oneOf, positiveInt } from './options.js';
 
 interface ServeFlags {
   index: string[];
@@ -15,7 +16,7 @@ interface ServeFlags {
   corpus?: string;
   host: string;
   port: number;
-  dtype: 'fp32' | 'bf16' | 'fp16';
+  dtype: RequestedPrecision;
   device: string;
   threads?: number;
   fusion: 'rrf' | 'linear';
@@ -26,6 +27,7 @@ interface ServeFlags {
   batchWaitMs: number;
   maxK: number;
   maxQueries: number;
+  maxHitsWithFields: number;
   maxTexts: number;
   maxTextLength: number;
   requestTimeoutMs: number;
@@ -43,12 +45,6 @@ function port(v: string): number {
   return n;
 }
 
-function nonNegativeInt(flag: string): (v: string) => number {
-  return (v) => {
-    if (!/^\d+$/.test(v.trim())) throw new InvalidArgumentError(`${flag} expects a non-negative integer, got "${v}"`);
-    return Number(v);
-  };
-}
 
 function weights(v: string): number[] {
   const w = v.split(',').map(Number);
@@ -65,7 +61,8 @@ export function register(program: Command): void {
     .option('--corpus <file>', 'BEIR corpus.jsonl for titles, snippets and /documents/:id (default: the one recorded in the BM25 index)')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', 'port to listen on (0: any free port)', port, 8080)
-    .option('--dtype <dtype>', 'encoder precision fp32|bf16|fp16', oneOf('--dtype', ['fp32', 'bf16', 'fp16'] as const), 'fp32')
+    .option('--dtype <dtype>', 'encoder precision auto|fp32|bf16|fp16 (auto: bf16 on a CPU with avx512_bf16 or amx_bf16, else fp32)',
+      oneOf('--dtype', ['auto', 'fp32', 'bf16', 'fp16'] as const), 'auto')
     .option('--device <device>', 'cpu|cuda|cuda:N', 'cpu')
     .option('--threads <n>', 'libtorch threads for the encoder', positiveInt('--threads'))
     .option('--fusion <method>', 'hybrid fusion rrf|linear', oneOf('--fusion', ['rrf', 'linear'] as const), 'rrf')
@@ -75,6 +72,7 @@ export function register(program: Command): void {
     .option('--max-batch <n>', 'most queries in one encoder call', positiveInt('--max-batch'), DEFAULT_BATCHING.maxBatch)
     .option('--batch-wait-ms <n>', 'how long an idle encoder waits to batch concurrent queries', nonNegativeInt('--batch-wait-ms'), DEFAULT_BATCHING.maxWaitMs)
     .option('--max-k <n>', 'largest k a request may ask for', positiveInt('--max-k'), DEFAULT_LIMITS.maxK)
+    .option('--max-hits-with-fields <n>', 'most queries x k in one /search request with document fields', positiveInt('--max-hits-with-fields'), DEFAULT_LIMITS.maxHitsWithFields)
     .option('--max-queries <n>', 'most queries in one /search request', positiveInt('--max-queries'), DEFAULT_LIMITS.maxQueries)
     .option('--max-texts <n>', 'most texts in one /encode request', positiveInt('--max-texts'), DEFAULT_LIMITS.maxTexts)
     .option('--max-text-length <n>', 'longest query or text, in characters', positiveInt('--max-text-length'), DEFAULT_LIMITS.maxTextLength)
@@ -87,10 +85,13 @@ export function register(program: Command): void {
       // The encoder shares 2 cores with the event loop and other requests: spinning OpenMP waits hurt latency there.
       preferPassiveWaits();
       const say = (line: string) => process.stderr.write(`densekit serve: ${line}\n`);
+      const precision = choosePrecision(f.dtype, f.device);
+      say(precision.note);
+      if (precision.warning) say(`warning: ${precision.warning}`);
       const { app, modes, documents } = await openService({
         indexes: f.index,
         model: f.model,
-        encoder: { dtype: f.dtype, device: f.device as 'cpu', ...(f.threads ? { threads: f.threads } : {}) },
+        encoder: { dtype: precision.dtype, device: f.device as 'cpu', ...(f.threads ? { threads: f.threads } : {}) },
         corpus: f.corpus,
         evalReport: f.evalReport,
         evalQrels: f.evalQrels,
@@ -99,7 +100,7 @@ export function register(program: Command): void {
         hybridDepth: f.hybridDepth,
         efSearch: f.efSearch,
         batching: { maxBatch: f.maxBatch, maxWaitMs: f.batchWaitMs },
-        limits: { maxK: f.maxK, maxQueries: f.maxQueries, maxTexts: f.maxTexts, maxTextLength: f.maxTextLength, requestTimeoutMs: f.requestTimeoutMs },
+        limits: { maxK: f.maxK, maxQueries: f.maxQueries, maxHitsWithFields: f.maxHitsWithFields, maxTexts: f.maxTexts, maxTextLength: f.maxTextLength, requestTimeoutMs: f.requestTimeoutMs },
         logger: f.log ?? false,
         log: say,
       });

@@ -4,23 +4,27 @@
  */
 import { mkdirSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DensekitError, UsageError } from '../errors.js';
+import { DensekitError, positiveInteger, UsageError } from '../errors.js';
+import { fileDigest, folderDigest } from '../util/digest.js';
+import { removeStaleTemps } from '../util/fs.js';
 import { Progress } from '../util/progress.js';
-import type { SentenceEncoder, TextKind } from '../models/index.js';
+import type { TextEncoder, TextKind } from '../retrieval/types.js';
 import { readTextRecords, type TextRecord } from './input.js';
-import { EMBEDDINGS_FORMAT, manifestPath, readManifest, writeManifest, writeShard, type EmbeddingManifest } from './shards.js';
+import { SentenceTextEncoder } from './text-encoder.js';
+import { EMBEDDINGS_FORMAT, manifestPath, readManifest, writeManifest, writeShard, type EmbeddingManifest, type EncodeJobIdentity } from './shards.js';
 
 export interface EncodeJobOptions {
-  encoder: SentenceEncoder;
-  model: string;
+  /** Its `model` is recorded in the manifest (a resumed job with another model is refused). */
+  encoder: TextEncoder;
   input: string;
   output: string;
   kind: TextKind;
-  batchSize?: number;
   /** Rows per shard file. */
   shardSize?: number;
   /** Start over even if the folder holds another job's shards. */
   overwrite?: boolean;
+  /** The encoder's precision (default fp32), recorded in the manifest: a job never resumes in another one. */
+  precision?: 'fp32' | 'bf16' | 'fp16';
   log?: (line: string) => void;
 }
 
@@ -38,27 +42,62 @@ async function countRecords(path: string): Promise<number> {
   return n;
 }
 
+/** The first setting in which a recorded job differs from this one, named as the user set it; null if none. */
+function jobDifference(
+  m: EmbeddingManifest,
+  now: { model: string; input: string; kind: string; dim: number; shardSize: number; maxLength: number },
+  job: EncodeJobIdentity,
+): string | null {
+  const was = m.job;
+  const checks: Array<[string, unknown, unknown]> = [
+    ['--model', m.model, now.model], ['--input', m.input, now.input], ['--kind', m.kind, now.kind], ['model dimension', m.dim, now.dim],
+    ['--shard-size', m.shardSize, now.shardSize], ['--max-length', m.truncated?.maxLength, now.maxLength],
+  ];
+  for (const [what, a, b] of checks) if (a !== b) return `${what} was ${JSON.stringify(a)}, now ${JSON.stringify(b)}`;
+  if (!was || typeof was !== 'object') return 'it records no input or model digest (written by an older densekit)';
+  const recorded: Array<[string, unknown, unknown]> = [
+    ['input size in bytes', was.inputBytes, job.inputBytes], ['input content (sha256)', was.inputSha256, job.inputSha256],
+    ['model files (sha256)', was.modelSha256, job.modelSha256], ['--batch-size', was.batchSize, job.batchSize],
+  ];
+  for (const [what, a, b] of recorded) if (a !== b) return `${what} was ${JSON.stringify(a)}, now ${JSON.stringify(b)}`;
+  return null;
+}
+
 export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeSummary> {
-  const shardSize = o.shardSize ?? 10_000;
-  if (!Number.isInteger(shardSize) || shardSize < 1) throw new UsageError(`--shard-size must be a positive integer, got ${shardSize}`);
+  const shardSize = positiveInteger('shardSize', o.shardSize ?? 10_000);
+  const model = o.encoder.model;
+  const precision = o.precision ?? 'fp32';
   mkdirSync(o.output, { recursive: true });
+  removeStaleTemps(o.output);
   const input = resolve(o.input);
   let manifest: EmbeddingManifest | undefined;
+  const inputDigest = await fileDigest(o.input);
+  // A model loaded here is identified by its files and batch size (padding per batch moves float rounding);
+  // an encoder behind a worker is identified by its model name alone.
+  const local = o.encoder instanceof SentenceTextEncoder ? o.encoder : null;
+  const job: EncodeJobIdentity = {
+    inputBytes: inputDigest.bytes, inputSha256: inputDigest.sha256,
+    modelSha256: local ? await folderDigest(local.encoder.spec.dir) : null, batchSize: local ? local.batchSize : null,
+  };
   if (existsSync(manifestPath(o.output)) && !o.overwrite) {
     manifest = readManifest(o.output);
-    const same = manifest.model === o.model && manifest.input === input && manifest.kind === o.kind && manifest.dim === o.encoder.dim &&
-      manifest.shardSize === shardSize && manifest.truncated.maxLength === o.encoder.maxLength[o.kind];
-    if (!same)
-      throw new UsageError(`${manifestPath(o.output)}: this folder holds embeddings of another job (model/input/kind/shard size/max length differ); use --overwrite or another --output`);
+    const differs = jobDifference(manifest, {
+      model, input, kind: o.kind, dim: o.encoder.dim, shardSize, maxLength: o.encoder.maxLength[o.kind],
+    }, job);
+    if (differs)
+      throw new UsageError(`${manifestPath(o.output)}: this folder holds embeddings of another job (${differs}); use --overwrite or another --output`);
+    const before = manifest.precision ?? 'fp32';
+    if (!manifest.complete && before !== precision)
+      throw new UsageError(`${manifestPath(o.output)}: this job was started in ${before} and would resume in ${precision}; encode in ${before} again, or overwrite it`);
   }
   if (!manifest) {
     for (const f of readdirSync(o.output)) if (/^shard-\d+\.(npy|ids\.txt)$|^manifest\.json$/.test(f)) rmSync(join(o.output, f));
     const total = await countRecords(o.input);
     if (total === 0) throw new DensekitError(`${o.input}: no records to encode (empty input)`);
     manifest = {
-      format: EMBEDDINGS_FORMAT, version: 1, model: o.model, kind: o.kind, dim: o.encoder.dim, dtype: 'float32',
-      similarity: o.encoder.similarity, input, total, shardSize, shards: [],
-      truncated: { count: 0, maxLength: o.encoder.maxLength[o.kind] }, complete: false,
+      format: EMBEDDINGS_FORMAT, version: 1, model, kind: o.kind, dim: o.encoder.dim, dtype: 'float32',
+      similarity: o.encoder.similarity, precision: precision, input, total, shardSize, shards: [],
+      truncated: { count: 0, maxLength: o.encoder.maxLength[o.kind] }, complete: false, job,
     };
     writeManifest(o.output, manifest);
   }
@@ -72,11 +111,8 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeSummary> 
 
   let skipped = 0;
   let buffer: TextRecord[] = [];
-  const flush = () => {
-    const { vectors, truncated } = o.encoder.embed(buffer.map((r) => r.text), o.kind, {
-      batchSize: o.batchSize ?? 32,
-      onProgress: (n) => progress.tick(n),
-    });
+  const flush = async () => {
+    const { vectors, truncated } = await o.encoder.encode(buffer.map((r) => r.text), o.kind, { onProgress: (n) => progress.tick(n) });
     m.shards.push(writeShard(o.output, m.shards.length, buffer.map((r) => r.id), vectors, m.dim));
     m.truncated.count += truncated;
     writeManifest(o.output, m);
@@ -88,9 +124,9 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeSummary> 
       continue;
     }
     buffer.push(rec);
-    if (buffer.length === shardSize) flush();
+    if (buffer.length === shardSize) await flush();
   }
-  if (buffer.length) flush();
+  if (buffer.length) await flush();
   const rows = m.shards.reduce((a, s) => a + s.rows, 0);
   if (rows !== m.total) throw new DensekitError(`${o.input}: changed while encoding (${rows} records now, ${m.total} when the job started)`);
   m.complete = true;

@@ -32,6 +32,8 @@ export interface EmbeddingManifest {
   dtype: 'float32';
   /** 'cosine' when the model L2-normalizes its output (dot product = cosine), else 'dot'. */
   similarity: 'dot' | 'cosine';
+  /** The precision the encoder computed in (absent in folders written before it was recorded: fp32). */
+  precision?: 'fp32' | 'bf16' | 'fp16';
   /** Input file and number of records in it (known once counted). */
   input: string;
   total: number;
@@ -40,6 +42,16 @@ export interface EmbeddingManifest {
   /** Texts longer than maxLength tokens, cut to it. */
   truncated: { count: number; maxLength: number };
   complete: boolean;
+  /** What determined these vectors besides model name and input path; a resume must match every field. */
+  job?: EncodeJobIdentity;
+}
+
+export interface EncodeJobIdentity {
+  inputBytes: number;
+  inputSha256: string;
+  /** null when the encoder runs elsewhere (its model name is all the job knows). */
+  modelSha256: string | null;
+  batchSize: number | null;
 }
 
 export function manifestPath(dir: string): string {
@@ -55,8 +67,43 @@ export function readManifest(dir: string): EmbeddingManifest {
   } catch (e) {
     throw new InputError(path, undefined, `malformed JSON (${(e as Error).message})`);
   }
+  if (m === null || typeof m !== 'object' || Array.isArray(m)) throw new InputError(path, undefined, 'expected a JSON object');
   if (m.format !== EMBEDDINGS_FORMAT) throw new InputError(path, undefined, `format is ${JSON.stringify(m.format)}, expected "${EMBEDDINGS_FORMAT}"`);
+  checkManifestFields(m, path);
   return m;
+}
+
+const MAX_DIM = 65_536;
+
+/** Every field the readers rely on, with its type and range: a manifest is input like any other file. */
+function checkManifestFields(m: EmbeddingManifest, path: string): void {
+  const bad = (field: string, expected: string, v: unknown): never => {
+    throw new InputError(path, undefined, `field "${field}" is ${JSON.stringify(v) ?? 'missing'}, expected ${expected}`);
+  };
+  const count = (v: unknown, min = 0): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
+  if (m.version !== 1) bad('version', '1', m.version);
+  if (typeof m.model !== 'string') bad('model', 'a string', m.model);
+  if (m.kind !== 'query' && m.kind !== 'passage') bad('kind', '"query" or "passage"', m.kind);
+  if (!count(m.dim, 1) || m.dim > MAX_DIM) bad('dim', `an integer from 1 to ${MAX_DIM}`, m.dim);
+  if (m.dtype !== 'float32') bad('dtype', '"float32"', m.dtype);
+  if (m.similarity !== 'dot' && m.similarity !== 'cosine') bad('similarity', '"dot" or "cosine"', m.similarity);
+  if (typeof m.input !== 'string') bad('input', 'a string', m.input);
+  if (!count(m.total)) bad('total', 'a non-negative integer', m.total);
+  if (!count(m.shardSize, 1)) bad('shardSize', 'a positive integer', m.shardSize);
+  if (typeof m.complete !== 'boolean') bad('complete', 'true or false', m.complete);
+  const t = m.truncated as unknown as Record<string, unknown> | null;
+  if (t === null || typeof t !== 'object' || !count(t.count) || !count(t.maxLength)) bad('truncated', '{count, maxLength} non-negative integers', m.truncated);
+  if (!Array.isArray(m.shards)) bad('shards', 'a list', m.shards);
+  let rows = 0;
+  m.shards.forEach((sh, i) => {
+    const names = shardNames(i);
+    // Shard files are named by position: anything else (`../x.npy`, another shard's file) is refused.
+    if (sh === null || typeof sh !== 'object' || sh.vectors !== names.vectors || sh.ids !== names.ids)
+      bad(`shards[${i}]`, `{"vectors": "${names.vectors}", "ids": "${names.ids}", "rows": N}`, sh);
+    if (!count(sh.rows) || sh.rows > m.shardSize) bad(`shards[${i}].rows`, `an integer from 0 to shardSize ${m.shardSize}`, sh.rows);
+    rows += sh.rows;
+  });
+  if (rows > m.total || (m.complete && rows !== m.total)) throw new InputError(path, undefined, `shards hold ${rows} rows, field "total" says ${m.total}${m.complete ? ' (and the job is marked complete)' : ''}`);
 }
 
 export function writeManifest(dir: string, m: EmbeddingManifest): void {
@@ -82,6 +129,8 @@ export function readShardIds(dir: string, shard: ShardEntry): string[] {
   const text = readFileSync(path, 'utf8');
   const ids = text.length ? text.replace(/\n$/, '').split('\n') : [];
   if (ids.length !== shard.rows) throw new InputError(path, undefined, `${ids.length} ids but the manifest records ${shard.rows} rows`);
+  const empty = ids.indexOf('');
+  if (empty >= 0) throw new InputError(path, empty + 1, 'empty document id');
   return ids;
 }
 

@@ -8,6 +8,7 @@ import { UsageError } from '../errors.js';
 import { evaluate, type EvaluateOptions, type Evaluation } from './evaluate.js';
 import { formatFixed } from './measure-spec.js';
 import type { Qrels } from './qrels.js';
+import type { RelInfo } from './evaluate.js';
 import type { Run } from './run.js';
 import { bootstrapInterval, holmBonferroni, pairedTTest, randomizationTest } from './significance.js';
 
@@ -53,7 +54,7 @@ export interface Comparison {
   perQuery: Map<string, number[][]>;
 }
 
-export function compareRuns(qrels: Qrels, runs: readonly Run[], options: CompareOptions = {}): Comparison {
+export function compareRuns(qrels: Qrels | RelInfo, runs: readonly Run[], options: CompareOptions = {}): Comparison {
   if (runs.length < 2) throw new UsageError('comparing runs needs at least two runs');
   const evaluations = runs.map((r) => evaluate(qrels, r, options));
   const runIds = uniqueNames(evaluations.map((e) => e.runId));

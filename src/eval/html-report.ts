@@ -9,6 +9,7 @@ import { compareRuns, type CompareOptions, type Comparison } from './compare.js'
 import { evaluate, type Evaluation } from './evaluate.js';
 import { formatFixed } from './measure-spec.js';
 import type { Qrels } from './qrels.js';
+import type { RelInfo } from './evaluate.js';
 import type { Run } from './run.js';
 
 export interface HtmlReportOptions extends CompareOptions {
@@ -31,7 +32,7 @@ const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt
 /** JSON safe to embed in a <script> element. */
 const embedJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c');
 
-export function renderHtmlReport(qrels: Qrels, runs: readonly Run[], options: HtmlReportOptions = {}): string {
+export function renderHtmlReport(qrels: Qrels | RelInfo, runs: readonly Run[], options: HtmlReportOptions = {}): string {
   const comparison: Comparison | undefined = runs.length >= 2 ? compareRuns(qrels, runs, options) : undefined;
   const evaluations: Evaluation[] = comparison ? comparison.evaluations : [evaluate(qrels, runs[0]!, options)];
   const runIds = comparison ? comparison.runIds : [evaluations[0]!.runId];

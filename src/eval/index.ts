@@ -2,7 +2,8 @@
 export { readQrels, countJudgments, type Qrels } from './qrels.js';
 export { readRun, writeRun, rankHits, type Run, type RunHit, type RunFormat, type WriteRunOptions } from './run.js';
 export { readBeirCorpus, readBeirQueries, readBeirQrels, type BeirDocument, type BeirQuery } from './beir.js';
-export { evaluate, type EvaluateOptions, type Evaluation, type MeasureColumn, type MeasureValue } from './evaluate.js';
+export { evaluate, MISSING_ZSCORE, type EvaluateOptions, type Evaluation, type MeasureColumn, type MeasureValue, type RelInfo } from './evaluate.js';
+export { MEASURES, NICKNAMES } from './measures.js';
 export { renderTrecEval, evaluationToJson, type RenderOptions, type EvaluationJson } from './trec-output.js';
 export { msmarcoMrr, type MsMarcoMrr, type MsMarcoMrrOptions } from './msmarco.js';
 export { compareRuns, renderComparison, comparisonToJson, type Comparison, type CompareOptions, type MeasureComparison, type RunComparison } from './compare.js';

@@ -70,12 +70,3 @@ export function gradeCounts(judgments: ReadonlyMap<string, number>): number[] {
   for (const g of judgments.values()) if (g >= 0) counts[g]!++;
   return counts;
 }
-
-/**
- * The ranking trec_eval -c substitutes for a query with judgments but no results: one document that is in
- * no pool. Measures computed on it are what trec_eval prints for the missing query.
- */
-export function missingQueryRanking(judgments: ReadonlyMap<string, number>, opts: RankingOptions): JudgedRanking {
-  const bogus: RunHit = { docId: '\u0000densekit-missing-query', score: 1, rank: 1 };
-  return judgeRanking([bogus], judgments, opts);
-}

@@ -3,7 +3,8 @@
  * measures to compute with their parameters, in trec_eval's order, and the output names they print under.
  */
 import { UsageError } from '../errors.js';
-import { MEASURES, NICKNAMES, type MeasureDefinition, type MeasureParams } from './measures.js';
+import { MEASURES, NICKNAMES, type MeasureDefinition, type MeasureParams, type ParamPair } from './measures.js';
+import { atof, atol } from '../util/c-numbers.js';
 
 export interface SelectedMeasure {
   definition: MeasureDefinition;
@@ -26,7 +27,7 @@ export function selectMeasures(specs: readonly string[]): SelectedMeasure[] {
     const nickname = NICKNAMES[name];
     if (nickname) for (const n of nickname) marked.add(n);
     else if (MEASURES.some((m) => m.name === name)) marked.add(name);
-    else throw new UsageError(`-m ${spec}: unknown measure "${name}" (try map, P.10, ndcg_cut.10, recall.100, official or all_trec)`);
+    else throw new UsageError(`-m ${spec}: unknown measure "${name}" (densekit eval --help lists every measure and nickname)`);
   }
   const selected: SelectedMeasure[] = [];
   for (const definition of MEASURES) {
@@ -47,9 +48,11 @@ function parseParams(def: MeasureDefinition, text: string | undefined): MeasureP
     case 'none':
       throw new UsageError(`${where}: measure "${def.name}" takes no parameters`);
     case 'longCutoffs': {
+      // As trec_eval: each cutoff is read with atol ("20.6" -> 20), then sorted; the smallest must be > 0.
       const values = parts.map((p) => {
-        if (!/^\s*[+-]?\d+\s*$/.test(p)) throw new UsageError(`${where}: cutoff "${p}" is not an integer`);
-        return Number(p);
+        const v = atol(p);
+        if (v === undefined) throw new UsageError(`${where}: cutoff "${p}" is not a number`);
+        return v;
       }).sort((a, b) => a - b);
       if (values[0]! <= 0) throw new UsageError(`${where}: cutoffs must be positive`);
       if (values.some((v, i) => i > 0 && v === values[i - 1])) throw new UsageError(`${where}: duplicate cutoffs`);
@@ -62,20 +65,37 @@ function parseParams(def: MeasureDefinition, text: string | undefined): MeasureP
     }
     case 'doubleParams':
       return { values: parts.map((p) => parseDouble(p, where)), pairs: [], printable: text };
-    case 'pairs': {
-      const pairs = parts.map((p) => {
-        const eq = p.indexOf('=');
-        if (eq <= 0 || eq === p.length - 1) throw new UsageError(`${where}: expected comma-separated name=value pairs`);
-        return { name: p.slice(0, eq), value: parseDouble(p.slice(eq + 1), where) };
-      });
-      return { values: [], pairs, printable: text };
-    }
+    case 'pairs':
+      return { values: [], pairs: parsePairs(text, where), printable: text };
   }
 }
 
+/** trec_eval's get_param_pairs: `name=value` separated by commas; names may be empty, values read with atof. */
+function parsePairs(text: string, where: string): ParamPair[] {
+  let last = ',';
+  for (const ch of text) {
+    if (ch === ',') {
+      if (last === ',') break;
+      last = ',';
+    } else if (ch === '=') {
+      if (last === '=') {
+        last = ',';
+        break;
+      }
+      last = '=';
+    }
+  }
+  if (last !== '=') throw new UsageError(`${where}: malformed pair parameters (expected comma-separated name=value pairs)`);
+  return text.split(',').map((part) => {
+    const eq = part.indexOf('=');
+    return { name: part.slice(0, eq), value: parseDouble(part.slice(eq + 1), where) };
+  });
+}
+
+/** atof, refusing a parameter with no number at all (where C would quietly read 0). */
 function parseDouble(text: string, where: string): number {
-  const v = Number(text.trim());
-  if (text.trim() === '' || !Number.isFinite(v)) throw new UsageError(`${where}: "${text}" is not a number`);
+  const v = atof(text);
+  if (v === undefined || Number.isNaN(v)) throw new UsageError(`${where}: "${text}" is not a number`);
   return v;
 }
 
@@ -84,7 +104,8 @@ function columnNames(def: MeasureDefinition, params: MeasureParams): string[] {
     case 'longCutoffs':
       return params.values.map((c) => `${def.name}_${c}`);
     case 'doubleCutoffs':
-      return params.values.map((c) => `${def.name}_${formatFixed(c, 2)}`);
+      // trec_eval formats "%s_%3.2f" into a buffer of strlen(name) + 10 bytes: at most 9 characters follow the name.
+      return params.values.map((c) => def.name + `_${formatFixed(c, 2)}`.slice(0, 9));
     case 'doubleParams':
     case 'pairs':
       return [params.printable !== undefined ? `${def.name}_${params.printable}` : def.name];

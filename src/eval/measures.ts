@@ -4,40 +4,12 @@
  * summation order) so values agree to the last bit rather than "up to formula".
  */
 import { NONPOOL, UNJUDGED, type JudgedRanking } from './judged-ranking.js';
+import type { EvalContext, MeasureDefinition, MeasureParams, ParamPair } from './measure-types.js';
+import { PREFS_MEASURES } from './measures-prefs.js';
+import { JG_MEASURES } from './measures-jg.js';
+import { lround } from '../util/c-numbers.js';
 
-export type ValueKind = 'float' | 'long' | 'string';
-/** How the `all` line combines per-query values. */
-export type Averaging = 'mean' | 'sum' | 'geometric' | 'count' | 'runid' | 'none';
-type ParamKind = 'none' | 'longCutoffs' | 'doubleCutoffs' | 'doubleParams' | 'pairs';
-
-export interface ParamPair {
-  name: string;
-  value: number;
-}
-
-export interface MeasureParams {
-  /** Cutoffs (sorted ascending) or ordered double parameters. */
-  values: number[];
-  pairs: ParamPair[];
-  /** The parameter text given with -m (changes the printed name of parameterized single measures). */
-  printable?: string;
-}
-
-export interface EvalContext {
-  relevanceLevel: number;
-  numDocsInCollection: number;
-}
-
-export interface MeasureDefinition {
-  name: string;
-  paramKind: ParamKind;
-  defaults: number[];
-  valueKind: ValueKind;
-  averaging: Averaging;
-  perQuery: boolean;
-  summary: boolean;
-  compute(r: JudgedRanking, p: MeasureParams, ctx: EvalContext): number[] | string;
-}
+export type { Averaging, EvalContext, MeasureDefinition, MeasureParams, ParamKind, ParamPair, QueryData, ValueKind } from './measure-types.js';
 
 const MIN_GEO_MEAN = 0.00001;
 const INFAP_EPSILON = 0.00001;
@@ -47,7 +19,7 @@ const RECALL_POINTS = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0];
 function single(name: string, compute: (r: JudgedRanking, ctx: EvalContext) => number, extra: Partial<MeasureDefinition> = {}): MeasureDefinition {
   return {
     name, paramKind: 'none', defaults: [], valueKind: 'float', averaging: 'mean', perQuery: true, summary: true,
-    compute: (r, _p, ctx) => [compute(r, ctx)], ...extra,
+    compute: (q, _p, ctx) => [compute(q.ranking(), ctx)], ...extra,
   };
 }
 
@@ -58,7 +30,7 @@ function counter(name: string, compute: (r: JudgedRanking) => number): MeasureDe
 function atCutoffs(name: string, defaults: number[], compute: (r: JudgedRanking, cutoffs: number[], ctx: EvalContext) => number[]): MeasureDefinition {
   return {
     name, paramKind: 'longCutoffs', defaults, valueKind: 'float', averaging: 'mean', perQuery: true, summary: true,
-    compute: (r, p, ctx) => compute(r, p.values, ctx),
+    compute: (q, p, ctx) => compute(q.ranking(), p.values, ctx),
   };
 }
 
@@ -113,7 +85,8 @@ function bpref(r: JudgedRanking, level: number): number {
 /** Interpolated precision at recall points (shared by iprec_at_recall and 11pt_avg). */
 function interpolatedPrecision(r: JudgedRanking, points: number[], level: number): number[] {
   const out = new Array<number>(points.length).fill(0);
-  const cutoffs = points.map((pct) => Math.trunc(pct * r.numRel + 0.9));
+  // trec_eval 10 rounds (lround); 9.x used trunc(pct * R + 0.9), which Rprec_mult still does.
+  const cutoffs = points.map((pct) => lround(pct * r.numRel));
   let cut = points.length - 1;
   while (cut >= 0 && cutoffs[cut]! > r.numRelRet) cut--;
   let precis = r.numRelRet / r.numRet;
@@ -340,12 +313,18 @@ function ndcgCut(r: JudgedRanking, cutoffs: number[]): number[] {
   return values;
 }
 
-function rbp(r: JudgedRanking, pairs: ParamPair[]): number {
+function rbp(r: JudgedRanking, pairs: ParamPair[], ctx: EvalContext): number {
   let p = 0.9;
   for (const pair of pairs) if (pair.name === 'p') p = pair.value;
   const gains = setupGains(r, pairs);
   let min = Infinity;
   let max = -Infinity;
+  // trec_eval's m_rbp.c never initializes min and max, so they start from whatever the previous measure left
+  // on the stack. In the trec_eval 10.0-rc3 reference build, when yaap is computed just before rbp (its place
+  // in the measure order), max starts at yaap's running sum, which rescales every gain when that sum exceeds
+  // the largest gain; we reproduce that case. Otherwise the leftovers are no larger than the gains in every
+  // reference output we have, i.e. the same as starting from the gains themselves.
+  if (ctx.previousMeasure === 'yaap') max = averagePrecision(r, ctx.relevanceLevel).sum;
   for (const g of gains) {
     if (g.gain < min) min = g.gain;
     if (g.gain > max) max = g.gain;
@@ -361,9 +340,9 @@ function rbp(r: JudgedRanking, pairs: ParamPair[]): number {
   return (1.0 - p) * sum;
 }
 
-function rbpResidual(r: JudgedRanking, pairs: ParamPair[]): number {
-  let p = 0.9;
-  for (const pair of pairs) if (pair.name === 'p') p = pair.value;
+/** The share of rbp left undecided by unjudged documents; trec_eval fixes p at 0.9 and takes no parameters. */
+function rbpResidual(r: JudgedRanking): number {
+  const p = 0.9;
   let unjudged = 0;
   let sum = 0;
   let curP = 1.0;
@@ -387,14 +366,14 @@ function relString(r: JudgedRanking, length: number): string {
   return s;
 }
 
-const withGains = (name: string, compute: (r: JudgedRanking, pairs: ParamPair[]) => number, extraDefaults: number[] = []): MeasureDefinition => ({
+const withGains = (name: string, compute: (r: JudgedRanking, pairs: ParamPair[], ctx: EvalContext) => number, extraDefaults: number[] = []): MeasureDefinition => ({
   name, paramKind: 'pairs', defaults: extraDefaults, valueKind: 'float', averaging: 'mean', perQuery: true, summary: true,
-  compute: (r, p) => [compute(r, p.pairs)],
+  compute: (q, p, ctx) => [compute(q.ranking(), p.pairs, ctx)],
 });
 
 const withDoubles = (name: string, defaults: number[], compute: (r: JudgedRanking, params: number[], ctx: EvalContext) => number): MeasureDefinition => ({
   name, paramKind: 'doubleParams', defaults, valueKind: 'float', averaging: 'mean', perQuery: true, summary: true,
-  compute: (r, p, ctx) => [compute(r, p.values, ctx)],
+  compute: (q, p, ctx) => [compute(q.ranking(), p.values, ctx)],
 });
 
 /** In trec_eval's computation and printing order (measures.c). */
@@ -433,7 +412,7 @@ export const MEASURES: readonly MeasureDefinition[] = [
   }),
   {
     name: 'iprec_at_recall', paramKind: 'doubleCutoffs', defaults: RECALL_POINTS, valueKind: 'float', averaging: 'mean', perQuery: true, summary: true,
-    compute: (r, p, ctx) => interpolatedPrecision(r, p.values, ctx.relevanceLevel),
+    compute: (q, p, ctx) => interpolatedPrecision(q.ranking(), p.values, ctx.relevanceLevel),
   },
   atCutoffs('P', RANK_CUTOFFS, (r, cutoffs, ctx) => {
     let relSoFar = 0;
@@ -441,7 +420,7 @@ export const MEASURES: readonly MeasureDefinition[] = [
   }),
   {
     name: 'relstring', paramKind: 'doubleParams', defaults: [10], valueKind: 'string', averaging: 'none', perQuery: true, summary: false,
-    compute: (r, p) => relString(r, p.values[0] ?? 10),
+    compute: (q, p) => relString(q.ranking(), p.values[0] ?? 10),
   },
   atCutoffs('recall', RANK_CUTOFFS, (r, cutoffs, ctx) => {
     if (r.numRel === 0) return cutoffs.map(() => 0);
@@ -476,7 +455,8 @@ export const MEASURES: readonly MeasureDefinition[] = [
   single('gm_bpref', (r, ctx) => Math.log(Math.max(bpref(r, ctx.relevanceLevel), MIN_GEO_MEAN)), { averaging: 'geometric', perQuery: false }),
   {
     name: 'Rprec_mult', paramKind: 'doubleCutoffs', defaults: [0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.4, 1.6, 1.8, 2.0], valueKind: 'float', averaging: 'mean', perQuery: true, summary: true,
-    compute: (r, p, ctx) => {
+    compute: (q, p, ctx) => {
+      const r = q.ranking();
       const out = new Array<number>(p.values.length).fill(0);
       const cutoffs = p.values.map((pct) => Math.trunc(pct * r.numRel + 0.9));
       let cut = cutoffs.length - 1;
@@ -568,8 +548,15 @@ export const MEASURES: readonly MeasureDefinition[] = [
     return ((x + 1.0) * P * R) / (x * P + R);
   }),
   counter('num_nonrel_judged_ret', (r) => r.numRet - r.numNonpool - r.numUnjudgedInPool - r.numRelRet),
+  ...PREFS_MEASURES,
+  ...JG_MEASURES,
+  single('yaap', (r, ctx) => {
+    // Robertson's "yet another average precision": log((1 + sum) / (1 + R - sum)) over the AP summands.
+    const { sum } = averagePrecision(r, ctx.relevanceLevel);
+    return Math.log((1.0 + sum) / (1.0 + r.numRel - sum));
+  }),
   withGains('rbp', rbp),
-  withGains('rbp_resid', rbpResidual),
+  single('rbp_resid', rbpResidual),
   atCutoffs('unj', [5, 10, 20], (r, cutoffs) => {
     let unjudged = 0;
     return cutoffScan(r, cutoffs, (rel) => { if (rel === NONPOOL || rel === UNJUDGED) unjudged++; }, (i) => unjudged / i, (c) => unjudged / c);
@@ -586,4 +573,11 @@ export const NICKNAMES: Readonly<Record<string, readonly string[]>> = {
     'success', 'map_cut', 'ndcg_cut', 'ndcg_rel', 'Rndcg', 'binG', 'G', 'set_P', 'set_recall', 'set_relative_P', 'set_map', 'set_F',
     'num_nonrel_judged_ret',
   ],
+  all_prefs: [
+    'runid', 'num_q', 'prefs_num_prefs_poss', 'prefs_num_prefs_ful', 'prefs_num_prefs_ful_ret', 'prefs_simp', 'prefs_pair',
+    'prefs_avgjg', 'prefs_avgjg_Rnonrel', 'prefs_simp_ret', 'prefs_pair_ret', 'prefs_avgjg_ret', 'prefs_avgjg_Rnonrel_ret',
+    'prefs_simp_imp', 'prefs_pair_imp', 'prefs_avgjg_imp',
+  ],
+  prefs: ['runid', 'num_q', 'prefs_num_prefs_poss', 'prefs_num_prefs_ful', 'prefs_num_prefs_ful_ret', 'prefs_simp', 'prefs_pair', 'prefs_avgjg'],
+  qrels_jg: ['runid', 'num_q', 'map_avgjg', 'P_avgjg', 'Rprec_mult_avgjg'],
 };

@@ -4,8 +4,8 @@ export { openSafetensors, writeSafetensors, type SafetensorsFile, type Safetenso
 export { readTorchStateDict } from './torch-pickle.js';
 export { loadStateDict, readWeightsFile, hasStateDict } from './state-dict.js';
 export {
-  readHfConfig, parseHfConfig, checkShapes,
-  type HfConfig, type BertConfig, type DistilBertConfig, type T5Config, type Activation, type ShapeCheck,
+  readHfConfig, parseHfConfig,
+  type HfConfig, type BertConfig, type DistilBertConfig, type T5Config, type Activation,
 } from './hf-config.js';
 export {
   readSentenceTransformer, writeSentenceTransformer,

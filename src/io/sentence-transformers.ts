@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } fro
 import { basename, dirname, join } from 'node:path';
 import { DensekitError, InputError } from '../errors.js';
 import { writeFileAtomicSync } from '../util/fs.js';
+import { pathInside } from '../util/paths.js';
 import type { HostTensor } from './host-tensor.js';
 import { readHfConfig } from './hf-config.js';
 import { writeSafetensors } from './safetensors.js';
@@ -44,6 +45,11 @@ export interface SentenceTransformerSpec {
   /** Named prompts (e.g. {query: "query: "}) from config_sentence_transformers.json. */
   prompts?: Record<string, string>;
   defaultPromptName?: string;
+  /**
+   * Per-side token limits the model was trained or saved with (densekit's key in config_sentence_transformers.json;
+   * sentence-transformers keeps one max_seq_length and ignores it).
+   */
+  trainedMaxLength?: { query: number; passage: number };
 }
 
 const MODULE_TYPES: Record<string, ModuleSpec['kind']> = {
@@ -96,7 +102,7 @@ export function readSentenceTransformer(dir: string): SentenceTransformerSpec {
     if (!kind) {
       throw new InputError(modulesPath, undefined, `${where}: module type "${type}" is not supported (supported: ${Object.keys(MODULE_TYPES).join(', ')})`);
     }
-    const moduleDir = join(dir, path);
+    const moduleDir = pathInside(dir, path, modulesPath, `${where}.path`);
     switch (kind) {
       case 'Transformer':
         if (i !== 0) throw new InputError(modulesPath, undefined, `${where}: the Transformer must be the first module`);
@@ -133,6 +139,16 @@ function readSentenceTransformerConfig(dir: string, spec: SentenceTransformerSpe
   }
   const defaultPromptName = optionalField(cfg, 'default_prompt_name', 'string', file);
   if (defaultPromptName !== undefined) spec.defaultPromptName = defaultPromptName;
+  const own = cfg.densekit;
+  if (own !== undefined) {
+    const lengths = typeof own === 'object' && own !== null ? (own as Record<string, unknown>) : {};
+    const query = lengths.query_max_length;
+    const passage = lengths.passage_max_length;
+    const ok = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 2 && n <= 1_000_000;
+    if (!ok(query) || !ok(passage))
+      throw new InputError(file, undefined, 'field "densekit": expected {"query_max_length": N, "passage_max_length": N} with integers from 2 to 1000000');
+    spec.trainedMaxLength = { query, passage };
+  }
 }
 
 function readPooling(moduleDir: string, path: string): ModuleSpec {
@@ -213,6 +229,8 @@ export interface SentenceTransformerToWrite {
   similarity?: string;
   prompts?: Record<string, string>;
   defaultPromptName?: string;
+  /** Per-side token limits to record (see SentenceTransformerSpec.trainedMaxLength). */
+  trainedMaxLength?: { query: number; passage: number };
 }
 
 /** Tokenizer files transformers and sentence-transformers read, copied when present in the source model. */
@@ -254,6 +272,7 @@ export function writeSentenceTransformer(dir: string, model: SentenceTransformer
       : { do_lower_case: model.doLowerCase ?? false });
     const stMeta: Record<string, unknown> = { __version__: { densekit: packageVersion() }, prompts: model.prompts ?? {}, default_prompt_name: model.defaultPromptName ?? null };
     if (model.similarity !== undefined) stMeta.similarity_fn_name = model.similarity;
+    if (model.trainedMaxLength) stMeta.densekit = { query_max_length: model.trainedMaxLength.query, passage_max_length: model.trainedMaxLength.passage };
     writeJson(join(tmp, 'config_sentence_transformers.json'), stMeta);
     replaceDirectory(tmp, dir);
   } catch (e) {

@@ -15,13 +15,37 @@ const SAFETENSORS_INDEX = 'model.safetensors.index.json';
 const PYTORCH = 'pytorch_model.bin';
 const PYTORCH_INDEX = 'pytorch_model.bin.index.json';
 
-/** Reads every tensor of one weights file (.safetensors or a torch.save file). */
+/** Reads every tensor of one weights file (.safetensors or a torch.save file); NaN or infinite weights are refused. */
 export function readWeightsFile(path: string): Map<string, HostTensor> {
+  let tensors: Map<string, HostTensor>;
   if (path.endsWith('.safetensors')) {
     const file = openSafetensors(path);
-    return new Map(file.keys().map((k) => [k, file.get(k)]));
+    tensors = new Map(file.keys().map((k) => [k, file.get(k)]));
+  } else tensors = readTorchStateDict(path);
+  for (const [name, t] of tensors) {
+    const at = firstNonFinite(t);
+    if (at >= 0) throw new InputError(path, undefined, `tensor ${name} holds a NaN or infinite value (element ${at}): every text would encode to NaN`);
   }
-  return readTorchStateDict(path);
+  return tensors;
+}
+
+/** Index of the first NaN/Inf element of a floating tensor, -1 if none (a NaN weight makes every output NaN). */
+function firstNonFinite(t: HostTensor): number {
+  const { data } = t;
+  if (t.dtype === 'float32' || t.dtype === 'float64') {
+    const n = data.byteLength / (t.dtype === 'float32' ? 4 : 8);
+    const aligned = data.byteOffset % (t.dtype === 'float32' ? 4 : 8) === 0;
+    const bytes = aligned ? data : data.slice();
+    const v = t.dtype === 'float32' ? new Float32Array(bytes.buffer, bytes.byteOffset, n) : new Float64Array(bytes.buffer, bytes.byteOffset, n);
+    for (let i = 0; i < n; i++) if (!Number.isFinite(v[i]!)) return i;
+    return -1;
+  }
+  if (t.dtype === 'float16' || t.dtype === 'bfloat16') {
+    // All exponent bits set is Inf or NaN in both formats.
+    const mask = t.dtype === 'float16' ? 0x7c00 : 0x7f80;
+    for (let i = 0; i + 1 < data.byteLength; i += 2) if (((data[i]! | (data[i + 1]! << 8)) & mask) === mask) return i / 2;
+  }
+  return -1;
 }
 
 /** The weights of the model in `dir` (a Hugging Face model folder or a sentence-transformers module folder). */

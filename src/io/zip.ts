@@ -64,7 +64,8 @@ export class ZipReader {
       data = raw;
     } else if (e.method === 8) {
       try {
-        data = inflateRawSync(raw);
+        // Capped at the size the directory promises: a deflate bomb stops there instead of filling memory.
+        data = inflateRawSync(raw, { maxOutputLength: Math.max(1, e.uncompressedSize) });
       } catch (err) {
         throw this.error(`entry '${name}': corrupt deflate data (${(err as Error).message})`);
       }
@@ -135,6 +136,7 @@ export class ZipReader {
       const extraLen = cd.readUInt16LE(p + 30);
       const commentLen = cd.readUInt16LE(p + 32);
       let localHeaderOffset = cd.readUInt32LE(p + 42);
+      if (p + 46 + nameLen + extraLen + commentLen > cd.byteLength) throw this.error(`central directory entry ${i} runs past the directory's end`);
       const name = cd.toString('utf8', p + 46, p + 46 + nameLen);
       // Zip64 extended information: only the fields saturated in the fixed record are present, in this order.
       let x = p + 46 + nameLen;
@@ -142,8 +144,11 @@ export class ZipReader {
       while (x + 4 <= extraEnd) {
         const id = cd.readUInt16LE(x);
         const len = cd.readUInt16LE(x + 2);
+        if (x + 4 + len > extraEnd) throw this.error(`central directory entry ${i}: extra field runs past its record`);
         if (id === 0x0001) {
           let q = x + 4;
+          const need = 8 * [uncompressedSize, compressedSize, localHeaderOffset].filter((v) => v === 0xffffffff).length;
+          if (need > len) throw this.error(`central directory entry ${i}: zip64 field holds ${len} bytes, ${need} needed`);
           if (uncompressedSize === 0xffffffff) (uncompressedSize = toSafe(cd.readBigUInt64LE(q), this)), (q += 8);
           if (compressedSize === 0xffffffff) (compressedSize = toSafe(cd.readBigUInt64LE(q), this)), (q += 8);
           if (localHeaderOffset === 0xffffffff) localHeaderOffset = toSafe(cd.readBigUInt64LE(q), this);

@@ -59,9 +59,7 @@ export class DistilBertEncoder extends Module implements TokenEncoder {
   constructor(readonly config: DistilBertConfig, w: WeightSource) {
     super();
     const c = config;
-    if (c.sinusoidalPosEmbds) {
-      // Sinusoidal tables are still stored as position_embeddings.weight in saved checkpoints, so loading works alike.
-    }
+    // Sinusoidal position tables (sinusoidal_pos_embds) are stored as position_embeddings.weight too, so both load alike.
     this.hiddenSize = c.dim;
     this.words = this.registerModule('embeddings.word_embeddings', new Embedding(w, 'embeddings.word_embeddings', c.vocabSize, c.dim));
     this.positions = this.registerModule('embeddings.position_embeddings', new Embedding(w, 'embeddings.position_embeddings', c.maxPositionEmbeddings, c.dim));

@@ -9,10 +9,11 @@ import { loadStateDict, readHfConfig, readSentenceTransformer, resolveModelPath,
 import type { HfConfig, SentenceTransformerSpec, ModuleToWrite, DenseActivation } from '../io/index.js';
 import type { HostTensor } from '../io/host-tensor.js';
 import { loadTokenizer, padBatch, prepareText, type Encoding, type Tokenizer } from '../text/index.js';
-import { DensekitError, UsageError } from '../errors.js';
+import { DensekitError, InputError, UsageError } from '../errors.js';
 import { Module } from './module.js';
 import { ensureModel, type DownloadOptions } from '../hub/index.js';
 import { Pooling, Dense, l2Normalize } from './pooling.js';
+import { applyHead, type SentenceHead } from './head.js';
 import { BertEncoder } from './bert.js';
 import { DistilBertEncoder } from './distilbert.js';
 import { T5Encoder } from './t5.js';
@@ -31,6 +32,8 @@ export interface EncoderOptions {
   passageMaxLength?: number;
   /** Fresh random weights (BERT's N(0, 0.02) from libtorch's generator; seed it with manualSeed) instead of the folder's: training from scratch. */
   randomWeights?: boolean;
+  /** Pooling / projection / similarity to build onto a plain Hugging Face folder (or to check against a sentence-transformers one). */
+  head?: SentenceHead;
 }
 
 export interface EncodeOptions {
@@ -98,6 +101,11 @@ export class SentenceEncoder {
   readonly maxLength: { query: number; passage: number };
   private readonly precision: Precision;
 
+  /** The compute precision embeddings are made with (fp32, bf16 autocast, fp16). */
+  get dtype(): Precision {
+    return this.precision;
+  }
+
   private constructor(
     readonly spec: SentenceTransformerSpec,
     readonly config: HfConfig,
@@ -113,7 +121,11 @@ export class SentenceEncoder {
     this.dim = last ? last.outFeatures : pipeline.pooling.outputDim;
     this.similarity = normalize ? 'cosine' : 'dot';
     const base = defaultMaxLength(spec, config);
-    this.maxLength = { query: opts.queryMaxLength ?? base, passage: opts.passageMaxLength ?? base };
+    // Lengths a model was trained with (recorded by densekit's save) come before the checkpoint's single max_seq_length.
+    this.maxLength = {
+      query: opts.queryMaxLength ?? spec.trainedMaxLength?.query ?? base,
+      passage: opts.passageMaxLength ?? spec.trainedMaxLength?.passage ?? base,
+    };
     for (const [side, n] of Object.entries(this.maxLength))
       if (!Number.isInteger(n) || n < 2) throw new UsageError(`${side} max length must be an integer >= 2, got ${n}`);
   }
@@ -129,7 +141,7 @@ export class SentenceEncoder {
   /** Loads a sentence-transformers folder (or a plain Hugging Face model folder, mean-pooled) by path or cached hub id; never downloads. */
   static load(nameOrPath: string, opts: EncoderOptions = {}): SentenceEncoder {
     const dir = resolveModelPath(nameOrPath);
-    const spec = readSentenceTransformer(dir);
+    const spec = applyHead(readSentenceTransformer(dir), opts.head);
     const transformerSpec = spec.modules.find((m) => m.kind === 'Transformer');
     if (!transformerSpec) throw new DensekitError(`${join(dir, 'modules.json')}: no sentence_transformers.models.Transformer module`);
     const transformerDir = join(dir, transformerSpec.path);
@@ -140,6 +152,8 @@ export class SentenceEncoder {
       throw new UsageError('fp16 is only supported on CUDA; on CPU use --dtype bf16 or fp32');
     const poolSpec = spec.modules.find((m) => m.kind === 'Pooling');
     const mode = poolSpec?.kind === 'Pooling' ? poolSpec.mode : { cls: false, max: false, mean: true, meanSqrtLen: false };
+    if (poolSpec?.kind === 'Pooling' && poolSpec.dim !== encoder.hiddenSize)
+      throw new InputError(join(dir, poolSpec.path, 'config.json'), undefined, `word_embedding_dimension is ${poolSpec.dim} but the Transformer outputs ${encoder.hiddenSize}`);
     const pooling = new Pooling(mode, encoder.hiddenSize);
     const dense: Dense[] = [];
     let width = pooling.outputDim;
@@ -280,6 +294,7 @@ export class SentenceEncoder {
     writeSentenceTransformer(dir, {
       weights, config: this.rawConfig, sourceDir: join(this.spec.dir, this.spec.modules.find((m) => m.kind === 'Transformer')?.path ?? ''),
       modules, maxSeqLength: this.spec.maxSeqLength ?? this.maxLength.passage, doLowerCase: this.spec.doLowerCase,
+      trainedMaxLength: this.maxLength,
       ...(this.spec.similarity ? { similarity: this.spec.similarity } : { similarity: this.similarity }),
     });
   }

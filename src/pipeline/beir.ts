@@ -7,18 +7,23 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { DensekitError } from '../errors.js';
-import { SentenceEncoder, type Precision } from '../models/index.js';
+import { DensekitError, UsageError } from '../errors.js';
+import type { Precision } from '../models/index.js';
+import { openEncoder, runEncodeJob } from '../encode/index.js';
+import { fuse, type FusionMethod, type RunHits } from '../retrieval/fusion.js';
+import { buildIndex, openRetriever } from '../retrieval/registry.js';
+import { searchAll } from '../retrieval/run-search.js';
+import type { Query, Retriever } from '../retrieval/types.js';
+import { readQueries } from '../search/queries.js';
+import { toEvalRun } from '../search/run-file.js';
 import { ensureModel } from '../hub/index.js';
-import { runEncodeJob } from '../encode/index.js';
-import { buildBm25Index, buildFlatIndex, fuse, openIndex, searchAll, readQueries, toEvalRun, type RunHits, type Query, type FusionMethod } from '../search/index.js';
 import { evaluate, msmarcoMrr, readBeirQrels, type Run } from '../eval/index.js';
 
-export type Retriever = 'dense' | 'bm25' | 'hybrid';
+export type BeirRetriever = 'dense' | 'bm25' | 'hybrid';
 
 export interface BeirOptions {
   dataset: string;
-  retrievers: readonly Retriever[];
+  retrievers: readonly BeirRetriever[];
   model?: string;
   split?: string;
   /** Hits per query (BEIR: 1,000). */
@@ -34,7 +39,7 @@ export interface BeirOptions {
 }
 
 export interface BeirResult {
-  retriever: Retriever;
+  retriever: BeirRetriever;
   metrics: { 'nDCG@10': number; 'Recall@100': number; 'MRR@10': number; 'MAP@100': number };
   run: RunHits;
   queries: number;
@@ -67,7 +72,7 @@ export async function runBeir(o: BeirOptions): Promise<BeirReport> {
     if (!existsSync(f)) throw new DensekitError(`${f}: missing (expected a BEIR folder with corpus.jsonl, queries.jsonl and qrels/${split}.tsv)`);
   const needDense = o.retrievers.includes('dense') || o.retrievers.includes('hybrid');
   const needBm25 = o.retrievers.includes('bm25') || o.retrievers.includes('hybrid');
-  if (needDense && !o.model) throw new DensekitError('--model is required for the dense and hybrid retrievers');
+  if (needDense && !o.model) throw new UsageError('is required for the dense and hybrid retrievers', { param: 'model' });
 
   const qrels = await readBeirQrels(dataset, split);
   const queries: Query[] = (await readQueries(join(dataset, 'queries.jsonl'))).filter((q) => qrels.has(q.id));
@@ -75,45 +80,46 @@ export async function runBeir(o: BeirOptions): Promise<BeirReport> {
   const cache = join(o.cacheDir ?? defaultCacheDir(), `${basename(dataset)}-${key(dataset)}`);
   mkdirSync(cache, { recursive: true });
 
-  const runs = new Map<Retriever, { run: RunHits; seconds: number }>();
+  const runs = new Map<BeirRetriever, { run: RunHits; seconds: number }>();
+  const search = async (retriever: Retriever): Promise<{ run: RunHits; seconds: number }> => {
+    try {
+      return await searchAll(retriever, queries, { k, ignoreIdenticalIds: true, progress: false });
+    } finally {
+      await retriever.close();
+    }
+  };
   let encodedNow = 0;
   if (needBm25) {
     const dir = join(cache, 'bm25');
     if (!existsSync(join(dir, 'index.json'))) {
       log('building the BM25 index');
-      await buildBm25Index(corpus, dir);
+      await buildIndex('bm25', corpus, dir);
     }
-    const index = await openIndex(dir);
-    const s = await searchAll(index, queries, { k, ignoreIdenticalIds: true, progress: false });
-    runs.set('bm25', { run: s.run, seconds: s.seconds });
+    runs.set('bm25', await search(await openRetriever(dir, undefined)));
   }
   if (needDense) {
-    const modelPath = await ensureModel(o.model!); // a Hub id is downloaded (or found) in the Hugging Face cache
-    const encoder = SentenceEncoder.load(modelPath, {
+    // The model is recorded by its absolute folder (a Hub id: its snapshot, downloaded or found in the Hugging Face
+    // cache), so the cache key and the index's model check agree.
+    const encoder = await openEncoder(await ensureModel(o.model!), {
+      batchSize: o.batchSize ?? 32,
       ...(o.dtype ? { dtype: o.dtype } : {}),
       ...(o.queryMaxLength ? { queryMaxLength: o.queryMaxLength } : {}),
       ...(o.passageMaxLength ? { passageMaxLength: o.passageMaxLength } : {}),
     });
     try {
-      const modelDir = join(cache, `model-${key(modelPath, o.dtype ?? 'fp32', String(encoder.maxLength.passage))}`);
+      const modelDir = join(cache, `model-${key(encoder.model, o.dtype ?? 'fp32', String(encoder.maxLength.passage))}`);
       const embDir = join(modelDir, 'corpus');
-      const summary = await runEncodeJob({
-        encoder, model: modelPath, input: corpus, output: embDir, kind: 'passage', batchSize: o.batchSize ?? 32, log,
-      });
+      const summary = await runEncodeJob({ encoder, input: corpus, output: embDir, kind: 'passage', precision: o.dtype ?? 'fp32', log });
       encodedNow = summary.encoded;
       if (summary.encoded) log(`encoded ${summary.encoded} passages (${summary.rate.toFixed(1)}/s); ${summary.manifest.truncated.count} truncated to ${summary.manifest.truncated.maxLength} tokens`);
       const indexDir = join(modelDir, 'flat');
-      if (summary.encoded > 0 || !existsSync(join(indexDir, 'index.json'))) buildFlatIndex(embDir, indexDir);
-      const index = await openIndex(indexDir);
-      const s = await searchAll(index, queries, {
-        k, ignoreIdenticalIds: true, progress: false,
-        queryVectors: { dim: encoder.dim, vectors: (qs) => encoder.encodeQueries(qs.map((q) => q.text), { batchSize: o.batchSize ?? 32 }), close() {} },
-      });
-      runs.set('dense', { run: s.run, seconds: s.seconds });
+      if (summary.encoded > 0 || !existsSync(join(indexDir, 'index.json'))) await buildIndex('flat', embDir, indexDir);
+      runs.set('dense', await search(await openRetriever(indexDir, encoder)));
     } finally {
-      encoder.dispose();
+      encoder.close();
     }
   }
+  // Hybrid fuses the two runs already searched (as Pyserini's fusion of run files does) instead of searching again.
   if (o.retrievers.includes('hybrid')) {
     const d = runs.get('dense')!;
     const b = runs.get('bm25')!;

@@ -35,12 +35,26 @@ export interface SearchOptions {
 
 export type MetadataFilter = Record<string, string | number | boolean | { gte?: number; gt?: number; lte?: number; lt?: number }>;
 
+/** Which side of a dual encoder a text is on (queries and passages may get different prefixes and limits). */
+export type TextKind = 'query' | 'passage';
+
+/** What `encode` returns: the vectors and how many texts were cut at the token limit. */
+export interface Encoded {
+  /** Row-major [texts.length, dim]. */
+  vectors: Float32Array;
+  truncated: number;
+}
+
 /** Texts to vectors: implemented by SentenceEncoder, the service's worker proxy, and later ONNX Runtime. */
 export interface TextEncoder {
   /** Model identity recorded in indexes and caches (a Hub id, or a folder's digest-backed name). */
   readonly model: string;
   readonly dim: number;
   readonly similarity: Similarity;
+  /** Token limit per kind; recorded in embedding manifests so a resumed job with another limit is refused. */
+  readonly maxLength: { readonly query: number; readonly passage: number };
+  /** `onProgress` is told how many texts each finished batch held. */
+  encode(texts: readonly string[], kind: TextKind, opts?: { onProgress?: (done: number) => void }): Promise<Encoded>;
   /** Row-major [texts.length, dim]. */
   encodeQueries(texts: readonly string[]): Promise<Float32Array>;
   encodePassages(texts: readonly string[]): Promise<Float32Array>;

@@ -1,6 +1,6 @@
 /** Bridges search results to the eval module's run files (TREC or MS MARCO, written atomically). */
 import { writeRun, type RunFormat, type RunHit } from '../eval/index.js';
-import type { RunHits } from './fusion.js';
+import type { RunHits } from '../retrieval/fusion.js';
 
 export function toEvalRun(run: RunHits): Map<string, RunHit[]> {
   const out = new Map<string, RunHit[]>();

@@ -1,4 +1,7 @@
 /** Messages between the service and its encoder worker thread. */
+import type { ErrorCode } from '../errors.js';
+import type { Similarity, TextKind } from '../retrieval/types.js';
+
 export interface EncoderWorkerData {
   model: string;
   options: object;
@@ -10,11 +13,17 @@ export interface EncoderWorkerData {
 
 export interface EncodeRequest {
   id: number;
-  kind: 'query' | 'passage';
+  kind: TextKind;
   texts: string[];
 }
 
+/** A DensekitError crosses the thread boundary as its code and status; anything else is a crash. */
+export interface WorkerError {
+  message: string;
+  densekit?: { code: ErrorCode; statusCode: number };
+}
+
 export type WorkerMessage =
-  | { type: 'ready'; dim: number; similarity: 'dot' | 'cosine' }
-  | { type: 'result'; id: number; vectors: Float32Array }
-  | { type: 'error'; id: number | null; message: string; inputError: boolean };
+  | { type: 'ready'; model: string; dim: number; similarity: Similarity; maxLength: { query: number; passage: number } }
+  | { type: 'result'; id: number; vectors: Float32Array; truncated: number }
+  | ({ type: 'error'; id: number | null } & WorkerError);

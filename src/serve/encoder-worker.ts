@@ -3,8 +3,8 @@
  * here keeps the service's event loop free to accept and answer requests while a batch is computed.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { EncodeRequest, EncoderWorkerData, WorkerMessage } from './encoder-protocol.js';
-import type { QueryEncoder } from './encoder.js';
+import type { TextEncoder } from '../retrieval/types.js';
+import type { EncodeRequest, EncoderWorkerData, WorkerError, WorkerMessage } from './encoder-protocol.js';
 
 const data = workerData as EncoderWorkerData;
 const port = parentPort;
@@ -14,18 +14,18 @@ function post(msg: WorkerMessage, transfer?: ArrayBuffer[]): void {
   port!.postMessage(msg, transfer ?? []);
 }
 
-function isInputError(e: unknown): boolean {
-  // DensekitError and its subclasses are caused by input; anything else is a bug or a crash.
-  for (let p: unknown = e; p && typeof p === 'object'; p = Object.getPrototypeOf(p)) {
-    if ((p as { constructor?: { name?: string } }).constructor?.name === 'DensekitError') return true;
-  }
-  return false;
+function workerError(e: unknown): WorkerError {
+  const message = (e as Error)?.message ?? String(e);
+  // Duck-typed: a DensekitError from the encoder module has its code and status (the class need not be this module's).
+  const { code, statusCode } = (e ?? {}) as { code?: unknown; statusCode?: unknown };
+  const densekit = typeof code === 'string' && code.startsWith('DENSEKIT_') && typeof statusCode === 'number';
+  return densekit ? { message, densekit: { code: code as NonNullable<WorkerError['densekit']>['code'], statusCode } } : { message };
 }
 
 try {
   if (data.threads) (await import('../tensor/index.js')).setNumThreads(data.threads);
   const mod = (await import(data.encoderModule)) as {
-    openEncoder(model: string, options: object): Promise<QueryEncoder> | QueryEncoder;
+    openEncoder(model: string, options: object): Promise<TextEncoder> | TextEncoder;
   };
   const encoder = await mod.openEncoder(data.model, data.options);
   // Requests are handled one at a time, in arrival order: the encoder is not re-entrant.
@@ -38,18 +38,18 @@ try {
         return;
       }
       try {
-        const out = req.kind === 'query' ? await encoder.encodeQueries(req.texts) : await encoder.encodePassages(req.texts);
+        const { vectors: out, truncated } = await encoder.encode(req.texts, req.kind);
         // A view into a shared/pooled buffer must not be transferred away: copy it to its own buffer.
         const vectors = out.byteOffset === 0 && out.byteLength === out.buffer.byteLength && out.buffer instanceof ArrayBuffer
           ? out
           : out.slice();
-        post({ type: 'result', id: req.id, vectors }, [vectors.buffer as ArrayBuffer]);
+        post({ type: 'result', id: req.id, vectors, truncated }, [vectors.buffer as ArrayBuffer]);
       } catch (e) {
-        post({ type: 'error', id: req.id, message: (e as Error)?.message ?? String(e), inputError: isInputError(e) });
+        post({ type: 'error', id: req.id, ...workerError(e) });
       }
     });
   });
-  post({ type: 'ready', dim: encoder.dim, similarity: encoder.similarity });
+  post({ type: 'ready', model: encoder.model, dim: encoder.dim, similarity: encoder.similarity, maxLength: { ...encoder.maxLength } });
 } catch (e) {
-  post({ type: 'error', id: null, message: (e as Error)?.message ?? String(e), inputError: isInputError(e) });
+  post({ type: 'error', id: null, ...workerError(e) });
 }

@@ -3,7 +3,7 @@
  * lower-cased letter/digit runs, so "cells" in a query marks "cell" and "Cells" in the text. Offsets are
  * returned instead of HTML so that the page inserts text nodes and a document can never inject markup.
  */
-import { stemmer } from 'stemmer';
+import { porterStem } from '../retrieval/bm25/porter-stemmer.js';
 
 /** [start, end) in UTF-16 code units of the string they belong to. */
 export type Span = [number, number];
@@ -18,7 +18,7 @@ const STOPWORDS = new Set(
 );
 
 function stemOf(word: string): string {
-  return stemmer(word.toLowerCase());
+  return porterStem(word.toLowerCase());
 }
 
 /** The stems to mark for a query. */

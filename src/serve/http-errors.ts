@@ -3,11 +3,13 @@
  * field at fault (as the CLI does for files), e.g. `body.k must be <= 1000`.
  */
 import type { FastifySchemaValidationError } from 'fastify';
+import { DensekitError } from '../errors.js';
 
-export class HttpError extends Error {
+/** A request the service refuses, with the status it answers. */
+export class HttpError extends DensekitError {
   override name = 'HttpError';
-  constructor(readonly statusCode: number, message: string) {
-    super(message.replace(/\s*\n\s*/g, ' '));
+  constructor(statusCode: number, message: string) {
+    super(message, { code: 'DENSEKIT_REQUEST', statusCode });
   }
 }
 

@@ -3,17 +3,19 @@
  * model in its worker, loads the corpus and the evaluation view, and listens.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { UsageError } from '../errors.js';
 import { readBeirCorpus, readQrels, readRun, renderHtmlReport, type Run } from '../eval/index.js';
-import { fuse, isDense, openIndex, type AnyIndex, type DenseIndex, type FusionMethod } from '../search/index.js';
-import type { Bm25Index } from '../search/index.js';
+import { sameModel } from '../retrieval/dense.js';
+import type { FusionMethod } from '../retrieval/fusion.js';
+import { readIndexMeta } from '../retrieval/meta.js';
+import { openIndex } from '../retrieval/registry.js';
+import type { Retriever, VectorIndex } from '../retrieval/types.js';
 import { DocumentMap } from './documents.js';
-import type { EncoderOpenOptions } from './encoder.js';
 import type { BatchingOptions, ServiceLimits } from './limits.js';
-import type { FuseFn, Hit } from './searcher.js';
 import { createService } from './service.js';
-import { WorkerEncoder } from './worker-encoder.js';
+import { WorkerEncoder, type EncoderOpenOptions } from './worker-encoder.js';
 
 export interface LaunchOptions {
   /** Index folders: at most one dense (flat or hnsw) and one BM25. */
@@ -48,45 +50,41 @@ export interface OpenedService {
 export async function openService(o: LaunchOptions): Promise<OpenedService> {
   const log = o.log ?? (() => {});
   if (o.indexes.length === 0) throw new UsageError('--index is required (a flat, hnsw or bm25 index folder; repeat it for hybrid)');
-  let dense: { dir: string; index: DenseIndex } | undefined;
-  let lexical: { dir: string; index: Bm25Index } | undefined;
+  let dense: { dir: string; index: VectorIndex } | undefined;
+  let lexical: { dir: string; retriever: Retriever } | undefined;
   for (const dir of o.indexes) {
-    const index: AnyIndex = await openIndex(dir, o.efSearch ? { efSearch: o.efSearch } : {});
-    if (isDense(index)) {
+    const opened = await openIndex(dir, o.efSearch ? { efSearch: o.efSearch } : {});
+    if (opened.kind === 'vector') {
       if (dense) throw new UsageError(`--index: two dense indexes (${dense.dir}, ${dir}); give at most one dense and one BM25 index`);
-      dense = { dir, index };
+      dense = { dir, index: opened.index };
+      log(`index ${dir}: ${opened.type}, ${opened.index.size} x ${opened.index.dim} ${opened.index.similarity}`);
     } else {
       if (lexical) throw new UsageError(`--index: two BM25 indexes (${lexical.dir}, ${dir}); give at most one dense and one BM25 index`);
-      lexical = { dir, index };
+      lexical = { dir, retriever: opened.retriever };
+      log(`index ${dir}: ${opened.type}, ${opened.retriever.size} documents`);
     }
-    log(`index ${dir}: ${isDense(index) ? `${index.meta.type}, ${index.size} x ${index.dim} ${index.similarity}` : `bm25, ${index.size} documents`}`);
   }
 
-  const model = o.model ?? (dense ? dense.index.meta.model : undefined);
+  const model = o.model ?? dense?.index.model;
   if (dense && !model) throw new UsageError(`--model is required: the dense index ${dense.dir} does not record its model`);
-  if (dense && o.model && dense.index.meta.model && o.model !== dense.index.meta.model) {
-    log(`warning: the dense index ${dense.dir} was encoded with ${dense.index.meta.model}; queries are encoded with ${o.model}`);
-  }
+  // The service has always served a model other than the index's with a warning (e.g. a fine-tuned query
+  // encoder); dimension and similarity are still checked.
+  const recorded = dense?.index.model;
+  const allowModelMismatch = dense !== undefined && o.model !== undefined && recorded !== undefined && !sameModel(o.model, recorded);
+  if (allowModelMismatch) log(`warning: the dense index ${dense!.dir} was encoded with ${recorded}; queries are encoded with ${o.model}`);
   let encoder: WorkerEncoder | undefined;
   if (model) {
     encoder = await WorkerEncoder.start(model, o.encoder ?? {});
     log(`model ${model}: dim ${encoder.dim}, ${encoder.similarity} (in a worker thread)`);
   }
   try {
-    if (dense && encoder && encoder.dim !== dense.index.dim) {
-      throw new UsageError(`--model ${model} encodes ${encoder.dim}-dimensional vectors but the index ${dense.dir} holds ${dense.index.dim}-dimensional ones`);
-    }
-    const documents = await loadDocuments(o.corpus ?? recordedCorpus(lexical?.index), o.corpus !== undefined, log);
+    const documents = await loadDocuments(o.corpus ?? recordedCorpus(lexical?.dir), o.corpus !== undefined, log);
     const evalReportHtml = await loadEvalReport(o);
-    const fusion = o.fusion ?? { method: 'rrf' as const };
-    const hybridDepth = o.hybridDepth ?? 100;
-    const fuseOne: FuseFn = (runs: Hit[][], k: number) =>
-      fuse(runs.map((hits) => new Map([['q', hits]])), { ...fusion, k, depth: Math.max(k, hybridDepth) }).get('q') ?? [];
     const app = await createService({
-      ...(dense && encoder ? { dense: { index: dense.index, encoder } } : encoder ? { encoder } : {}),
-      ...(lexical ? { lexical: lexical.index } : {}),
-      fuse: fuseOne,
-      hybridDepth,
+      ...(dense && encoder ? { dense: { index: dense.index, encoder, allowModelMismatch } } : encoder ? { encoder } : {}),
+      ...(lexical ? { lexical: lexical.retriever } : {}),
+      fusion: o.fusion ?? { method: 'rrf' },
+      hybridDepth: o.hybridDepth ?? 100,
       documents,
       evalReportHtml,
       limits: o.limits,
@@ -101,8 +99,9 @@ export async function openService(o: LaunchOptions): Promise<OpenedService> {
   }
 }
 
-function recordedCorpus(index: Bm25Index | undefined): string | undefined {
-  const source = index?.meta.source;
+/** The corpus an index folder's index.json records it was built from (BM25 indexes do), when it still exists. */
+function recordedCorpus(dir: string | undefined): string | undefined {
+  const source = dir !== undefined && existsSync(join(dir, 'index.json')) ? readIndexMeta(dir).source : undefined;
   return typeof source === 'string' && existsSync(source) ? source : undefined;
 }
 

@@ -4,6 +4,13 @@ export interface ServiceLimits {
   maxK: number;
   /** Most queries in one /search request. */
   maxQueries: number;
+  /**
+   * Most hits one /search request may return with document fields (title, snippet, text, highlights):
+   * queries x k. Materialising them is the costly part of a reply (64 x 1,000 with snippets was 28.6 MB built
+   * in 12.7 s), so beyond it the answer is 413. Hits without fields (ids and scores) are bounded by
+   * maxQueries x maxK alone.
+   */
+  maxHitsWithFields: number;
   /** Most texts in one /encode request. */
   maxTexts: number;
   /** Longest query or text, in characters (UTF-16 code units). */
@@ -19,6 +26,7 @@ export interface ServiceLimits {
 export const DEFAULT_LIMITS: ServiceLimits = {
   maxK: 1000,
   maxQueries: 64,
+  maxHitsWithFields: 2000,
   maxTexts: 256,
   maxTextLength: 4096,
   bodyLimit: 2 * 1024 * 1024,

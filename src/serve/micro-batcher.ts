@@ -8,6 +8,8 @@
  * While a batch is running, new items queue; as soon as it finishes, everything queued (up to maxBatch)
  * goes out at once: those items have already waited, so no extra window is added under load.
  */
+import { DensekitError } from '../errors.js';
+
 export interface MicroBatcherOptions {
   /** Most items in one call. */
   maxBatch: number;
@@ -30,8 +32,11 @@ interface Pending<In, Out> {
   reject: (err: unknown) => void;
 }
 
-export class QueueFullError extends Error {
+export class QueueFullError extends DensekitError {
   override name = 'QueueFullError';
+  constructor(queued: number, limit: number) {
+    super(`the service is overloaded (${queued} items already queued (limit ${limit})); retry later`, { code: 'DENSEKIT_OVERLOADED', statusCode: 503 });
+  }
 }
 
 export class MicroBatcher<In, Out> {
@@ -57,7 +62,7 @@ export class MicroBatcher<In, Out> {
   submit(item: In): Promise<Out> {
     if (this.closed) return Promise.reject(new Error('the batcher is closed'));
     if (this.opts.maxQueue !== undefined && this.queue.length >= this.opts.maxQueue) {
-      return Promise.reject(new QueueFullError(`${this.queue.length} items already queued (limit ${this.opts.maxQueue})`));
+      return Promise.reject(new QueueFullError(this.queue.length, this.opts.maxQueue));
     }
     return new Promise<Out>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });

@@ -1,11 +1,22 @@
 /**
- * A QueryEncoder whose model lives in a worker thread (see encoder-worker.ts). Requests are numbered and
+ * A TextEncoder whose model lives in a worker thread (see encoder-worker.ts). Requests are numbered and
  * answered in order by the worker; vectors come back as transferred buffers (no copy).
  */
 import { Worker } from 'node:worker_threads';
+import type { openEncoder } from '../encode/index.js';
 import { DensekitError } from '../errors.js';
-import type { EncodeRequest, EncoderWorkerData, WorkerMessage } from './encoder-protocol.js';
-import type { EncoderOpenOptions, QueryEncoder } from './encoder.js';
+import type { Encoded, Similarity, TextEncoder, TextKind } from '../retrieval/types.js';
+import type { EncodeRequest, EncoderWorkerData, WorkerError, WorkerMessage } from './encoder-protocol.js';
+
+/** Options of the real encoder (dtype, device, batch size), passed through to the worker. */
+export type EncoderOpenOptions = NonNullable<Parameters<typeof openEncoder>[1]>;
+
+type Ready = Extract<WorkerMessage, { type: 'ready' }>;
+
+/** The worker's error as this thread throws it: a DensekitError keeps its code and status. */
+function rebuild(e: WorkerError, crashPrefix: string): Error {
+  return e.densekit ? new DensekitError(e.message, e.densekit) : new Error(`${crashPrefix}${e.message}`);
+}
 
 // Under tsx (tests, development) this module is the .ts source and so is the worker next to it.
 const SOURCE_EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
@@ -13,28 +24,33 @@ const WORKER_URL = new URL(`./encoder-worker${SOURCE_EXT}`, import.meta.url);
 const REAL_ENCODER_MODULE = new URL(`../encode/index${SOURCE_EXT}`, import.meta.url).href;
 
 interface Waiter {
-  resolve: (v: Float32Array) => void;
+  resolve: (v: Encoded) => void;
   reject: (e: Error) => void;
 }
 
-export class WorkerEncoder implements QueryEncoder {
+export class WorkerEncoder implements TextEncoder {
   private nextId = 0;
   private readonly waiting = new Map<number, Waiter>();
   private failure: Error | undefined;
   private closing: Promise<void> | undefined;
 
-  private constructor(
-    private readonly worker: Worker,
-    readonly dim: number,
-    readonly similarity: 'dot' | 'cosine',
-  ) {
+  readonly model: string;
+  readonly dim: number;
+  readonly similarity: Similarity;
+  readonly maxLength: { readonly query: number; readonly passage: number };
+
+  private constructor(private readonly worker: Worker, ready: Ready) {
+    this.model = ready.model;
+    this.dim = ready.dim;
+    this.similarity = ready.similarity;
+    this.maxLength = ready.maxLength;
     worker.on('message', (msg: WorkerMessage) => {
       if (msg.type === 'ready' || msg.id === null) return;
       const w = this.waiting.get(msg.id);
       if (!w) return;
       this.waiting.delete(msg.id);
-      if (msg.type === 'result') w.resolve(msg.vectors);
-      else w.reject(msg.inputError ? new DensekitError(msg.message) : new Error(`encoder: ${msg.message}`));
+      if (msg.type === 'result') w.resolve({ vectors: msg.vectors, truncated: msg.truncated });
+      else w.reject(rebuild(msg, 'encoder: '));
     });
     const fail = (err: Error): void => {
       this.failure ??= err;
@@ -57,11 +73,11 @@ export class WorkerEncoder implements QueryEncoder {
     let onMessage!: (msg: WorkerMessage) => void;
     let onError!: (e: Error) => void;
     let onExit!: (code: number) => void;
-    const ready = await new Promise<{ dim: number; similarity: 'dot' | 'cosine' }>((resolve, reject) => {
+    const ready = await new Promise<Ready>((resolve, reject) => {
       onMessage = (msg) => {
         if (msg.type === 'ready') resolve(msg);
         else if (msg.type === 'error' && msg.id === null) {
-          reject(msg.inputError ? new DensekitError(msg.message) : new Error(`loading model ${model}: ${msg.message}`));
+          reject(rebuild(msg, `loading model ${model}: `));
         }
       };
       onError = reject;
@@ -73,7 +89,7 @@ export class WorkerEncoder implements QueryEncoder {
     }).finally(() => {
       worker.off('message', onMessage).off('error', onError).off('exit', onExit);
     });
-    return new WorkerEncoder(worker, ready.dim, ready.similarity);
+    return new WorkerEncoder(worker, ready);
   }
 
   /** Requests sent and not yet answered. */
@@ -86,12 +102,16 @@ export class WorkerEncoder implements QueryEncoder {
     return this.failure;
   }
 
-  encodeQueries(texts: string[]): Promise<Float32Array> {
-    return this.send('query', texts);
+  encode(texts: readonly string[], kind: TextKind): Promise<Encoded> {
+    return this.send(kind, texts);
   }
 
-  encodePassages(texts: string[]): Promise<Float32Array> {
-    return this.send('passage', texts);
+  async encodeQueries(texts: readonly string[]): Promise<Float32Array> {
+    return (await this.send('query', texts)).vectors;
+  }
+
+  async encodePassages(texts: readonly string[]): Promise<Float32Array> {
+    return (await this.send('passage', texts)).vectors;
   }
 
   /** Lets the requests already sent finish, then releases the model and stops the thread. */
@@ -105,13 +125,13 @@ export class WorkerEncoder implements QueryEncoder {
     return this.closing;
   }
 
-  private send(kind: EncodeRequest['kind'], texts: string[]): Promise<Float32Array> {
+  private send(kind: TextKind, texts: readonly string[]): Promise<Encoded> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closing) return Promise.reject(new Error('encoder is closed'));
     const id = this.nextId++;
-    return new Promise<Float32Array>((resolve, reject) => {
+    return new Promise<Encoded>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      const req: EncodeRequest = { id, kind, texts };
+      const req: EncodeRequest = { id, kind, texts: [...texts] };
       this.worker.postMessage(req);
     });
   }

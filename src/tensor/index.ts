@@ -7,4 +7,6 @@ export { F } from './functional.js';
 export type { Functional, Reduction } from './functional.js';
 export { noGrad, isGradEnabled, autocast } from './modes.js';
 export { scope } from './scope.js';
+export { cpuCapabilities, choosePrecision } from './cpu.js';
+export type { CpuCapabilities, PrecisionChoice, RequestedPrecision } from './cpu.js';
 export { liveTensorCount, setNumThreads, getNumThreads, cudaAvailable, cudaDeviceCount, libtorchVersion, mmapFile } from './system.js';

@@ -16,11 +16,24 @@ import { SlowBasicTokenizer, WordPiece } from './wordpiece.js';
 
 /** transformers' load_vocab: one token per line (universal newlines), the line number is the id; a repeated token keeps its last id. */
 export function readVocabTxt(path: string): string[] {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (e) {
     throw new InputError(path, undefined, `cannot read: ${(e as Error).message}`);
+  }
+  let text: string;
+  try {
+    // transformers opens vocab.txt as UTF-8 and fails on bad bytes; replacing them would invent tokens.
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    let good = 0;
+    for (let end = bytes.length; good < end;) {
+      const mid = (good + end + 1) >> 1; // the longest prefix without a bad byte (streaming: a cut character is not one)
+      try { new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, mid), { stream: true }); good = mid; } catch { end = mid - 1; }
+    }
+    const line = bytes.subarray(0, good).reduce((n, b) => n + (b === 0x0a ? 1 : 0), 1);
+    throw new InputError(path, line, 'not valid UTF-8');
   }
   const lines = text.replace(/\r\n?/g, '\n').split('\n');
   if (lines.at(-1) === '') lines.pop();
@@ -86,6 +99,7 @@ export function loadBertVocabTokenizer(dir: string, cfg: TokenizerConfig): Pipel
     neverSplit,
   );
   const doBasic = cfg.doBasicTokenize ?? true;
+  if (!vocab.has(special.unk)) throw new InputError(vocabPath, undefined, `the unknown token ${JSON.stringify(special.unk)} is not in the vocabulary (WordPiece needs it)`);
   const wordpiece = new WordPiece({ vocab, unkToken: special.unk, prefix: '##', maxInputCharsPerWord: 100 });
   const configNeverSplit = new Set([...(cfg.neverSplit ?? []), ...allSpecial]);
 

@@ -7,6 +7,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
+import { pathInside } from '../util/paths.js';
 import { loadBertVocabTokenizer } from './bert-vocab.js';
 import { readTokenizerConfig } from './config.js';
 import type { PipelineTokenizer } from './pipeline-tokenizer.js';
@@ -35,9 +36,10 @@ export function tokenizerDir(dir: string): string {
     try {
       const modules = JSON.parse(readFileSync(modulesPath, 'utf8')) as { type?: string; path?: string }[];
       const t = modules.find((m) => typeof m.type === 'string' && m.type.endsWith('models.Transformer'));
-      if (t?.path && FILES.some((f) => existsSync(join(dir, t.path!, f)))) return join(dir, t.path);
-    } catch {
-      // fall through to the "no tokenizer files" error naming the folder
+      if (t?.path && FILES.some((f) => existsSync(join(pathInside(dir, t.path!, modulesPath, 'Transformer path'), f)))) return join(dir, t.path);
+    } catch (e) {
+      if (e instanceof InputError) throw e;
+      // unreadable JSON: fall through to the "no tokenizer files" error naming the folder
     }
   }
   throw new InputError(dir, undefined, `no tokenizer files (expected one of ${FILES.join(', ')})`);

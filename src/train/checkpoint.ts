@@ -26,6 +26,8 @@ export interface TrainerState {
   sampler: BatchSamplerState;
   best: { metric?: number; step?: number; evalsWithoutImprovement: number };
   stopped: boolean;
+  /** The settings that determine the trained weights (see trainer.ts jobSettings); a resume must match them. */
+  job?: Record<string, unknown>;
 }
 
 export function latestCheckpoint(stageDir: string): { dir: string; state: TrainerState } | undefined {

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { writeFileAtomicSync } from '../util/fs.js';
 
 export interface LogEntry {
-  kind: 'train' | 'eval' | 'stage' | 'data' | 'checkpoint' | 'stop';
+  kind: 'train' | 'eval' | 'stage' | 'data' | 'checkpoint' | 'stop' | 'warning';
   stage: string;
   step: number;
   time: string;

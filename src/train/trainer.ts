@@ -5,7 +5,7 @@
  * checkpoints, a JSON-lines log and an HTML plot. Rerunning the same command after a kill resumes exactly where
  * the last checkpoint left off (model, optimizer, schedule position, sampler and RNG state).
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, renameSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { setNumThreads, liveTensorCount, manualSeed, scope } from '../tensor/index.js';
 import { SentenceEncoder } from '../models/index.js';
@@ -41,6 +41,8 @@ export interface StageSummary {
   firstLoss?: number;
   lastLoss?: number;
   stoppedEarly: boolean;
+  /** Steps this call took (0: the stage was already done); not stored in done.json. */
+  trainedNow?: number;
 }
 
 export async function train(options: TrainOptions): Promise<StageSummary[]> {
@@ -65,7 +67,7 @@ export async function train(options: TrainOptions): Promise<StageSummary[]> {
     if (stage.teacher.path && stage.teacher.kind !== 'none') stage.teacher.path = await ensureModel(stage.teacher.path);
     const summary = await runStage({ stage, name, index: i, startModel: startDir, recipe, output, log, emit, device: options.device ?? 'cpu', budget });
     budget -= summary.stepsThisRun;
-    summaries.push(summary.summary);
+    summaries.push({ ...summary.summary, trainedNow: summary.stepsThisRun });
     writePlot(join(output, 'train-plot.html'), log.entries());
     if (!summary.completed) break;
     previousModel = summary.summary.finalDir;
@@ -91,24 +93,30 @@ async function runStage(ctx: StageContext): Promise<{ summary: StageSummary; com
   const stageDir = join(ctx.output, name);
   const finalDir = join(stageDir, 'final');
   const doneFile = join(stageDir, 'done.json');
+  const label = `stages[${ctx.index}] (${name})`;
   if (existsSync(doneFile)) {
     const summary = JSON.parse(readFileSync(doneFile, 'utf8')) as StageSummary;
-    return { summary, completed: true, stepsThisRun: 0 };
+    if (!canContinue(summary, stage, label, finalDir)) return { summary, completed: true, stepsThisRun: 0 };
+    // More steps than the finished run took: go on from its last checkpoint (kept by pruneCheckpoints).
+    rmSync(doneFile);
   }
   mkdirSync(stageDir, { recursive: true });
-  const label = `stages[${ctx.index}] (${name})`;
+  if (stage.schedule.warmupSteps > stage.steps)
+    emit({ kind: 'warning', stage: name, step: 0, message: `${label}: schedule.warmupSteps ${stage.schedule.warmupSteps} exceeds steps ${stage.steps}: the learning rate never reaches optimizer.lr` });
   const seed = recipe.seed + 1000 * ctx.index;
   const data = await loadTrainingData(stage, label, seed);
   emit({ kind: 'data', stage: name, step: 0, pairs_file: data.pairsFile, ...data.missing });
   const dev = await DevSet.load(stage.eval, label);
 
   const resume = latestCheckpoint(stageDir);
-  const modelOptions = {
-    device: ctx.device, dtype: stage.precision, queryMaxLength: stage.queryMaxLength, passageMaxLength: stage.passageMaxLength,
-  } as const;
+  const job = jobSettings(stage, recipe.seed);
+  if (resume) {
+    const differs = settingDifference(resume.state.job, job);
+    if (differs) throw new UsageError(`${resume.dir}: this checkpoint belongs to another training job (${differs}); rerun with the same settings or use another --output`);
+  }
   const fromScratch = !resume && ctx.index === 0 && stage.initialize === 'random';
   if (fromScratch) manualSeed(seed); // the initial weights are part of the recipe: same seed, same model
-  const model = SentenceEncoder.load(resume ? resume.dir : ctx.startModel, { ...modelOptions, randomWeights: fromScratch });
+  const model = loadStageModel(resume ? resume.dir : ctx.startModel, stage, ctx, label, seed, fromScratch);
   if (resume && resume.state.architecture !== model.config.modelType) {
     throw new InputError(resume.dir, undefined, `checkpoint is a ${resume.state.architecture} model but holds ${model.config.modelType} weights`);
   }
@@ -128,7 +136,7 @@ async function runStage(ctx: StageContext): Promise<{ summary: StageSummary; com
     step = resume.state.step;
     best = resume.state.best;
     ctx.log.truncateAfter(name, step);
-    emit({ kind: 'stage', stage: name, step, resumed_from: resume.dir });
+    emit({ kind: 'stage', stage: name, step, resumed_from: resume.dir, steps: stage.steps });
   } else {
     ctx.log.truncateAfter(name, 0);
     emit({ kind: 'stage', stage: name, step: 0, model: ctx.startModel, loss: stage.loss, steps: stage.steps, batch_size: stage.batchSize });
@@ -144,7 +152,7 @@ async function runStage(ctx: StageContext): Promise<{ summary: StageSummary; com
 
   const state = (): TrainerState => ({
     format: 'densekit-trainer-state', version: 1, stage: name, step, architecture: model.config.modelType,
-    optimizer: {}, sampler: data.sampler.getState(), best, stopped,
+    optimizer: {}, sampler: data.sampler.getState(), best, stopped, job,
   });
   const bestDir = join(stageDir, 'best');
   let stopped = resume?.state.stopped ?? false;
@@ -222,6 +230,103 @@ async function runStage(ctx: StageContext): Promise<{ summary: StageSummary; com
       ...(best.metric !== undefined ? { bestDir, bestMetric: best.metric } : {}),
       ...(firstLoss !== undefined ? { firstLoss } : {}), ...(lastLoss !== undefined ? { lastLoss } : {}),
     };
+  }
+}
+
+/**
+ * A finished stage asked for more steps continues where it stopped when the schedule allows it: a constant
+ * learning rate does; a decaying one already reached 0 at the old last step, and more steps would change the
+ * rate of every step already taken. Returns false when the finished stage stands as it is.
+ */
+function canContinue(done: StageSummary, stage: StageRecipe, label: string, finalDir: string): boolean {
+  if (stage.steps <= done.steps || done.stoppedEarly) return false;
+  if (stage.schedule.kind !== 'constant') {
+    throw new UsageError(
+      `${label}: finished at step ${done.steps} with a ${stage.schedule.kind} schedule that decayed to 0 there; ${stage.steps} steps would change the ` +
+        `learning rate of the steps already taken. Train a new stage from ${finalDir} (--model) or into another --output`,
+    );
+  }
+  return true;
+}
+
+/**
+ * What determines a stage's weights, flattened to `key.path -> value`: the seed and every stage setting and
+ * data file (with its size: a file regenerated in place is another job), except the ones a rerun may
+ * change without changing the steps already taken: the stage length, logging and checkpoint cadence.
+ */
+function jobSettings(stage: StageRecipe, seed: number): Record<string, unknown> {
+  const out: Record<string, unknown> = { seed };
+  const skip = new Set(['steps', 'logEvery', 'checkpointEvery', 'name', 'eval']);
+  const walk = (v: unknown, path: string): void => {
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      for (const [k, x] of Object.entries(v as Record<string, unknown>)) if (!(path === '' && skip.has(k))) walk(x, path === '' ? k : `${path}.${k}`);
+    } else out[path] = v;
+  };
+  walk(stage, '');
+  for (const [k, path] of Object.entries(stage.data)) {
+    if (typeof path !== 'string' || !existsSync(path)) continue;
+    out[`data.${k}.bytes`] = statSync(path).size;
+  }
+  return out;
+}
+
+/** The first setting that differs, named as in the recipe; null when the same. */
+function settingDifference(was: Record<string, unknown> | undefined, now: Record<string, unknown>): string | null {
+  if (!was || typeof was !== 'object') return 'it records no settings (written by an older densekit)';
+  for (const key of new Set([...Object.keys(was), ...Object.keys(now)])) {
+    if (JSON.stringify(was[key]) !== JSON.stringify(now[key])) return `${key} was ${JSON.stringify(was[key])}, now ${JSON.stringify(now[key])}`;
+  }
+  return null;
+}
+
+/**
+ * Loads the model a stage trains with the recipe's head (pooling, projection, similarity) and token limits.
+ * A plain Hugging Face folder has no head of its own, so the recipe must state one; a limit beyond the
+ * model's learned positions is cut to them with a warning (it would fail at the first step otherwise).
+ */
+function loadStageModel(from: string, stage: StageRecipe, ctx: StageContext, label: string, seed: number, randomWeights = false): SentenceEncoder {
+  if (stage.pooling === undefined && isPlainModel(from)) {
+    throw new UsageError(`${label}: ${from} is a plain Hugging Face model without pooling; state pooling (TAS-B: cls, GTR: mean), projection and similarity in the recipe (or --pooling)`);
+  }
+  const head = {
+    ...(stage.pooling !== undefined ? { pooling: stage.pooling } : {}),
+    ...(stage.projection !== undefined ? { projection: stage.projection } : {}),
+    ...(stage.similarity !== undefined ? { similarity: stage.similarity } : {}),
+    seed,
+  };
+  const lengths = { query: stage.queryMaxLength, passage: stage.passageMaxLength };
+  const positions = maxPositionsOf(from);
+  if (positions !== undefined) {
+    for (const side of ['query', 'passage'] as const) {
+      if (lengths[side] > positions) {
+        ctx.emit({
+          kind: 'warning', stage: ctx.name, step: 0,
+          message: `${label}: ${side}MaxLength ${lengths[side]} exceeds the model's ${positions} positions (max_position_embeddings); using ${positions}`,
+        });
+        lengths[side] = positions;
+      }
+    }
+  }
+  return SentenceEncoder.load(from, { device: ctx.device, dtype: stage.precision, queryMaxLength: lengths.query, passageMaxLength: lengths.passage, head, randomWeights });
+}
+
+function isPlainModel(nameOrPath: string): boolean {
+  try {
+    return !existsSync(join(resolveModelPath(nameOrPath), 'modules.json'));
+  } catch {
+    // An unresolvable model fails with its own error when it is loaded.
+    return false;
+  }
+}
+
+/** Learned position embeddings of a BERT/DistilBERT folder; T5's relative positions have no limit. */
+function maxPositionsOf(nameOrPath: string): number | undefined {
+  try {
+    const config = readHfConfig(resolveModelPath(nameOrPath));
+    return 'maxPositionEmbeddings' in config ? config.maxPositionEmbeddings : undefined;
+  } catch {
+    // As in isPlainModel: loading reports an unreadable model.
+    return undefined;
   }
 }
 

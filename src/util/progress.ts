@@ -16,6 +16,9 @@ export interface ProgressOptions {
 export class Progress {
   private done = 0;
   private readonly start = performance.now();
+  /** The first update: rates and ETAs are measured from it, so start-up (loading a model) never skews them. */
+  private first: { time: number; done: number } | undefined;
+  private note = '';
   private lastDraw = 0;
   private readonly stream: NodeJS.WriteStream;
   private readonly mode: 'tty' | 'json' | 'quiet';
@@ -30,6 +33,13 @@ export class Progress {
     const s = (performance.now() - this.start) / 1000;
     return s > 0 ? this.done / s : 0;
   }
+
+  /** Items per second measured between the first update and now; undefined until two updates were seen. */
+  private get measuredRate(): number | undefined {
+    if (!this.first || this.done <= this.first.done) return undefined;
+    const s = (performance.now() - this.first.time) / 1000;
+    return s > 0 ? (this.done - this.first.done) / s : undefined;
+  }
   get elapsedSeconds(): number {
     return (performance.now() - this.start) / 1000;
   }
@@ -37,9 +47,15 @@ export class Progress {
     return this.done;
   }
 
-  tick(n = 1): void {
+  /** `note`: a short status shown after the count (e.g. the current loss). */
+  tick(n = 1, note?: string): void {
     this.done += n;
+    if (note !== undefined) this.note = note;
     const now = performance.now();
+    if (!this.first) {
+      this.first = { time: now, done: this.done };
+      return;
+    }
     if (now - this.lastDraw >= (this.opts.intervalMs ?? (this.mode === 'json' ? 5000 : 200))) {
       this.lastDraw = now;
       this.draw(false);
@@ -50,26 +66,44 @@ export class Progress {
     this.draw(true);
   }
 
+  /** On a TTY, prints a line above the progress line and redraws it; elsewhere prints nothing. */
+  message(line: string): void {
+    if (this.mode !== 'tty') return;
+    this.stream.write(`\r\x1b[K${line}\n`);
+    if (this.first) this.draw(false);
+  }
+
+  /** Whether this progress draws on a terminal. */
+  get onTerminal(): boolean {
+    return this.mode === 'tty';
+  }
+
   private draw(final: boolean): void {
     if (this.mode === 'quiet') return;
     const { label, total, unit = 'items' } = this.opts;
-    const rate = this.rate;
-    const eta = total !== undefined && rate > 0 ? (total - this.done) / rate : undefined;
+    const rate = final ? this.rate : this.measuredRate;
+    const eta = total !== undefined && rate !== undefined && rate > 0 ? (total - this.done) / rate : undefined;
     if (this.mode === 'json') {
       this.stream.write(
-        JSON.stringify({ progress: label, done: this.done, total, rate: round(rate), eta_s: eta === undefined ? undefined : round(eta) }) + '\n',
+        JSON.stringify({
+          progress: label, done: this.done, total, rate: rate === undefined ? undefined : round(rate), eta_s: eta === undefined ? undefined : round(eta),
+          ...(this.note ? { note: this.note } : {}),
+        }) + '\n',
       );
       return;
     }
     const pct = total ? ` ${((100 * this.done) / total).toFixed(1)}%` : '';
-    const etaText = eta !== undefined && !final ? ` ETA ${formatDuration(eta)}` : ` ${formatDuration(this.elapsedSeconds)}`;
+    const of = total !== undefined ? `/${total}` : '';
+    const etaText = final ? ` ${formatDuration(this.elapsedSeconds)}` : eta !== undefined ? ` ETA ${formatDuration(eta)}` : '';
+    const note = this.note ? ` ${this.note}` : '';
     if (this.opts.bytes) {
-      const of = total !== undefined ? `/${formatBytes(total)}` : '';
-      this.stream.write(`\r\x1b[K${label}: ${formatBytes(this.done)}${of}${pct} ${formatBytes(rate)}/s${etaText}${final ? '\n' : ''}`);
+      const ofBytes = total !== undefined ? `/${formatBytes(total)}` : '';
+      const byteRate = rate !== undefined ? ` ${formatBytes(rate)}/s` : '';
+      this.stream.write(`\r\x1b[K${label}: ${formatBytes(this.done)}${ofBytes}${pct}${note}${byteRate}${etaText}${final ? '\n' : ''}`);
       return;
     }
-    const of = total !== undefined ? `/${total}` : '';
-    this.stream.write(`\r\x1b[K${label}: ${this.done}${of}${pct} ${unit} ${rate.toFixed(1)} ${unit}/s${etaText}${final ? '\n' : ''}`);
+    const rateText = rate !== undefined ? ` ${rate.toFixed(1)} ${unit}/s` : '';
+    this.stream.write(`\r\x1b[K${label}: ${this.done}${of}${pct} ${unit}${note}${rateText}${etaText}${final ? '\n' : ''}`);
   }
 }
 

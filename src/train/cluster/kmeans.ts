@@ -5,7 +5,7 @@
  * maximum inner product) for 10 iterations, on at most 256 points per centroid, then assigns every query to its
  * nearest centroid. This reproduces that algorithm (not faiss's random stream).
  */
-import { nativeScan } from '../../index/scan-kernel.js';
+import { nativeScan } from '../../retrieval/scan-kernel.js';
 import { Rng } from '../rng.js';
 
 export interface KMeansOptions {

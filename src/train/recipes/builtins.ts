@@ -15,6 +15,9 @@ export const BUILTIN_RECIPES: Record<string, unknown> = {
       {
         name: 'tas-b',
         model: 'distilbert-base-uncased',
+        pooling: 'cls',
+        projection: 0,
+        similarity: 'dot',
         loss: 'tas-b',
         sampling: { batches: 'cluster', pairs: 'bins', clustersPerBatch: 1 },
         teacher: { kind: 'colbert', weight: 0.75, maxLength: 200 },
@@ -43,6 +46,9 @@ export const BUILTIN_RECIPES: Record<string, unknown> = {
       {
         name: 'gtr-finetune',
         model: 'sentence-transformers/gtr-t5-base',
+        pooling: 'mean',
+        projection: 768,
+        similarity: 'cosine',
         loss: 'gtr',
         sampling: { batches: 'shuffled', pairs: 'random' },
         logitScale: 100,

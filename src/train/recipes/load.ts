@@ -39,7 +39,7 @@ export function loadRecipe(nameOrFile: string, overrides?: RecipeOverrides): Rec
 
 /**
  * Values from the command line, merged into the FIRST stage (the data and model a built-in recipe lacks) or,
- * for `steps` / `batchSize` / the eval set, into every stage.
+ * for `steps`, `batchSize`, lengths, pooling, learning rate, warm-up and the eval set, into every stage.
  */
 export interface RecipeOverrides {
   model?: string;
@@ -51,6 +51,12 @@ export interface RecipeOverrides {
   precision?: string;
   seed?: number;
   threads?: number;
+  lr?: number;
+  warmupSteps?: number;
+  queryMaxLength?: number;
+  passageMaxLength?: number;
+  pooling?: string;
+  evalEvery?: number;
 }
 
 const PATH_KEYS = ['queries', 'collection', 'teacherPairs', 'triples', 'qrels', 'negatives', 'clusters', 'corpus'];
@@ -105,6 +111,11 @@ function applyOverrides(raw: Record<string, unknown>, stages: Record<string, unk
     if (o.steps !== undefined) s.steps = o.steps;
     if (o.batchSize !== undefined) s.batchSize = o.batchSize;
     if (o.precision !== undefined) s.precision = o.precision;
-    if (o.eval) s.eval = { ...(s.eval as object), ...defined(o.eval) };
+    if (o.queryMaxLength !== undefined) s.queryMaxLength = o.queryMaxLength;
+    if (o.passageMaxLength !== undefined) s.passageMaxLength = o.passageMaxLength;
+    if (o.pooling !== undefined) s.pooling = o.pooling;
+    if (o.lr !== undefined) s.optimizer = { ...(s.optimizer as object), lr: o.lr };
+    if (o.warmupSteps !== undefined) s.schedule = { ...(s.schedule as object), warmupSteps: o.warmupSteps };
+    s.eval = { ...(s.eval as object), ...defined(o.eval), ...(o.evalEvery !== undefined ? { every: o.evalEvery } : {}) };
   }
 }

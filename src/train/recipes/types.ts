@@ -15,6 +15,9 @@ export interface StageRecipe {
   name?: string;
   model?: string;
   initialize: 'pretrained' | 'random';
+  pooling?: 'cls' | 'mean' | 'max' | 'mean_sqrt_len';
+  projection?: number;
+  similarity?: 'dot' | 'cosine';
   loss: 'tas-b' | 'gtr';
   data: RecipeData;
   sampling: { batches: 'cluster' | 'shuffled'; pairs: 'bins' | 'random'; clustersPerBatch: number };

@@ -3,7 +3,15 @@
  * silently falling back to its default would train the wrong model for hours).
  */
 import { InputError } from '../../errors.js';
+import { MAX, type BoundedKey } from '../../util/bounds.js';
 import type { FieldSpec } from './schema.js';
+
+/** `stages[0].teacher.maxLength` -> `maxLength`: integer keys share the bounds of src/util/bounds.ts. */
+function boundKeyOfRecipePath(path: string): BoundedKey {
+  const key = path.split('.').pop()!.replace(/\[\d+\]$/, '');
+  if (!(key in MAX)) throw new Error(`no bound for recipe key ${key} in src/util/bounds.ts`); // a key added without one: a bug
+  return key as BoundedKey;
+}
 
 export function validateAgainst(value: unknown, spec: FieldSpec, path: string, file: string): unknown {
   const fail = (problem: string): never => {
@@ -45,10 +53,13 @@ export function validateAgainst(value: unknown, spec: FieldSpec, path: string, f
     case 'enum':
       if (typeof value !== 'string' || !spec.values.includes(value)) fail(`expected one of ${spec.values.join(', ')}, got ${JSON.stringify(value)}`);
       return value;
-    case 'integer':
+    case 'integer': {
       if (typeof value !== 'number' || !Number.isInteger(value)) fail(`expected an integer, got ${JSON.stringify(value)}`);
       if (spec.min !== undefined && (value as number) < spec.min) fail(`expected >= ${spec.min}, got ${value}`);
+      const max = MAX[boundKeyOfRecipePath(path)];
+      if ((value as number) > max) fail(`expected <= ${max}, got ${value}`);
       return value;
+    }
     case 'number': {
       if (typeof value !== 'number' || !Number.isFinite(value)) fail(`expected a number, got ${JSON.stringify(value)}`);
       const v = value as number;
