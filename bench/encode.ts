@@ -1,20 +1,25 @@
 /**
  * npm run bench:encode — passages/s of DistilBERT-base-size (TAS-B) and T5-base-size (GTR-Base) encoders with
- * random weights on 2,000 passages whose lengths spread over 20-200 tokens, fp32 and bf16, 2 threads.
+ * random weights on 2,000 passages whose lengths spread over 20-200 tokens, fp32 and bf16, 2 threads, in fixed
+ * batches of 32 and in length buckets of at most BENCH_TOKEN_BUDGET padded tokens (default 4096); each line
+ * with its ratio to the best peer measured in the same run.
  * When Debian's python3-torch is installed, the same forward passes in PyTorch (bench/reference/torch_encode.py,
  * the same batches of token ids) are timed in the same run for comparison.
  */
 import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { createTokenEncoder, RandomWeights, SentenceEncoder, type TokenEncoder } from '../src/models/index.js';
 import { parseHfConfig, writeSentenceTransformer, type HfConfig } from '../src/io/index.js';
-import { manualSeed, setNumThreads, getNumThreads } from '../src/tensor/index.js';
+import { manualSeed, setNumThreads, getNumThreads, cpuCapabilities } from '../src/tensor/index.js';
 import { seededRandom as mulberry } from '../src/util/random.js';
 
 const THREADS = Number(process.env.BENCH_THREADS ?? 2);
 const N = Number(process.env.BENCH_PASSAGES ?? 2000);
+/** Length-bucketed batching timed beside fixed batch 32: at most BENCH_TOKEN_BUDGET padded tokens per pass. */
+const TOKEN_BUDGET = Number(process.env.BENCH_TOKEN_BUDGET ?? 4096);
+const BUDGET_MAX_BATCH = 256;
 /** e.g. BENCH_ONLY=distilbert:fp32,t5:fp32 times only those configurations. */
 const ONLY = process.env.BENCH_ONLY;
 const repo = new URL('..', import.meta.url).pathname.replace(/dist\/$/, '');
@@ -84,24 +89,35 @@ try {
       const encodings = enc.tokenizeTexts(texts, 'passage');
       const lengths = encodings.map((e) => e.ids.length);
       enc.embed(texts.slice(0, 64), 'passage', { batchSize: 32 }); // warm-up
-      const t0 = performance.now();
-      enc.embed(texts, 'passage', { batchSize: 32 });
-      const s = (performance.now() - t0) / 1000;
+      const timed = (opts: { batchSize: number; tokenBudget?: number }) => {
+        const t0 = performance.now();
+        enc.embed(texts, 'passage', opts);
+        return N / ((performance.now() - t0) / 1000);
+      };
+      const fixed = timed({ batchSize: 32 });
+      const bucketed = timed({ batchSize: BUDGET_MAX_BATCH, tokenBudget: TOKEN_BUDGET });
       enc.dispose();
-      let torchRate = '';
+      let torchRate = NaN;
+      let torchNote = haveTorch ? '' : 'PyTorch: not installed (apt-get install python3-torch)';
       if (haveTorch) {
         const idsFile = join(work, 'ids.json');
         writeFileSync(idsFile, JSON.stringify(encodings.map((e) => e.ids)));
         const r = spawnSync('/usr/bin/python3', [join(repo, 'bench/reference/torch_encode.py'), join(dir, 'config.json'), idsFile, dtype, String(THREADS), pooling], { encoding: 'utf8' });
-        torchRate = r.status === 0 ? r.stdout.trim() : `failed: ${r.stderr.trim().split('\n').at(-1)}`;
+        if (r.status === 0) torchRate = Number(r.stdout.trim());
+        else torchNote = `PyTorch failed: ${r.stderr.trim().split('\n').at(-1)}`;
       }
       const mean = lengths.reduce((a, b) => a + b, 0) / lengths.length;
-      rows.push(`${name.padEnd(32)} ${dtype}  ${(N / s).toFixed(1).padStart(7)} passages/s  (mean ${mean.toFixed(0)} tokens, ${s.toFixed(1)} s)` +
-        (haveTorch ? `   PyTorch ${torchRate} passages/s` : ''));
-      console.log(rows.at(-1));
+      const vsPeer = (x: number) => (Number.isNaN(torchRate) ? '' : `  ${(x / torchRate).toFixed(2)}x best peer`);
+      const label = `${name.padEnd(32)} ${dtype}`;
+      rows.push(
+        `${label}  densekit batch 32          ${fixed.toFixed(1).padStart(7)} passages/s${vsPeer(fixed)}  (mean ${mean.toFixed(0)} tokens)`,
+        `${label}  densekit ${`budget ${TOKEN_BUDGET} tokens`.padEnd(18)}${bucketed.toFixed(1).padStart(7)} passages/s${vsPeer(bucketed)}  (${(bucketed / fixed).toFixed(2)}x batch 32)`,
+        Number.isNaN(torchRate) ? `${label}  ${torchNote}` : `${label}  PyTorch 1.13 batch 32      ${torchRate.toFixed(1).padStart(7)} passages/s  1.00x best peer (same batches of token ids)`,
+      );
+      for (const r of rows.slice(-3)) console.log(r);
     }
   }
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
-console.log(`threads ${getNumThreads()}, ${N} passages, batch 32, length-sorted batches` + (haveTorch ? '' : '  (install python3-torch to time PyTorch on the same batches)'));
+console.log(`threads ${getNumThreads()}, ${N} passages, length-sorted batches, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}; CPU flags: ${[...cpuCapabilities().flags].filter((f) => /avx512_bf16|amx|avx512f$|avx512_vnni/.test(f)).join(' ') || 'no AVX-512'}`);

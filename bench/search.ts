@@ -22,7 +22,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeManifest, writeShard, type ShardEntry } from '../src/encode/shards.js';
+import { writeManifest, writeShard, type ShardEntry } from '../src/formats/index.js';
 import { buildFlatIndex, buildHnswIndex, FlatIndex, HnswIndex, recallAtK, type Hit } from '../src/retrieval/index.js';
 import { loadTorch } from '../src/retrieval/torch-kernel.js';
 import { nativeScan } from '../src/retrieval/scan-kernel.js';

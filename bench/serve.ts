@@ -20,7 +20,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeManifest, writeShard, EMBEDDINGS_FORMAT } from '../src/encode/index.js';
+import { writeManifest, writeShard, EMBEDDINGS_FORMAT } from '../src/formats/index.js';
 import { buildFlatIndex } from '../src/retrieval/index.js';
 import { parseHfConfig, writeSentenceTransformer } from '../src/io/index.js';
 import { createTokenEncoder, RandomWeights } from '../src/models/index.js';

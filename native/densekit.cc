@@ -318,10 +318,45 @@ Napi::Value FromBytes(const Napi::CallbackInfo& info) {
     throw ArgError("expected " + std::to_string(expected) + " bytes for " + std::to_string(n) + " " + c10::toString(src) +
                    " elements, got " + std::to_string(bytes.ByteLength()));
   }
+  at::TensorOptions target = at::TensorOptions().dtype(dst).device(device);
+  if (device.is_meta()) RET(at::empty(shape, target));
+  // Converting or moving: read the bytes in place, so a checkpoint's tensor costs only its final copy (a
+  // multi-GB model loads without a second copy of each weight). Aligned data only: kernels may assume it.
+  if ((dst != src || !device.is_cpu()) && reinterpret_cast<uintptr_t>(bytes.Data()) % c10::elementSize(src) == 0) {
+    at::Tensor view = at::from_blob(bytes.Data(), shape, at::TensorOptions().dtype(src));
+    RET(view.to(target, /*non_blocking=*/false, /*copy=*/true));
+  }
   at::Tensor t = at::empty(shape, at::TensorOptions().dtype(src));
   if (expected) std::memcpy(t.data_ptr(), bytes.Data(), expected);
   if (dst != src || device != t.device()) t = t.to(device, dst);
   RET(std::move(t));
+}
+
+// copyBytes_(t, bytes, srcDtype, elementOffset): converts little-endian C-order bytes of srcDtype into t's flat
+// elements [elementOffset, elementOffset + n), on t's device: a checkpoint tensor fills its parameter a piece at a
+// time through one small buffer, so loading holds no copy of a whole tensor besides the parameter itself.
+Napi::Value CopyBytesInplace(const Napi::CallbackInfo& info) {
+  at::Tensor& t = Mut(info);
+  if (!info[1].IsTypedArray()) throw ArgError("argument 1 must be a Uint8Array");
+  auto bytes = info[1].As<Napi::Uint8Array>();
+  at::ScalarType src = DT(info, 2);
+  int64_t offset = Int(info, 3);
+  size_t es = c10::elementSize(src);
+  if (bytes.ByteLength() % es != 0) throw ArgError("byte count is not a multiple of the element size");
+  int64_t n = static_cast<int64_t>(bytes.ByteLength() / es);
+  if (!t.is_contiguous()) throw ArgError("target tensor is not contiguous");
+  if (offset < 0 || offset + n > t.numel()) throw ArgError("elements [" + std::to_string(offset) + ", " + std::to_string(offset + n) + ") lie outside the tensor's " + std::to_string(t.numel()));
+  if (n == 0 || t.is_meta()) UNDEF;
+  c10::AutoGradMode no_grad(false);
+  at::Tensor piece;
+  if (reinterpret_cast<uintptr_t>(bytes.Data()) % es == 0) {
+    piece = at::from_blob(bytes.Data(), {n}, at::TensorOptions().dtype(src));
+  } else {
+    piece = at::empty({n}, at::TensorOptions().dtype(src));
+    std::memcpy(piece.data_ptr(), bytes.Data(), bytes.ByteLength());
+  }
+  t.view({-1}).narrow(0, offset, n).copy_(piece);
+  UNDEF;
 }
 
 // toBytes(t, dtype) -> ArrayBuffer: one copy (with conversion, gather of strides, device transfer) into JS memory.
@@ -351,6 +386,18 @@ Napi::Value Item(const Napi::CallbackInfo& info) {
 
 Napi::Value ToDType(const Napi::CallbackInfo& info) { RET(T0.to(DT(info, 1))); }
 Napi::Value ToDevice(const Napi::CallbackInfo& info) { RET(T0.to(Dev(info, 1))); }
+// setData_(t, src): t's handle now holds src's data (PyTorch's `param.data = src`, as Module.to does it), keeping
+// requires_grad and moving an accumulated gradient along, so every reference to the parameter stays valid.
+Napi::Value SetDataInplace(const Napi::CallbackInfo& info) {
+  at::Tensor& t = Mut(info);
+  if (!t.is_leaf()) throw ArgError("only a leaf tensor (a parameter) can take new data");
+  at::Tensor fresh = Ten(info, 1).detach();
+  at::Tensor grad = t.grad();
+  if (t.requires_grad()) fresh.requires_grad_(true);
+  if (grad.defined()) fresh.mutable_grad() = grad.to(fresh.device(), fresh.scalar_type());
+  t = fresh;
+  UNDEF;
+}
 Napi::Value Clone(const Napi::CallbackInfo& info) { RET(T0.clone()); }
 Napi::Value Contiguous(const Napi::CallbackInfo& info) { RET(T0.contiguous()); }
 
@@ -709,8 +756,8 @@ Napi::Value ScanTopK(const Napi::CallbackInfo& info) {
 
 const Op kOps[] = {
     {"dispose", Dispose}, {"liveCount", LiveCount}, {"shape", Shape}, {"dtype", DTypeOf}, {"device", DeviceOf},
-    {"numel", Numel}, {"fromBytes", FromBytes, "fromHost"}, {"toBytes", ToBytes, "toHost"}, {"item", Item},
-    {"toDType", ToDType, "to"}, {"toDevice", ToDevice, "to"}, {"clone", Clone}, {"contiguous", Contiguous},
+    {"numel", Numel}, {"fromBytes", FromBytes, "fromHost"}, {"toBytes", ToBytes, "toHost"}, {"copyBytes_", CopyBytesInplace, "copyFromHost_"}, {"item", Item},
+    {"toDType", ToDType, "to"}, {"toDevice", ToDevice, "to"}, {"setData_", SetDataInplace}, {"clone", Clone}, {"contiguous", Contiguous},
     // autograd
     {"requiresGrad", RequiresGrad}, {"setRequiresGrad", SetRequiresGrad}, {"grad", Grad}, {"backward", Backward},
     {"detach", Detach}, {"zeroGrad", ZeroGrad},

@@ -1,20 +1,19 @@
 /**
  * densekit's public API. Each layer depends only on the ones above it in this list: tensors -> tokenizers and
  * checkpoints -> models -> encoding (TextEncoder) -> retrieval (indexes, retrievers; vectors and ids only) ->
- * evaluation (runs only).
+ * evaluation (runs only). The file formats (src/formats: one reader and writer each) serve every layer.
  */
 export { DensekitError, InputError, UsageError, ERROR_CODES, type ErrorCode } from './errors.js';
 export { loadTokenizer, type Tokenizer, type Encoding } from './text/index.js';
 export { SentenceEncoder, type EncoderOptions, type EncodeOptions, type Precision } from './models/index.js';
-export { openEncoder, SentenceTextEncoder, runEncodeJob, readEmbeddings } from './encode/index.js';
+export { openEncoder, SentenceTextEncoder, runEncodeJob } from './encode/index.js';
+export { readEmbeddings, readQueries } from './formats/index.js';
 export {
   openRetriever, openIndex, buildIndex, registerIndexType, indexTypes, DenseRetriever, HybridRetriever, Bm25Retriever,
   searchAll, fuse, compareHits, withQueryVectors, checkRecall,
   type Hit, type Query, type SearchOptions, type TextEncoder, type TextKind, type VectorIndex, type Retriever,
   type RegistryEntry, type BuildOptions, type OpenOptions, type HybridOptions, type RunHits, type FusionMethod,
 } from './retrieval/index.js';
-export { readQueries } from './search/queries.js';
-export { writeRunFile } from './search/run-file.js';
 export {
   evaluate, readQrels, readRun, writeRun, compareRuns, renderTrecEval, renderHtmlReport, msmarcoMrr,
   type Qrels, type Run, type Evaluation,

@@ -25,7 +25,7 @@ function file(text: string): string {
 
 function run(queries: Record<string, [string, number][]>, runId = 'r'): Run {
   const map = new Map<string, RunHit[]>();
-  for (const [qid, hits] of Object.entries(queries)) map.set(qid, hits.map(([docId, score], i) => ({ docId, score, rank: i + 1 })));
+  for (const [qid, hits] of Object.entries(queries)) map.set(qid, hits.map(([id, score], i) => ({ id, score, rank: i + 1 })));
   return { runId, queries: map };
 }
 

@@ -7,12 +7,9 @@ import { test, after } from 'node:test';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readCorpus } from '../src/search/corpus.js';
-import { readQueries } from '../src/search/queries.js';
-import { readTextRecords } from '../src/encode/input.js';
-import { readQrels } from '../src/eval/qrels.js';
-import { readRun } from '../src/eval/run.js';
-import { readEmbeddings, writeManifest, writeShard } from '../src/encode/shards.js';
+import {
+  readBeirCorpus, readEmbeddings, readQrels, readQueries, readRun, readTextRecords, writeManifest, writeShard,
+} from '../src/formats/index.js';
 import { readNpy, writeNpy } from '../src/io/npy.js';
 import { encodeSafetensors, openSafetensors } from '../src/io/safetensors.js';
 import { readTorchStateDict } from '../src/io/torch-pickle.js';
@@ -93,7 +90,7 @@ const spiece = readFileSync(join(spieceDir, 'spiece.model'));
 const recipeSeeds = [readFileSync(join(repoRoot, 'recipes', 'tas-b-msmarco.yaml')), utf8('{"seed": 1, "stages": [{"steps": 10, "batchSize": 4}]}')];
 
 const readers: ReaderCase[] = [
-  { name: 'corpus.jsonl (BM25, serve)', file: 'corpus.jsonl', seeds: [corpusJsonl], read: (p) => drain(readCorpus(p)) },
+  { name: 'corpus.jsonl (BM25, serve)', file: 'corpus.jsonl', seeds: [corpusJsonl], read: (p) => drain(readBeirCorpus(p)) },
   { name: 'queries.jsonl', file: 'queries.jsonl', seeds: [queriesJsonl], read: (p) => readQueries(p) },
   { name: 'queries.tsv', file: 'queries.tsv', seeds: [tsv], read: (p) => readQueries(p) },
   { name: 'encode input jsonl', file: 'corpus.jsonl', seeds: [corpusJsonl], read: (p) => drain(readTextRecords(p)) },

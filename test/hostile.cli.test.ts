@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeManifest, writeShard } from '../src/encode/shards.js';
+import { writeManifest, writeShard } from '../src/formats/index.js';
 import { buildFlatIndex } from '../src/retrieval/index.js';
 import { seededRandom } from '../src/util/random.js';
 import { cliCommand, runCli } from './cli.js';

@@ -8,10 +8,10 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../src/errors.js';
-import { readEmbeddings, writeManifest, writeShard } from '../src/encode/shards.js';
+import { readEmbeddings, writeManifest, writeShard } from '../src/formats/index.js';
 import { encodeSafetensors, openSafetensors } from '../src/io/safetensors.js';
 import { readWeightsFile } from '../src/io/state-dict.js';
-import { buildFlatIndex, FlatIndex } from '../src/retrieval/index.js';
+import { Bm25Index, buildBm25Index, buildFlatIndex, FlatIndex } from '../src/retrieval/index.js';
 import { runCli } from './cli.js';
 import { fixturesDir } from './helpers.js';
 
@@ -96,7 +96,7 @@ test('index.json values the data disagrees with, or of the wrong type, are refus
   const emptyId = join(tmp, 'flat-empty-id');
   cpSync(base, emptyId, { recursive: true });
   writeFileSync(join(emptyId, 'ids.txt'), 'd0\n\nd2\n');
-  await assert.rejects(FlatIndex.open(emptyId), (e: Error) => e instanceof InputError && /ids\.txt:2: empty document id/.test(e.message));
+  await assert.rejects(FlatIndex.open(emptyId), (e: Error) => e instanceof InputError && /ids\.txt:2: id "" is empty/.test(e.message));
 });
 
 test('manifest values that disagree with the shards, leave the folder or are null are refused', () => {
@@ -120,11 +120,46 @@ test('manifest values that disagree with the shards, leave the folder or are nul
   const emptyId = join(tmp, 'manifest-empty-id');
   cpSync(enc, emptyId, { recursive: true });
   writeFileSync(join(emptyId, 'shard-00000.ids.txt'), '\nd1\n');
-  refuses(() => readEmbeddings(emptyId), /shard-00000\.ids\.txt:1: empty document id/);
+  refuses(() => readEmbeddings(emptyId), /shard-00000\.ids\.txt:1: id "" is empty/);
   const deleted = join(tmp, 'manifest-deleted-shard');
   cpSync(enc, deleted, { recursive: true });
   rmSync(join(deleted, 'shard-00000.npy'));
   const r = runCli(['index', '--type', 'flat', '--input', deleted, '--output', join(tmp, 'never')]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^densekit: error: .*shard-00000\.npy[^\n]*\n$/);
+});
+
+test('flipped bytes in BM25 postings give one error line or hits that all have ids, never hits without ids', async () => {
+  const corpus = join(tmp, 'bm25-corpus.jsonl');
+  const words = 'vitamin bone cell sleep memory diet immune stem density adults'.split(' ');
+  writeFileSync(corpus, Array.from({ length: 60 }, (_, i) => JSON.stringify({ _id: `d${i}`, title: '', text: `${words[i % 10]} ${words[(i * 3) % 10]} ${words[(i * 7) % 10]} doc${i}` })).join('\n') + '\n');
+  const dir = join(tmp, 'bm25');
+  await buildBm25Index(corpus, dir);
+  const orig = readFileSync(join(dir, 'postings.bin'));
+  const meta = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { count: number };
+  let refused = 0;
+  for (let trial = 0; trial < 30; trial++) {
+    const b = Buffer.from(orig);
+    // Flip bytes in the posting lists (the file's tail), where a bad delta points past the last document.
+    for (let i = 0; i < 20; i++) {
+      const at = b.length - 1 - ((trial * 131 + i * 17) % Math.floor(b.length / 3));
+      b[at] = b[at]! ^ (0x40 | ((trial + i) & 0x3f));
+    }
+    writeFileSync(join(dir, 'postings.bin'), b);
+    try {
+      const hits = Bm25Index.open(dir).search(words, 100).flat();
+      for (const h of hits) assert.ok(typeof h.id === 'string' && h.id !== '' && Number.isFinite(h.score), `trial ${trial}: hit ${JSON.stringify(h)}`);
+      assert.ok(hits.length <= words.length * meta.count);
+    } catch (e) {
+      assert.ok(e instanceof InputError && /postings\.bin: /.test((e as Error).message), `trial ${trial}: ${(e as Error).stack}`);
+      refused++;
+    }
+  }
+  assert.ok(refused > 0, 'no corruption was detected in 30 trials');
+});
+
+test('an empty corpus builds no BM25 index', async () => {
+  const empty = join(tmp, 'empty.jsonl');
+  writeFileSync(empty, '\n\n');
+  await assert.rejects(buildBm25Index(empty, join(tmp, 'bm25-empty')), (e: Error) => e instanceof InputError && /empty\.jsonl: has no records/.test(e.message));
 });

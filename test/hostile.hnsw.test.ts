@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeManifest, writeShard } from '../src/encode/shards.js';
+import { writeManifest, writeShard } from '../src/formats/index.js';
 import { buildHnswIndex } from '../src/retrieval/index.js';
 import { seededRandom } from '../src/util/random.js';
 import { runCli, spawnCli } from './cli.js';

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, tru
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DensekitError, InputError, UsageError } from '../src/errors.js';
-import { writeManifest, writeShard, type EmbeddingManifest } from '../src/encode/shards.js';
+import { writeManifest, writeShard, type EmbeddingManifest } from '../src/formats/index.js';
 import { buildFlatIndex, FlatIndex, recallAtK } from '../src/retrieval/index.js';
 import { writeNpy } from '../src/io/npy.js';
 import { loadTorch } from '../src/retrieval/torch-kernel.js';

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, truncateSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError, UsageError } from '../src/errors.js';
-import { writeManifest, writeShard } from '../src/encode/shards.js';
+import { writeManifest, writeShard } from '../src/formats/index.js';
 import { buildFlatIndex, buildHnswIndex, checkRecall, FlatIndex, HnswIndex, recallAtK } from '../src/retrieval/index.js';
 import { seededRandom } from '../src/util/random.js';
 

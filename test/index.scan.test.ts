@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeManifest, writeShard, type EmbeddingManifest } from '../src/encode/shards.js';
+import { writeManifest, writeShard, type EmbeddingManifest } from '../src/formats/index.js';
 import { buildFlatIndex, FlatIndex, recallAtK } from '../src/retrieval/index.js';
 import { int8Scales, quantizeRows, toBfloat16 } from '../src/retrieval/quantize.js';
 import { nativeScan, scanTopKJs, type ScanDType, type ScanResult } from '../src/retrieval/scan-kernel.js';

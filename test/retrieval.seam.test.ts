@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../src/cli/main.js';
 import { cliMessage } from '../src/cli/flags.js';
-import { writeManifest, writeShard } from '../src/encode/shards.js';
+import { writeManifest, writeShard } from '../src/formats/index.js';
 import { runEncodeJob } from '../src/encode/job.js';
 import { DensekitError } from '../src/errors.js';
 import { buildIndex, DenseRetriever, FlatIndex, openIndex, openRetriever, type TextEncoder, type VectorIndex } from '../src/retrieval/index.js';

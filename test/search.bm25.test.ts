@@ -11,8 +11,7 @@ import { lowerCaseLikeJava, tokenize, tokenizeWithSegmenter } from '../src/retri
 import { porterStem } from '../src/retrieval/bm25/porter-stemmer.js';
 import { formatFixed } from '../src/eval/measure-spec.js';
 import { byte4ToInt, intToByte4 } from '../src/retrieval/bm25/small-float.js';
-import { readQueries } from '../src/search/queries.js';
-import { toEvalRun } from '../src/search/run-file.js';
+import { readQueries } from '../src/formats/index.js';
 
 // The repository root is the nearest folder with package.json (this file also runs compiled, from dist/test).
 function repoRoot(): string {
@@ -86,7 +85,7 @@ test('BM25 on SciFact reproduces Anserini flat (nDCG@10 0.6789)', async () => {
   assert.equal(queries.length, 300);
   const hits = index.search(queries.map((q) => q.text), 1000);
   const run = new Map(queries.map((q, i) => [q.id, hits[i]!]));
-  const ev = evaluate(qrels, { runId: 'bm25', queries: toEvalRun(run) }, { measures: ['ndcg_cut.10', 'recall.100'] });
+  const ev = evaluate(qrels, { runId: 'bm25', queries: run }, { measures: ['ndcg_cut.10', 'recall.100'] });
   const ndcg = ev.aggregate['ndcg_cut_10'] as number;
   const recall = ev.aggregate['recall_100'] as number;
   // Anserini's BEIR regression (bm25-flat, scifact): nDCG@10 0.6789, R@100 0.9253, to the four decimals
@@ -121,10 +120,10 @@ test('BM25 ties rank by document id descending, and scores follow the Lucene for
 
 test('bad corpora: missing _id, duplicate ids, invalid JSON name the line; nothing half-written', async () => {
   const cases: Array<[string, RegExp]> = [
-    ['{"_id":"1","text":"x"}\n{"text":"y"}\n', /bad\.jsonl:2: missing "_id"/],
-    ['{"_id":"1","text":"x"}\n{"_id":"1","text":"y"}\n', /bad\.jsonl:2: duplicate document id "1" \(first at line 1\)/],
+    ['{"_id":"1","text":"x"}\n{"text":"y"}\n', /bad\.jsonl:2: missing field "_id"/],
+    ['{"_id":"1","text":"x"}\n{"_id":"1","text":"y"}\n', /bad\.jsonl:2: duplicate id "1" \(first at line 1\)/],
     ['{"_id":"1","text":"x"}\n{"_id":"2", text}\n', /bad\.jsonl:2: not valid JSON/],
-    ['{"_id":"1"}\n', /bad\.jsonl:1: missing "text"/],
+    ['{"_id":"1"}\n', /bad\.jsonl:1: missing field "text"/],
   ];
   for (const [content, re] of cases) {
     const path = join(tmp, 'bad.jsonl');

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../src/cli/main.js';
-import { writeManifest, writeShard } from '../src/encode/shards.js';
+import { writeManifest, writeShard } from '../src/formats/index.js';
 import { FlatIndex } from '../src/retrieval/index.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'densekit-search-cli-'));

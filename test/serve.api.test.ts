@@ -300,7 +300,9 @@ test('shutdown finishes in-flight requests, then closes the encoder', async () =
   const encoder = new CountingEncoder(300);
   const { app, base } = await listen({}, encoder);
   const inflight = fetch(`${base}/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"sleep","mode":"dense"}' });
-  await new Promise((r) => setTimeout(r, 50));
+  // Close once the request is inside the encoder (a fixed delay is not enough on a loaded machine: the request
+  // may not have reached the server yet, and a request arriving while closing is rightly refused with 503).
+  while (encoder.calls.length === 0) await new Promise((r) => setTimeout(r, 5));
   const closing = app.close();
   const res = await inflight;
   assert.equal(res.status, 200);

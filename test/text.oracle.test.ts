@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { fixturesDir, readJson } from './helpers.js';
-import { encodeForModel, loadModelText, loadTokenizer, loadTokenizerAs, tokenizerFormat } from '../src/text/index.js';
+import { loadTokenizer, loadTokenizerAs, tokenizerFormat } from '../src/text/index.js';
+import { ModelInput } from '../src/models/model-input.js';
 
 const tokDir = join(fixturesDir, 'tokenizers');
 const oracleDir = join(tokDir, 'oracle');
@@ -86,12 +87,13 @@ test('legal-t5-32k tokenizer.json with the Rust per-grapheme charsmap rule diffe
 for (const model of ['bert-tiny-mean', 'tasb-distilbert-tiny', 'gtr-t5-tiny-relu']) {
   test(`${model}: text_cases input_ids (strip, truncation to max_seq_length 64)`, () => {
     const dir = join(fixturesDir, 'models', model);
-    const m = loadModelText(dir);
-    assert.equal(m.sentenceTransformers, true);
-    assert.equal(m.maxLength, 64);
+    const m = ModelInput.load(dir);
+    assert.equal(m.modelFolder, true);
+    assert.deepEqual(m.maxLength, { query: 64, passage: 64 });
     const oracle = readJson<{ text_cases: { text: string; input_ids: number[] }[] }>(join(dir, 'oracle.json'));
     for (const c of oracle.text_cases) {
-      const e = encodeForModel(m, c.text);
+      const [e] = m.encode([c.text], 'passage');
+      assert.ok(e);
       assert.deepEqual(e.ids, c.input_ids, JSON.stringify(c.text));
       assert.equal(e.truncated, e.fullLength > 64);
     }

@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../src/errors.js';
 import {
-  readTeacherPairs, readTriples, readTrainQrels, readMinedNegatives, loadTexts, resolvePairs, referencedPassages,
+  readTeacherPairs, readTriples, readTrainQrels, readMinedNegatives, resolvePairs, referencedPassages,
   pairsFromQrelsAndNegatives,
 } from '../src/train/data/index.js';
+import { readTextMap } from '../src/formats/index.js';
 import { readClusterFile, writeClusterFile, sphericalKMeans } from '../src/train/cluster/index.js';
 import { Rng } from '../src/train/rng.js';
 
@@ -53,8 +54,8 @@ test('triples, train qrels (BEIR with header, TREC) and mined negatives (TREC ru
 });
 
 test('ids missing from the collection: counted and skipped, or one error by flag', async () => {
-  const queries = await loadTexts(file('queries.tsv', 'q1\twhat is a\nq2\twhat is b\n'));
-  const collection = await loadTexts(file('collection.tsv', 'p1\ttext one\np2\ttext two\np3\ttext three\n'), { needed: new Set(['p1', 'p2', 'p9']) });
+  const queries = await readTextMap(file('queries.tsv', 'q1\twhat is a\nq2\twhat is b\n'));
+  const collection = await readTextMap(file('collection.tsv', 'p1\ttext one\np2\ttext two\np3\ttext three\n'), { needed: new Set(['p1', 'p2', 'p9']) });
   assert.deepEqual([...collection.keys()], ['p1', 'p2']);
   const make = () => new Map([
     ['q1', [{ pos: 'p1', neg: 'p2', posScore: 1, negScore: 0 }, { pos: 'p1', neg: 'p9', posScore: 1, negScore: 0 }]],
@@ -68,12 +69,6 @@ test('ids missing from the collection: counted and skipped, or one error by flag
   assert.deepEqual([...pairs.keys()], ['q1']);
   assert.throws(() => resolvePairs(make(), queries, collection, 'fail', sources),
     /pairs\.tsv: 1 query ids and 1 passage ids are missing \(2 pairs\); first: passage "p9" \(query "q1"\) is not in collection\.tsv/);
-});
-
-test('BEIR jsonl texts: title + " " + text; malformed lines name file:line', async () => {
-  const texts = await loadTexts(file('corpus.jsonl', '{"_id":"d1","title":"T","text":"body"}\n{"_id":"d2","title":"","text":"only"}\n'));
-  assert.deepEqual(Object.fromEntries(texts), { d1: 'T body', d2: 'only' });
-  await assert.rejects(loadTexts(file('bad.jsonl', '{"_id":"d1","text":"x"}\n{oops\n')), /bad\.jsonl:2: expected one JSON object per line/);
 });
 
 test('cluster files: released layout round-trips; an empty file or a repeated query is an error', async () => {

@@ -2,8 +2,10 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { runBeir, type BeirReport, type BeirRetriever } from '../pipeline/beir.js';
 import { setNumThreads } from '../tensor/index.js';
-import { writeRunFile } from '../search/run-file.js';
-import { oneOf, positiveInt } from './options.js';
+import { writeRun } from '../formats/index.js';
+import type { Device } from '../tensor/index.js';
+import type { WeightsDtype } from '../models/index.js';
+import { deviceFlag, oneOf, positiveInt, weightsDtypeFlag, WEIGHTS_DTYPE_HELP } from './options.js';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 
@@ -15,6 +17,8 @@ interface BeirFlags {
   k: number;
   cache?: string;
   dtype: 'fp32' | 'bf16';
+  device: Device;
+  weightsDtype: WeightsDtype;
   batchSize: number;
   queryMaxLength?: number;
   passageMaxLength?: number;
@@ -49,6 +53,8 @@ export function register(program: Command): void {
     .option('--k <n>', 'hits per query', positiveInt('--k'), 1000)
     .option('--cache <dir>', 'embeddings and indexes kept between runs (default ~/.cache/densekit/beir)')
     .option('--dtype <dtype>', 'fp32|bf16', oneOf('--dtype', ['fp32', 'bf16'] as const), 'fp32')
+    .option('--device <device>', 'cpu|cuda|cuda:N', deviceFlag, 'cpu')
+    .option('--weights-dtype <dtype>', WEIGHTS_DTYPE_HELP, weightsDtypeFlag, 'auto')
     .option('--batch-size <n>', 'texts per forward pass', positiveInt('--batch-size'), 32)
     .option('--query-max-length <n>', 'query token limit', positiveInt('--query-max-length'))
     .option('--passage-max-length <n>', 'passage token limit', positiveInt('--passage-max-length'))
@@ -59,14 +65,14 @@ export function register(program: Command): void {
     .action(async (f: BeirFlags) => {
       if (f.threads) setNumThreads(f.threads);
       const report = await runBeir({
-        dataset: f.dataset, retrievers: f.retriever, split: f.split, k: f.k, dtype: f.dtype, batchSize: f.batchSize, fusion: f.fusion,
+        dataset: f.dataset, retrievers: f.retriever, split: f.split, k: f.k, dtype: f.dtype, device: f.device, weightsDtype: f.weightsDtype, batchSize: f.batchSize, fusion: f.fusion,
         ...(f.model ? { model: f.model } : {}), ...(f.cache ? { cacheDir: f.cache } : {}),
         ...(f.queryMaxLength ? { queryMaxLength: f.queryMaxLength } : {}), ...(f.passageMaxLength ? { passageMaxLength: f.passageMaxLength } : {}),
         log: (l) => process.stderr.write(l + '\n'),
       });
       if (f.runs) {
         mkdirSync(f.runs, { recursive: true });
-        for (const r of report.results) await writeRunFile(join(f.runs, `${r.retriever}.trec`), r.run, 'trec', `densekit-${r.retriever}`);
+        for (const r of report.results) await writeRun(join(f.runs, `${r.retriever}.trec`), r.run, { tag: `densekit-${r.retriever}` });
       }
       if (f.json) {
         process.stdout.write(JSON.stringify({ dataset: report.dataset, split: report.split, queries: report.queries,

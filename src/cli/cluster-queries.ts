@@ -2,11 +2,11 @@ import type { Command } from 'commander';
 import { join, dirname } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { SentenceEncoder } from '../models/index.js';
-import { readEmbeddings } from '../encode/shards.js';
+import { readEmbeddings, readTextMap } from '../formats/index.js';
 import { writeNpy } from '../io/npy.js';
 import { UsageError } from '../errors.js';
 import { setNumThreads } from '../tensor/index.js';
-import { loadTexts, sphericalKMeans, writeClusterFile } from '../train/index.js';
+import { sphericalKMeans, writeClusterFile } from '../train/index.js';
 import { positiveInt } from './options.js';
 
 interface ClusterFlags {
@@ -48,7 +48,7 @@ export function register(program: Command): void {
         dim = e.manifest.dim;
       } else {
         if (!f.model || !f.queries) throw new UsageError('cluster-queries needs --model and --queries (or --embeddings DIR)');
-        const texts = await loadTexts(f.queries);
+        const texts = await readTextMap(f.queries);
         ids = [...texts.keys()];
         const model = await SentenceEncoder.fromPretrained(f.model);
         try {

@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
-import { guessKind, openEncoder, runEncodeJob } from '../encode/index.js';
+import { openEncoder, runEncodeJob } from '../encode/index.js';
+import { guessKind } from '../formats/index.js';
 import { setNumThreads } from '../tensor/index.js';
 import { choosePrecision, type RequestedPrecision } from '../tensor/cpu.js';
-import { oneOf, positiveInt } from './options.js';
+import type { Device } from '../tensor/index.js';
+import type { WeightsDtype } from '../models/index.js';
+import { deviceFlag, loaderReport, oneOf, positiveInt, weightsDtypeFlag, WEIGHTS_DTYPE_HELP } from './options.js';
 
 interface EncodeFlags {
   model: string;
@@ -10,12 +13,14 @@ interface EncodeFlags {
   output: string;
   kind?: 'query' | 'passage';
   batchSize: number;
+  tokenBudget?: number;
   dtype: RequestedPrecision;
   maxLength?: number;
   shardSize: number;
   overwrite?: boolean;
   threads?: number;
-  device: string;
+  device: Device;
+  weightsDtype: WeightsDtype;
 }
 
 export function register(program: Command): void {
@@ -26,13 +31,15 @@ export function register(program: Command): void {
     .requiredOption('--input <file>', 'corpus.jsonl, queries.jsonl or .tsv')
     .requiredOption('--output <dir>', 'output folder (manifest.json + shard-NNNNN.npy + shard-NNNNN.ids.txt)')
     .option('--kind <kind>', 'query|passage (default: query if the file name contains "quer")', oneOf('--kind', ['query', 'passage'] as const))
-    .option('--batch-size <n>', 'texts per forward pass', positiveInt('--batch-size'), 32)
+    .option('--batch-size <n>', 'texts per forward pass (with --token-budget: the most per pass)', positiveInt('--batch-size'), 32)
+    .option('--token-budget <n>', 'batch by length instead: at most N padded tokens per pass (long passages in small batches, short in large)', positiveInt('--token-budget'))
     .option('--dtype <dtype>', 'auto|fp32|bf16 (auto: bf16 on a CPU with avx512_bf16 or amx_bf16, else fp32; fp16 on CUDA only, never for T5)',
       oneOf('--dtype', ['auto', 'fp32', 'bf16', 'fp16'] as const), 'auto')
     .option('--max-length <n>', "token limit (default: the model's max_seq_length)", positiveInt('--max-length'))
     .option('--shard-size <n>', 'rows per shard', positiveInt('--shard-size'), 10_000)
     .option('--threads <n>', 'CPU threads for libtorch', positiveInt('--threads'))
-    .option('--device <device>', 'cpu|cuda|cuda:N', 'cpu')
+    .option('--device <device>', 'cpu|cuda|cuda:N', deviceFlag, 'cpu')
+    .option('--weights-dtype <dtype>', WEIGHTS_DTYPE_HELP, weightsDtypeFlag, 'auto')
     .option('--overwrite', 'discard embeddings of another job found in --output')
     .action(async (f: EncodeFlags) => {
       if (f.threads) setNumThreads(f.threads);
@@ -41,10 +48,14 @@ export function register(program: Command): void {
       // On a terminal say it at once; the summary line says it too (piped stderr keeps bad input to one line).
       if (process.stderr.isTTY) process.stderr.write(`densekit: ${precision.note}\n`);
       if (precision.warning) process.stderr.write(`densekit: warning: ${precision.warning}\n`);
+      const report = loaderReport();
       const encoder = await openEncoder(f.model, {
         batchSize: f.batchSize,
+        ...(f.tokenBudget ? { tokenBudget: f.tokenBudget } : {}),
         dtype: precision.dtype,
-        device: f.device as 'cpu',
+        device: f.device,
+        weightsDtype: f.weightsDtype,
+        log: report.log,
         ...(f.maxLength ? { queryMaxLength: f.maxLength, passageMaxLength: f.maxLength } : {}),
       });
       try {
@@ -52,6 +63,7 @@ export function register(program: Command): void {
           encoder, input: f.input, output: f.output, kind, shardSize: f.shardSize, precision: precision.dtype,
           overwrite: f.overwrite ?? false, log: (l) => process.stderr.write(l + '\n'),
         });
+        report.flush();
         const m = s.manifest;
         process.stdout.write(
           (s.encoded === 0

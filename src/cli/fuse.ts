@@ -1,8 +1,7 @@
 /** `densekit fuse`: reciprocal rank fusion or normalized weighted fusion of runs (Pyserini's methods). */
 import { InvalidArgumentError, type Command } from 'commander';
-import { readRun } from '../eval/index.js';
+import { readRun, writeRun } from '../formats/index.js';
 import { fuse, type RunHits } from '../retrieval/fusion.js';
-import { writeRunFile } from '../search/run-file.js';
 import { oneOf, positiveInt, summary } from './options.js';
 
 interface FuseFlags {
@@ -40,16 +39,11 @@ export function register(program: Command): void {
     .option('--tag <tag>', 'TREC run tag (default: rrf_k=60 or linear)')
     .action(async (f: FuseFlags) => {
       const runs: RunHits[] = [];
-      for (const path of f.run) {
-        const r = await readRun(path);
-        const hits: RunHits = new Map();
-        for (const [qid, list] of r.queries) hits.set(qid, list.map((h) => ({ id: h.docId, score: h.score })));
-        runs.push(hits);
-      }
+      for (const path of f.run) runs.push((await readRun(path)).queries);
       const fused = fuse(runs, {
         method: f.method, k: f.k, depth: f.depth, rrfK: f.rrfK, normalize: f.normalize, ...(f.weights ? { weights: f.weights } : {}),
       });
-      await writeRunFile(f.output, fused, f.format, f.tag ?? (f.method === 'rrf' ? `rrf_k=${f.rrfK}` : 'linear'));
+      await writeRun(f.output, fused, { format: f.format, tag: f.tag ?? (f.method === 'rrf' ? `rrf_k=${f.rrfK}` : 'linear') });
       summary(f.output, `fused ${f.run.length} runs (${f.method}) over ${fused.size} queries into ${f.output}`);
     });
 }

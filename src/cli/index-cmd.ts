@@ -1,7 +1,7 @@
 /** `densekit index`: build a flat, HNSW or BM25 index folder. */
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { readEmbeddings } from '../encode/shards.js';
+import { readEmbeddings } from '../formats/index.js';
 import { ANSERINI_BM25 } from '../retrieval/bm25/build.js';
 import { FlatIndex } from '../retrieval/flat.js';
 import { DEFAULT_HNSW, HnswIndex } from '../retrieval/hnsw.js';

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { SentenceEncoder } from '../models/index.js';
-import { setNumThreads } from '../tensor/index.js';
+import { setNumThreads, type Device } from '../tensor/index.js';
 import { mineHardNegatives } from '../train/mine.js';
-import { nonNegativeInt, positiveInt, summary } from './options.js';
+import { deviceFlag, nonNegativeInt, positiveInt, summary } from './options.js';
 
 interface MineFlags {
   model: string;
@@ -14,7 +14,7 @@ interface MineFlags {
   skip: number;
   batchSize: number;
   threads?: number;
-  device: 'cpu' | 'cuda';
+  device: Device;
 }
 
 export function register(program: Command): void {
@@ -30,7 +30,7 @@ export function register(program: Command): void {
     .option('--skip <n>', 'ignore the top n non-relevant hits (likely unjudged positives)', nonNegativeInt('--skip'), 0)
     .option('--batch-size <n>', 'encoding batch size', positiveInt('--batch-size'), 64)
     .option('--threads <n>', 'CPU threads for libtorch', positiveInt('--threads'))
-    .option('--device <device>', 'cpu|cuda', 'cpu')
+    .option('--device <device>', 'cpu|cuda|cuda:N', deviceFlag, 'cpu')
     .action(async (f: MineFlags) => {
       if (f.threads) setNumThreads(f.threads);
       const model = await SentenceEncoder.fromPretrained(f.model, { device: f.device });

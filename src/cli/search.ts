@@ -7,9 +7,10 @@ import { withQueryVectors } from '../retrieval/query-vectors.js';
 import { openIndex } from '../retrieval/registry.js';
 import { searchAll } from '../retrieval/run-search.js';
 import type { Query, Retriever, TextEncoder } from '../retrieval/types.js';
-import { readQueries } from '../search/queries.js';
-import { writeRunFile } from '../search/run-file.js';
-import { nonNegativeInt, oneOf, positiveInt, summary } from './options.js';
+import { readQueries, writeRun } from '../formats/index.js';
+import type { Device } from '../tensor/device.js';
+import type { WeightsDtype } from '../models/weights-dtype.js';
+import { deviceFlag, loaderReport, nonNegativeInt, oneOf, positiveInt, summary, weightsDtypeFlag, WEIGHTS_DTYPE_HELP } from './options.js';
 
 interface SearchFlags {
   index: string;
@@ -24,6 +25,8 @@ interface SearchFlags {
   efSearch?: number;
   threads: number;
   dtype: 'fp32' | 'bf16';
+  device: Device;
+  weightsDtype: WeightsDtype;
   tag?: string;
   kernel: 'auto' | 'scan' | 'usearch' | 'torch' | 'js';
   allowModelMismatch?: boolean;
@@ -45,6 +48,8 @@ export function register(program: Command): void {
     .option('--ef-search <n>', 'hnsw: candidates explored per query', positiveInt('--ef-search'))
     .option('--threads <n>', 'search threads (0 = all cores)', nonNegativeInt('--threads'), 0)
     .option('--dtype <dtype>', 'fp32|bf16 query encoding with --model', oneOf('--dtype', ['fp32', 'bf16'] as const), 'fp32')
+    .option('--device <device>', 'cpu|cuda|cuda:N for --model', deviceFlag, 'cpu')
+    .option('--weights-dtype <dtype>', WEIGHTS_DTYPE_HELP, weightsDtypeFlag, 'auto')
     .option('--tag <tag>', 'TREC run tag (default: densekit-<index folder name>)')
     .option('--kernel <k>', 'flat: candidate scan auto|scan|usearch|torch|js (all exact after rescoring; js is slow)', oneOf('--kernel', ['auto', 'scan', 'usearch', 'torch', 'js'] as const), 'auto')
     .option('--allow-model-mismatch', 'dense: search an index built with another model than --model (or the query embeddings\' model)')
@@ -54,6 +59,7 @@ export function register(program: Command): void {
       const opened = await openIndex(f.index, { threads: f.threads, kernel: f.kernel, ...(f.efSearch ? { efSearch: f.efSearch } : {}) });
       let encoder: TextEncoder | undefined;
       let retriever: Retriever;
+      const report = loaderReport();
       let queries: Query[];
       try {
         if (opened.kind === 'vector') {
@@ -65,7 +71,7 @@ export function register(program: Command): void {
           } else {
             queries = await readQueries(f.queries!);
             // Loaded on demand: the encoder pulls in the libtorch addon, which BM25 and precomputed vectors never need.
-            encoder = await (await import('../encode/index.js')).openEncoder(f.model!, { dtype: f.dtype });
+            encoder = await (await import('../encode/index.js')).openEncoder(f.model!, { dtype: f.dtype, device: f.device, weightsDtype: f.weightsDtype, log: report.log });
           }
           retriever = new DenseRetriever(encoder, opened.index, { allowModelMismatch: f.allowModelMismatch ?? false });
         } else {
@@ -82,7 +88,8 @@ export function register(program: Command): void {
         const s = await searchAll(retriever, queries, {
           k: f.k, ignoreIdenticalIds: f.ignoreIdenticalIds ?? false, ...(f.batchSize ? { batchSize: f.batchSize } : {}),
         });
-        await writeRunFile(f.output, s.run, f.format, f.tag ?? `densekit-${basename(resolve(f.index))}`);
+        await writeRun(f.output, s.run, { format: f.format, tag: f.tag ?? `densekit-${basename(resolve(f.index))}` });
+        report.flush();
         summary(f.output, `searched ${s.queries} queries (k=${f.k}) in ${s.seconds.toFixed(2)}s: ${s.queriesPerSecond.toFixed(1)} queries/s; run written to ${f.output}`);
       } finally {
         await retriever.close();

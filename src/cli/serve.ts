@@ -8,7 +8,9 @@ import { choosePrecision, type RequestedPrecision } from '../tensor/cpu.js';
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_BATCHING, DEFAULT_LIMITS } from '../serve/limits.js';
 import { openService } from '../serve/launch.js';
-import { nonNegativeInt, oneOf, positiveInt } from './options.js';
+import type { Device } from '../tensor/index.js';
+import type { WeightsDtype } from '../models/weights-dtype.js';
+import { deviceFlag, nonNegativeInt, oneOf, positiveInt, weightsDtypeFlag, WEIGHTS_DTYPE_HELP } from './options.js';
 
 interface ServeFlags {
   index: string[];
@@ -17,7 +19,8 @@ interface ServeFlags {
   host: string;
   port: number;
   dtype: RequestedPrecision;
-  device: string;
+  device: Device;
+  weightsDtype: WeightsDtype;
   threads?: number;
   fusion: 'rrf' | 'linear';
   fusionWeights?: number[];
@@ -63,7 +66,8 @@ export function register(program: Command): void {
     .option('--port <n>', 'port to listen on (0: any free port)', port, 8080)
     .option('--dtype <dtype>', 'encoder precision auto|fp32|bf16|fp16 (auto: bf16 on a CPU with avx512_bf16 or amx_bf16, else fp32)',
       oneOf('--dtype', ['auto', 'fp32', 'bf16', 'fp16'] as const), 'auto')
-    .option('--device <device>', 'cpu|cuda|cuda:N', 'cpu')
+    .option('--device <device>', 'cpu|cuda|cuda:N', deviceFlag, 'cpu')
+    .option('--weights-dtype <dtype>', WEIGHTS_DTYPE_HELP, weightsDtypeFlag, 'auto')
     .option('--threads <n>', 'libtorch threads for the encoder', positiveInt('--threads'))
     .option('--fusion <method>', 'hybrid fusion rrf|linear', oneOf('--fusion', ['rrf', 'linear'] as const), 'rrf')
     .option('--fusion-weights <d,s>', 'linear fusion weights of the dense and BM25 runs (Pyserini: 1,0.1)', weights)
@@ -91,7 +95,7 @@ export function register(program: Command): void {
       const { app, modes, documents } = await openService({
         indexes: f.index,
         model: f.model,
-        encoder: { dtype: precision.dtype, device: f.device as 'cpu', ...(f.threads ? { threads: f.threads } : {}) },
+        encoder: { dtype: precision.dtype, device: f.device, weightsDtype: f.weightsDtype, ...(f.threads ? { threads: f.threads } : {}) },
         corpus: f.corpus,
         evalReport: f.evalReport,
         evalQrels: f.evalQrels,

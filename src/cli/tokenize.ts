@@ -1,32 +1,34 @@
 /**
  * `densekit tokenize`: shows exactly what the encoder feeds the model, one JSON line per text:
- * {"ids":[...],"tokens":[...]} after the model folder's own preprocessing and truncation, never padded.
+ * {"id":...,"ids":[...],"tokens":[...]} from the very code the encoder batches (src/models/model-input.ts),
+ * never padded.
  */
 import type { Command } from 'commander';
-import { InputError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
+import { guessKind, readTextRecords } from '../formats/index.js';
 import { ensureModel } from '../hub/index.js';
-import { encodeForModel, loadModelText, type ModelText } from '../text/index.js';
-import { readLines } from '../util/lines.js';
+import { ModelInput, type ModelRecord, type TextKind } from '../models/model-input.js';
 import { oneOf, positiveInt } from './options.js';
 
 interface TokenizeFlags {
   model: string;
   text?: string;
   input?: string;
-  kind?: 'query' | 'passage';
+  kind?: TextKind;
   maxLength?: number;
 }
 
 const HELP = `
-Input: --text for one string, or --input FILE of JSON lines, each with a "text" string field (BEIR
-queries.jsonl and corpus.jsonl qualify). Only the "text" field is tokenized: a BEIR corpus title is NOT
-prepended here. Blank lines are skipped.
+Input: --text for one string, or --input FILE as \`densekit encode\` reads it: BEIR JSON lines ({"_id",
+"title", "text"}, title optional: a corpus title is joined before the text, as the encoder does) or
+"id<TAB>text" lines. Each output line carries the record's "id".
 
-A sentence-transformers folder (modules.json / sentence_bert_config.json) applies its preprocessing:
-Python-style strip(), lowercasing when its do_lower_case is set, and truncation to max_seq_length keeping
-the final [SEP] or </s>. A tokenizer-only folder (tokenizer.json, vocab.txt or spiece.model) tokenizes
-the text as given and truncates only with --max-length. --kind is accepted for symmetry with encode; both
-kinds use the model's max_seq_length unless --max-length is given.`;
+A model folder (sentence-transformers layout or a Hugging Face model) applies what the encoder applies:
+the kind's prompt (config_sentence_transformers.json), Python-style strip(), lowercasing when
+sentence_bert_config.json says do_lower_case, and truncation to the kind's max length (--max-length, else
+max_seq_length) keeping the final [SEP] or </s>. A tokenizer-only folder (tokenizer.json, vocab.txt or
+spiece.model) tokenizes the text as given and truncates only with --max-length. --kind defaults as in
+encode: query when the file name says so, else passage.`;
 
 export function register(program: Command): void {
   program
@@ -34,17 +36,19 @@ export function register(program: Command): void {
     .description('print the token ids and tokens the model sees for each text (JSON lines)')
     .requiredOption('--model <dir|id>', 'model or tokenizer folder, or a Hugging Face id found in the local caches')
     .option('--text <text>', 'one text to tokenize')
-    .option('--input <file>', 'JSON lines with a "text" field')
+    .option('--input <file>', 'corpus.jsonl / queries.jsonl / id<TAB>text tsv')
     .option('--kind <kind>', 'query|passage', oneOf('--kind', ['query', 'passage'] as const))
     .option('--max-length <n>', 'maximum tokens including special tokens (default: the model\'s max_seq_length)', positiveInt('--max-length'))
     .addHelpText('after', HELP)
     .action(async (flags: TokenizeFlags) => {
       if ((flags.text === undefined) === (flags.input === undefined)) throw new UsageError('tokenize needs exactly one of --text or --input');
-      const model = loadModelText(await ensureModel(flags.model));
+      const kind = flags.kind ?? (flags.input !== undefined ? guessKind(flags.input) : 'passage');
+      const limit = flags.maxLength;
+      const input = ModelInput.load(await ensureModel(flags.model), limit === undefined ? {} : kind === 'query' ? { queryMaxLength: limit } : { passageMaxLength: limit });
       const out = new LineWriter();
       try {
-        if (flags.text !== undefined) out.write(formatLine(model, flags.text, flags.maxLength));
-        else for await (const text of readTexts(flags.input!)) out.write(formatLine(model, text, flags.maxLength));
+        if (flags.text !== undefined) out.write(formatLine(input, flags.text, kind));
+        else for await (const r of readTextRecords(flags.input!)) out.write(formatLine(input, r, kind, r.id));
       } finally {
         // Lines before a bad input line are still printed, then the error.
         await out.close();
@@ -52,25 +56,9 @@ export function register(program: Command): void {
     });
 }
 
-function formatLine(model: ModelText, text: string, maxLength: number | undefined): string {
-  const e = encodeForModel(model, text, maxLength);
-  return `${JSON.stringify({ ids: e.ids, tokens: e.tokens })}\n`;
-}
-
-async function* readTexts(path: string): AsyncGenerator<string> {
-  for await (const { text: line, lineNo } of readLines(path)) {
-    if (line.trim() === '') continue;
-    let record: unknown;
-    try {
-      record = JSON.parse(line);
-    } catch (e) {
-      throw new InputError(path, lineNo, `not valid JSON (${(e as Error).message})`);
-    }
-    if (!record || typeof record !== 'object' || Array.isArray(record)) throw new InputError(path, lineNo, 'expected a JSON object with a "text" field');
-    const text = (record as { text?: unknown }).text;
-    if (typeof text !== 'string') throw new InputError(path, lineNo, `field "text" must be a string, got ${text === undefined ? 'nothing' : typeof text}`);
-    yield text;
-  }
+function formatLine(input: ModelInput, record: ModelRecord, kind: TextKind, id?: string): string {
+  const [e] = input.encode([record], kind);
+  return `${JSON.stringify({ ...(id !== undefined ? { id } : {}), ids: e!.ids, tokens: e!.tokens })}\n`;
 }
 
 /** Buffers stdout writes and honours backpressure so large inputs stream in constant memory. */

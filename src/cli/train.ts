@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import { loadRecipe, train, type RecipeOverrides } from '../train/index.js';
 import { Progress } from '../util/progress.js';
 import type { LogEntry } from '../train/log.js';
-import { nonNegativeInt, oneOf, positiveInt, positiveNumber } from './options.js';
+import type { Device } from '../tensor/index.js';
+import { deviceFlag, nonNegativeInt, oneOf, positiveInt, positiveNumber } from './options.js';
 
 interface TrainFlags {
   recipe: string;
@@ -33,7 +34,7 @@ interface TrainFlags {
   passageMaxLength?: number;
   pooling?: 'cls' | 'mean' | 'max' | 'mean_sqrt_len';
   evalEvery?: number;
-  device: 'cpu' | 'cuda';
+  device: Device;
   quiet?: boolean;
 }
 
@@ -70,7 +71,7 @@ export function register(program: Command): void {
     .option('--eval-every <n>', 'evaluate on the dev set every N steps', positiveInt('--eval-every'))
     .option('--seed <n>', 'sampler and dropout seed', positiveInt('--seed'))
     .option('--threads <n>', 'CPU threads for libtorch', positiveInt('--threads'))
-    .option('--device <device>', 'cpu|cuda', oneOf('--device', ['cpu', 'cuda'] as const), 'cpu')
+    .option('--device <device>', 'cpu|cuda|cuda:N', deviceFlag, 'cpu')
     .option('--quiet', 'do not print log lines')
     .action(async (f: TrainFlags) => {
       const overrides: RecipeOverrides = {

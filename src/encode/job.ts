@@ -9,9 +9,11 @@ import { fileDigest, folderDigest } from '../util/digest.js';
 import { removeStaleTemps } from '../util/fs.js';
 import { Progress } from '../util/progress.js';
 import type { TextEncoder, TextKind } from '../retrieval/types.js';
-import { readTextRecords, type TextRecord } from './input.js';
+import {
+  EMBEDDINGS_FORMAT, manifestPath, readManifest, readTextRecords, recordText, writeManifest, writeShard,
+  type EmbeddingManifest, type EncodeJobIdentity, type TextRecord,
+} from '../formats/index.js';
 import { SentenceTextEncoder } from './text-encoder.js';
-import { EMBEDDINGS_FORMAT, manifestPath, readManifest, writeManifest, writeShard, type EmbeddingManifest, type EncodeJobIdentity } from './shards.js';
 
 export interface EncodeJobOptions {
   /** Its `model` is recorded in the manifest (a resumed job with another model is refused). */
@@ -92,8 +94,8 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeSummary> 
   }
   if (!manifest) {
     for (const f of readdirSync(o.output)) if (/^shard-\d+\.(npy|ids\.txt)$|^manifest\.json$/.test(f)) rmSync(join(o.output, f));
+    // The reader refuses an empty input, so total >= 1.
     const total = await countRecords(o.input);
-    if (total === 0) throw new DensekitError(`${o.input}: no records to encode (empty input)`);
     manifest = {
       format: EMBEDDINGS_FORMAT, version: 1, model, kind: o.kind, dim: o.encoder.dim, dtype: 'float32',
       similarity: o.encoder.similarity, precision: precision, input, total, shardSize, shards: [],
@@ -112,7 +114,7 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeSummary> 
   let skipped = 0;
   let buffer: TextRecord[] = [];
   const flush = async () => {
-    const { vectors, truncated } = await o.encoder.encode(buffer.map((r) => r.text), o.kind, { onProgress: (n) => progress.tick(n) });
+    const { vectors, truncated } = await o.encoder.encode(buffer.map(recordText), o.kind, { onProgress: (n) => progress.tick(n) });
     m.shards.push(writeShard(o.output, m.shards.length, buffer.map((r) => r.id), vectors, m.dim));
     m.truncated.count += truncated;
     writeManifest(o.output, m);

@@ -7,9 +7,8 @@
 import { UsageError } from '../errors.js';
 import { evaluate, type EvaluateOptions, type Evaluation } from './evaluate.js';
 import { formatFixed } from './measure-spec.js';
-import type { Qrels } from './qrels.js';
+import type { Qrels, Run } from '../formats/index.js';
 import type { RelInfo } from './evaluate.js';
-import type { Run } from './run.js';
 import { bootstrapInterval, holmBonferroni, pairedTTest, randomizationTest } from './significance.js';
 
 export interface CompareOptions extends EvaluateOptions {

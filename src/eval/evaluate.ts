@@ -12,8 +12,7 @@ import { judgeRanking, type JudgedRanking, type RankingOptions } from './judged-
 import type { QueryData, ValueKind } from './measures.js';
 import { selectMeasures } from './measure-spec.js';
 import { formPrefsCounts, type PrefsCounts } from './prefs-counts.js';
-import type { Qrels } from './qrels.js';
-import type { Run, RunHit } from './run.js';
+import type { Qrels, Run, RunHit } from '../formats/index.js';
 
 /** The judgments, in one of trec_eval's rel_info formats (-R). */
 export type RelInfo =
@@ -72,7 +71,7 @@ const MIN_GEO_MEAN = 0.00001;
 /** What trec_eval prints for a value whose query or measure the -Z file lacks. */
 export const MISSING_ZSCORE = -1000000;
 /** trec_eval -c evaluates a query the run lacks on this one-document ranking, then resets a few values. */
-const MISSING_QUERY_HITS: readonly RunHit[] = [{ docId: 'ceci_nest_pas_un_docno', score: 1.0, rank: 1 }];
+const MISSING_QUERY_HITS: readonly RunHit[] = [{ id: 'ceci_nest_pas_un_docno', score: 1.0, rank: 1 }];
 
 export function evaluate(judgments: Qrels | RelInfo, run: Run, options: EvaluateOptions = {}): Evaluation {
   const relInfo: RelInfo = judgments instanceof Map ? { format: 'qrels', qrels: judgments } : judgments;
@@ -96,7 +95,7 @@ export function evaluate(judgments: Qrels | RelInfo, run: Run, options: Evaluate
   for (const qid of judgedQids) {
     if (options.onlyQuery !== undefined && qid !== options.onlyQuery) continue;
     let hits = run.queries.get(qid);
-    if (hits && options.dropIdenticalIds) hits = hits.filter((h) => h.docId !== qid);
+    if (hits && options.dropIdenticalIds) hits = hits.filter((h) => h.id !== qid);
     if (!hits) judgedQueriesWithoutResults.push(qid);
     if (!hits && !options.completeQueries) continue;
     const data = queryData(relInfo, qid, hits ?? MISSING_QUERY_HITS, rankingOptions);

@@ -8,9 +8,8 @@ import { dirname, join } from 'node:path';
 import { compareRuns, type CompareOptions, type Comparison } from './compare.js';
 import { evaluate, type Evaluation } from './evaluate.js';
 import { formatFixed } from './measure-spec.js';
-import type { Qrels } from './qrels.js';
+import type { Qrels, Run } from '../formats/index.js';
 import type { RelInfo } from './evaluate.js';
-import type { Run } from './run.js';
 
 export interface HtmlReportOptions extends CompareOptions {
   title?: string;

@@ -1,7 +1,9 @@
 /** Evaluation: trec_eval-exact measures, run/qrels/BEIR formats, run comparisons and reports. */
-export { readQrels, countJudgments, type Qrels } from './qrels.js';
-export { readRun, writeRun, rankHits, type Run, type RunHit, type RunFormat, type WriteRunOptions } from './run.js';
-export { readBeirCorpus, readBeirQueries, readBeirQrels, type BeirDocument, type BeirQuery } from './beir.js';
+// The run / qrels / BEIR readers live in src/formats; eval's API keeps offering them.
+export {
+  readQrels, countJudgments, readRun, writeRun, rankHits, readBeirCorpus, readBeirQueries, readBeirQrels,
+  type Qrels, type Run, type RunHit, type RunFormat, type WriteRunOptions, type BeirDocument, type BeirQuery,
+} from '../formats/index.js';
 export { evaluate, MISSING_ZSCORE, type EvaluateOptions, type Evaluation, type MeasureColumn, type MeasureValue, type RelInfo } from './evaluate.js';
 export { MEASURES, NICKNAMES } from './measures.js';
 export { renderTrecEval, evaluationToJson, type RenderOptions, type EvaluationJson } from './trec-output.js';

@@ -3,8 +3,7 @@
  * then docid (both descending), cut at maxDocs, each rank labelled with the judged grade, NONPOOL (not in the
  * qrels) or UNJUDGED (in the qrels with a negative grade), plus the count of judged documents per grade.
  */
-import type { RunHit } from './run.js';
-import { rankHits } from './run.js';
+import { rankHits, type RunHit } from '../formats/index.js';
 
 export const NONPOOL = -1;
 export const UNJUDGED = -2;
@@ -34,7 +33,7 @@ export function judgeRanking(hits: readonly RunHit[], judgments: ReadonlyMap<str
   let ranked = rankHits(hits);
   if (ranked.length > opts.maxDocsPerQuery) ranked = ranked.slice(0, Math.max(0, opts.maxDocsPerQuery));
   let rels = ranked.map((h) => {
-    const g = judgments.get(h.docId);
+    const g = judgments.get(h.id);
     return g === undefined ? NONPOOL : g < 0 ? UNJUDGED : g;
   });
   let numNonpool = 0;

@@ -4,8 +4,7 @@
  * run lacks counts as 0), unlike trec_eval's recip_rank which averages over the queries the run answered.
  */
 import { DensekitError } from '../errors.js';
-import type { Qrels } from './qrels.js';
-import { rankHits, type Run } from './run.js';
+import { rankHits, type Qrels, type Run } from '../formats/index.js';
 
 export interface MsMarcoMrrOptions {
   cutoff?: number;
@@ -32,9 +31,9 @@ export function msmarcoMrr(qrels: Qrels, run: Run, options: MsMarcoMrrOptions = 
     ranked++;
     // The official script orders by the rank column (stable: equal ranks keep file order); a TREC run
     // whose rank column is not all integers falls back to trec_eval's score order.
-    const ordered = hits.every((h) => Number.isFinite(h.rank)) ? [...hits].sort((a, b) => a.rank - b.rank) : rankHits(hits);
+    const ordered = hits.every((h) => Number.isFinite(h.rank)) ? [...hits].sort((a, b) => a.rank! - b.rank!) : rankHits(hits);
     for (let i = 0; i < Math.min(cutoff, ordered.length); i++) {
-      if ((judgments.get(ordered[i]!.docId) ?? -1) >= level) {
+      if ((judgments.get(ordered[i]!.id) ?? -1) >= level) {
         sum += 1 / (i + 1);
         break;
       }

@@ -15,7 +15,7 @@
 import { DensekitError } from '../errors.js';
 import type { PrefJudgment } from '../formats/prefs.js';
 import { compareBytewise } from './byte-order.js';
-import type { RunHit } from './run.js';
+import type { RunHit } from '../formats/index.js';
 
 export interface EquivalenceClass {
   relLevel: number;
@@ -87,11 +87,11 @@ export function formPrefsCounts(hits: readonly RunHit[], judgments: readonly Pre
 /** Steps 1 of form_prefs_counts: docid ranks, then judgments sorted by jg, jsg, rel_level (desc), docid rank. */
 function docidRanks(hits: readonly RunHit[], judgments: readonly PrefJudgment[], maxDocs: number) {
   // Unlike form_res_rels, trec_eval breaks score ties here by docno ascending.
-  const ranked = [...hits].sort((a, b) => (a.score > b.score ? -1 : a.score < b.score ? 1 : compareBytewise(a.docId, b.docId)));
+  const ranked = [...hits].sort((a, b) => (a.score > b.score ? -1 : a.score < b.score ? 1 : compareBytewise(a.id, b.id)));
   const retrieved = ranked.slice(0, Math.max(0, maxDocs));
   const judged = new Set(judgments.map((j) => j.docId));
   const rankOf = new Map<string, number>();
-  for (const h of retrieved) if (judged.has(h.docId)) rankOf.set(h.docId, rankOf.size);
+  for (const h of retrieved) if (judged.has(h.id)) rankOf.set(h.id, rankOf.size);
   const numJudgedRet = rankOf.size;
   let next = numJudgedRet;
   for (const docId of [...judged].sort(compareBytewise)) if (!rankOf.has(docId)) rankOf.set(docId, next++);

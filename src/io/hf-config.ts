@@ -4,9 +4,10 @@
  * of a state dict against it so a mismatched checkpoint fails at load time with one line instead of deep inside
  * a matmul.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
+import { readJsonFileSync } from '../util/lines.js';
 
 /** Activation functions by their transformers ACT2FN name ('gelu' is the erf form, 'gelu_new' the tanh one). */
 export type Activation = 'relu' | 'gelu' | 'gelu_new' | 'silu';
@@ -77,19 +78,7 @@ export function readHfConfig(dirOrFile: string): HfConfig {
   } catch {
     throw new InputError(dirOrFile, undefined, 'model folder or config.json does not exist');
   }
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new InputError(file, undefined, `cannot read model config: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(file, undefined, `not valid JSON: ${(e as Error).message}`);
-  }
-  return parseHfConfig(json, file);
+  return parseHfConfig(readJsonFileSync(file), file);
 }
 
 /** Parses config.json content; `file` names the source in errors. */

@@ -14,6 +14,31 @@ export interface HostTensor {
   data: Uint8Array;
 }
 
+/**
+ * A tensor of a checkpoint, read only when asked: loaders take one at a time, so a model never sits in memory
+ * twice. `read(into)` may place the bytes in `into` (when it holds at least `byteLength` bytes) and return a view
+ * of it, valid until `into` is reused; without `into` it returns fresh memory.
+ */
+export interface StoredTensor {
+  readonly dtype: HostDType;
+  readonly shape: readonly number[];
+  /** The bytes read() needs in `into` (0: it reads into no buffer, e.g. a tensor already in memory). */
+  readonly byteLength: number;
+  /** The file its bytes come from, for messages (absent for tensors made in memory). */
+  readonly file?: string;
+  read(into?: Uint8Array): HostTensor;
+  /**
+   * The C-order bytes a buffer-full at a time (`byteOffset` within the tensor), when the source can read them in
+   * place (safetensors, stored zip entries); loaders then need no buffer as large as the tensor.
+   */
+  stream?(buffer: Uint8Array, sink: (piece: Uint8Array, byteOffset: number) => void): void;
+}
+
+/** A HostTensor already in memory, as a StoredTensor. */
+export function inMemory(t: HostTensor, file?: string): StoredTensor {
+  return { dtype: t.dtype, shape: t.shape, byteLength: 0, ...(file !== undefined ? { file } : {}), read: () => t };
+}
+
 export const BYTES_PER_ELEMENT: Record<HostDType, number> = {
   float32: 4, float16: 2, bfloat16: 2, float64: 8, int64: 8, int32: 4, int16: 2, int8: 1, uint8: 1, bool: 1,
 };

@@ -8,7 +8,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { writeFileAtomicSync } from '../util/fs.js';
-import { BYTES_PER_ELEMENT, numel, type HostDType, type HostTensor } from './host-tensor.js';
+import { BYTES_PER_ELEMENT, numel, type HostDType, type HostTensor, type StoredTensor } from './host-tensor.js';
 
 const DTYPE_FROM_CODE: Record<string, HostDType> = {
   F32: 'float32', F16: 'float16', BF16: 'bfloat16', F64: 'float64',
@@ -43,6 +43,8 @@ export interface SafetensorsFile {
   info(key: string): SafetensorsInfo;
   /** Reads one tensor from disk (a fresh buffer each call). */
   get(key: string): HostTensor;
+  /** One tensor, read from disk when asked (into a caller's buffer when given one). */
+  stored(key: string): StoredTensor;
 }
 
 interface Entry extends SafetensorsInfo {
@@ -75,18 +77,39 @@ export function openSafetensors(path: string): SafetensorsFile {
       const e = entryOf(key);
       return { dtype: e.dtype, shape: [...e.shape] };
     },
-    get: (key) => {
+    get: (key) => read(key),
+    stored: (key) => {
       const e = entryOf(key);
-      const fd = openOrThrow(path);
-      try {
-        const data = new Uint8Array(e.end - e.begin);
-        readFully(fd, data, e.begin, path, key);
-        return { dtype: e.dtype, shape: [...e.shape], data };
-      } finally {
-        closeSync(fd);
-      }
+      return {
+        dtype: e.dtype, shape: [...e.shape], byteLength: e.end - e.begin, file: path, read: (into) => read(key, into),
+        stream: (buffer, sink) => {
+          const fd = openOrThrow(path);
+          try {
+            for (let off = 0; off < e.end - e.begin; off += buffer.byteLength) {
+              const piece = buffer.subarray(0, Math.min(buffer.byteLength, e.end - e.begin - off));
+              readFully(fd, piece, e.begin + off, path, key);
+              sink(piece, off);
+            }
+          } finally {
+            closeSync(fd);
+          }
+        },
+      };
     },
   };
+
+  function read(key: string, into?: Uint8Array): HostTensor {
+    const e = entryOf(key);
+    const n = e.end - e.begin;
+    const fd = openOrThrow(path);
+    try {
+      const data = into && into.byteLength >= n ? into.subarray(0, n) : new Uint8Array(n);
+      readFully(fd, data, e.begin, path, key);
+      return { dtype: e.dtype, shape: [...e.shape], data };
+    } finally {
+      closeSync(fd);
+    }
+  }
 }
 
 function openOrThrow(path: string): number {
@@ -202,25 +225,48 @@ function readHeader(fd: number, path: string): { entries: Map<string, Entry>; me
  */
 export function writeSafetensors(
   path: string,
-  tensors: Record<string, HostTensor> | Map<string, HostTensor>,
+  tensors: Record<string, TensorToWrite> | Map<string, TensorToWrite>,
   metadata: Record<string, string> = { format: 'pt' },
 ): void {
-  writeFileAtomicSync(path, encodeSafetensors(tensors, metadata, path));
+  writeFileAtomicSync(path, safetensorsChunks(tensors, metadata, path));
 }
 
-/** The file's bytes as a list of chunks (header, then each tensor's data) so the data is never copied. */
+/**
+ * A tensor to write: a HostTensor, or one whose bytes are made only when the writer reaches it (so a multi-GB
+ * checkpoint, e.g. the random GTR-XXL of bench:gtr-sizes, is written without ever being in memory whole).
+ */
+export interface TensorToWrite {
+  dtype: HostDType;
+  shape: number[];
+  data: Uint8Array | (() => Uint8Array);
+}
+
+/** The file's bytes as chunks (header, then each tensor's data) so the data is never copied. */
 export function encodeSafetensors(
-  tensors: Record<string, HostTensor> | Map<string, HostTensor>,
+  tensors: Record<string, TensorToWrite> | Map<string, TensorToWrite>,
   metadata: Record<string, string> = { format: 'pt' },
   pathForErrors = '<safetensors>',
 ): Uint8Array[] {
+  return [...safetensorsChunks(tensors, metadata, pathForErrors)];
+}
+
+/** The same chunks, each tensor's data made only when the writer reaches it. */
+function* safetensorsChunks(
+  tensors: Record<string, TensorToWrite> | Map<string, TensorToWrite>,
+  metadata: Record<string, string> = { format: 'pt' },
+  pathForErrors = '<safetensors>',
+): Generator<Uint8Array> {
   const list = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors);
+  const bytesOf = (key: string, t: TensorToWrite): number => numel(t.shape) * BYTES_PER_ELEMENT[t.dtype];
+  const check = (key: string, t: TensorToWrite, data: Uint8Array): Uint8Array => {
+    if (data.byteLength !== bytesOf(key, t)) {
+      throw new InputError(pathForErrors, undefined, `tensor '${key}': ${data.byteLength} data bytes for ${t.dtype} [${t.shape.join(', ')}], expected ${bytesOf(key, t)}`);
+    }
+    return data;
+  };
   for (const [key, t] of list) {
     if (key === '__metadata__') throw new InputError(pathForErrors, undefined, 'a tensor may not be named "__metadata__"');
-    const expected = numel(t.shape) * BYTES_PER_ELEMENT[t.dtype];
-    if (t.data.byteLength !== expected) {
-      throw new InputError(pathForErrors, undefined, `tensor '${key}': ${t.data.byteLength} data bytes for ${t.dtype} [${t.shape.join(', ')}], expected ${expected}`);
-    }
+    if (typeof t.data !== 'function') check(key, t, t.data);
   }
   list.sort(([ka, a], [kb, b]) => REFERENCE_DTYPE_RANK[b.dtype] - REFERENCE_DTYPE_RANK[a.dtype] || compareUtf8(ka, kb));
 
@@ -233,16 +279,18 @@ export function encodeSafetensors(
   }
   let offset = 0;
   for (const [key, t] of list) {
-    const info = { dtype: CODE_FROM_DTYPE[t.dtype], shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
+    const info = { dtype: CODE_FROM_DTYPE[t.dtype], shape: t.shape, data_offsets: [offset, offset + bytesOf(key, t)] };
     fields.push(`${JSON.stringify(key)}:${JSON.stringify(info)}`);
-    offset += t.data.byteLength;
+    offset += bytesOf(key, t);
   }
   let headerBytes = Buffer.from(`{${fields.join(',')}}`, 'utf8');
   const padded = Math.ceil(headerBytes.byteLength / 8) * 8;
   headerBytes = Buffer.concat([headerBytes, Buffer.alloc(padded - headerBytes.byteLength, 0x20)]);
   const lenBytes = Buffer.alloc(8);
   lenBytes.writeBigUInt64LE(BigInt(headerBytes.byteLength));
-  return [lenBytes, headerBytes, ...list.map(([, t]) => t.data)];
+  yield lenBytes;
+  yield headerBytes;
+  for (const [key, t] of list) yield typeof t.data === 'function' ? check(key, t, t.data()) : t.data;
 }
 
 /** Rust sorts strings by UTF-8 bytes; JS `<` compares UTF-16 units, which differs above U+FFFF. */

@@ -8,10 +8,11 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } fro
 import { basename, dirname, join } from 'node:path';
 import { DensekitError, InputError } from '../errors.js';
 import { writeFileAtomicSync } from '../util/fs.js';
+import { readJsonFileSync as readJson } from '../util/lines.js';
 import { pathInside } from '../util/paths.js';
 import type { HostTensor } from './host-tensor.js';
 import { readHfConfig } from './hf-config.js';
-import { writeSafetensors } from './safetensors.js';
+import { writeSafetensors, type TensorToWrite } from './safetensors.js';
 import { hasStateDict, loadStateDict } from './state-dict.js';
 
 export type DenseActivation = 'identity' | 'tanh' | 'relu' | 'gelu' | 'sigmoid';
@@ -35,21 +36,9 @@ export type ModuleSpec =
     }
   | { kind: 'Normalize'; path: string };
 
-export interface SentenceTransformerSpec {
+export interface SentenceTransformerSpec extends SentenceTransformerInput {
   dir: string;
   modules: ModuleSpec[];
-  maxSeqLength?: number;
-  doLowerCase: boolean;
-  /** `similarity_fn_name` ("cosine", "dot", "euclidean", "manhattan") when the folder declares it. */
-  similarity?: string;
-  /** Named prompts (e.g. {query: "query: "}) from config_sentence_transformers.json. */
-  prompts?: Record<string, string>;
-  defaultPromptName?: string;
-  /**
-   * Per-side token limits the model was trained or saved with (densekit's key in config_sentence_transformers.json;
-   * sentence-transformers keeps one max_seq_length and ignores it).
-   */
-  trainedMaxLength?: { query: number; passage: number };
 }
 
 const MODULE_TYPES: Record<string, ModuleSpec['kind']> = {
@@ -68,18 +57,89 @@ const DENSE_ACTIVATIONS: Record<string, DenseActivation> = {
 };
 const DENSE_ACTIVATION_NAMES = Object.fromEntries(Object.entries(DENSE_ACTIVATIONS).map(([k, v]) => [v, k])) as Record<DenseActivation, string>;
 
+/**
+ * What a sentence-transformers folder says about the text a model sees, read without loading any weights:
+ * the Transformer module's sentence_bert_config.json (max_seq_length, do_lower_case) and the prompts of
+ * config_sentence_transformers.json. The one parser of these files (src/models/model-input.ts uses it for
+ * `densekit tokenize` and the encoder alike).
+ */
+export interface SentenceTransformerInput {
+  /** The Transformer module's folder, relative to the model folder ('' for the root). */
+  transformerPath: string;
+  maxSeqLength?: number;
+  doLowerCase: boolean;
+  /** `similarity_fn_name` ("cosine", "dot", "euclidean", "manhattan") when the folder declares it. */
+  similarity?: string;
+  /** Named prompts (e.g. {query: "query: "}) from config_sentence_transformers.json. */
+  prompts?: Record<string, string>;
+  defaultPromptName?: string;
+  /**
+   * Per-side token limits the model was trained or saved with (densekit's key in config_sentence_transformers.json;
+   * sentence-transformers keeps one max_seq_length and ignores it).
+   */
+  trainedMaxLength?: { query: number; passage: number };
+}
+
+/** True for a folder the encoder can load: a sentence-transformers layout or a bare Hugging Face model. */
+export function isModelFolder(dir: string): boolean {
+  return ['modules.json', 'sentence_bert_config.json', 'config.json'].some((f) => existsSync(join(dir, f)));
+}
+
+export function readSentenceTransformerInput(dir: string): SentenceTransformerInput {
+  if (!isDirectory(dir)) throw new DensekitError(`${dir}: model folder does not exist`);
+  return inputOf(dir, readModuleEntries(dir));
+}
+
+function inputOf(dir: string, entries: ModuleEntry[] | undefined): SentenceTransformerInput {
+  const transformerPath = entries?.[0]?.path ?? '';
+  // sentence-transformers reads it from the Transformer module's folder (0_Transformer/ in older models).
+  const file = join(dir, transformerPath, 'sentence_bert_config.json');
+  const stConfig = readOptionalJson(file);
+  const maxSeqLength = optionalField(stConfig, 'max_seq_length', 'number', file);
+  if (maxSeqLength !== undefined && (!Number.isSafeInteger(maxSeqLength) || maxSeqLength < 1)) {
+    throw new InputError(file, undefined, `field "max_seq_length": expected a positive integer, got ${maxSeqLength}`);
+  }
+  const input: SentenceTransformerInput = { transformerPath, doLowerCase: optionalField(stConfig, 'do_lower_case', 'boolean', file) ?? false };
+  if (maxSeqLength !== undefined) input.maxSeqLength = maxSeqLength;
+  readSentenceTransformerConfig(dir, input);
+  return input;
+}
+
+/** modules.json as (kind, path) pairs, checked (every path stays inside the model folder); undefined for a bare Hugging Face folder without one. */
+interface ModuleEntry {
+  kind: ModuleSpec['kind'];
+  path: string;
+}
+
+function readModuleEntries(dir: string): ModuleEntry[] | undefined {
+  const modulesPath = join(dir, 'modules.json');
+  if (!existsSync(modulesPath)) return undefined;
+  const list = readJson(modulesPath);
+  if (!Array.isArray(list) || list.length === 0) throw new InputError(modulesPath, undefined, 'expected a non-empty JSON array of modules');
+  const entries = list.map((entry, i) => {
+    const where = `modules.json[${i}]`;
+    if (typeof entry !== 'object' || entry === null) throw new InputError(modulesPath, undefined, `${where} is not an object`);
+    const { type, path } = entry as { type?: unknown; path?: unknown };
+    if (typeof type !== 'string') throw new InputError(modulesPath, undefined, `${where}: field "type" is missing`);
+    if (typeof path !== 'string') throw new InputError(modulesPath, undefined, `${where}: field "path" is missing`);
+    const kind = MODULE_TYPES[type];
+    if (!kind) {
+      throw new InputError(modulesPath, undefined, `${where}: module type "${type}" is not supported (supported: ${Object.keys(MODULE_TYPES).join(', ')})`);
+    }
+    if (kind === 'Transformer' && i !== 0) throw new InputError(modulesPath, undefined, `${where}: the Transformer must be the first module`);
+    pathInside(dir, path, modulesPath, `${where}.path`);
+    return { kind, path };
+  });
+  if (entries[0]!.kind !== 'Transformer') throw new InputError(modulesPath, undefined, 'the first module must be a sentence_transformers.models.Transformer');
+  return entries;
+}
+
 /** Reads a sentence-transformers folder; a folder without modules.json is a plain HF model with mean pooling. */
 export function readSentenceTransformer(dir: string): SentenceTransformerSpec {
   if (!isDirectory(dir)) throw new DensekitError(`${dir}: model folder does not exist`);
-  const modulesPath = join(dir, 'modules.json');
-  const stConfig = readOptionalJson(join(dir, 'sentence_bert_config.json'));
-  const maxSeqLength = optionalField(stConfig, 'max_seq_length', 'number', join(dir, 'sentence_bert_config.json'));
-  const doLowerCase = optionalField(stConfig, 'do_lower_case', 'boolean', join(dir, 'sentence_bert_config.json')) ?? false;
-  const spec: SentenceTransformerSpec = { dir, modules: [], doLowerCase };
-  if (maxSeqLength !== undefined) spec.maxSeqLength = maxSeqLength;
-  readSentenceTransformerConfig(dir, spec);
-
-  if (!existsSync(modulesPath)) {
+  const entries = readModuleEntries(dir);
+  const spec: SentenceTransformerSpec = { dir, modules: [], ...inputOf(dir, entries) };
+  if (!entries) {
     // As sentence-transformers does for a bare Hugging Face model: Transformer + mean pooling.
     const config = readHfConfig(dir);
     const dim = config.modelType === 'bert' ? config.hiddenSize : config.modelType === 'distilbert' ? config.dim : config.dModel;
@@ -90,22 +150,10 @@ export function readSentenceTransformer(dir: string): SentenceTransformerSpec {
     return spec;
   }
 
-  const list = readJson(modulesPath);
-  if (!Array.isArray(list) || list.length === 0) throw new InputError(modulesPath, undefined, 'expected a non-empty JSON array of modules');
-  list.forEach((entry, i) => {
-    const where = `modules.json[${i}]`;
-    if (typeof entry !== 'object' || entry === null) throw new InputError(modulesPath, undefined, `${where} is not an object`);
-    const { type, path } = entry as { type?: unknown; path?: unknown };
-    if (typeof type !== 'string') throw new InputError(modulesPath, undefined, `${where}: field "type" is missing`);
-    if (typeof path !== 'string') throw new InputError(modulesPath, undefined, `${where}: field "path" is missing`);
-    const kind = MODULE_TYPES[type];
-    if (!kind) {
-      throw new InputError(modulesPath, undefined, `${where}: module type "${type}" is not supported (supported: ${Object.keys(MODULE_TYPES).join(', ')})`);
-    }
-    const moduleDir = pathInside(dir, path, modulesPath, `${where}.path`);
+  for (const { kind, path } of entries) {
+    const moduleDir = join(dir, path);
     switch (kind) {
       case 'Transformer':
-        if (i !== 0) throw new InputError(modulesPath, undefined, `${where}: the Transformer must be the first module`);
         spec.modules.push({ kind, path });
         break;
       case 'Pooling':
@@ -119,12 +167,11 @@ export function readSentenceTransformer(dir: string): SentenceTransformerSpec {
         spec.modules.push({ kind, path });
         break;
     }
-  });
-  if (spec.modules[0]?.kind !== 'Transformer') throw new InputError(modulesPath, undefined, 'the first module must be a sentence_transformers.models.Transformer');
+  }
   return spec;
 }
 
-function readSentenceTransformerConfig(dir: string, spec: SentenceTransformerSpec): void {
+function readSentenceTransformerConfig(dir: string, spec: SentenceTransformerInput): void {
   const file = join(dir, 'config_sentence_transformers.json');
   const cfg = readOptionalJson(file);
   if (!cfg) return;
@@ -218,7 +265,7 @@ export type ModuleToWrite =
 
 export interface SentenceTransformerToWrite {
   /** The Transformer's weights under Hugging Face key names (e.g. "encoder.block.0.layer.0.SelfAttention.q.weight"). */
-  weights: Map<string, HostTensor> | Record<string, HostTensor>;
+  weights: Map<string, TensorToWrite> | Record<string, TensorToWrite>;
   /** config.json content; when omitted, copied from `sourceDir`. */
   config?: Record<string, unknown>;
   /** The model this one derives from: its tokenizer files (and config.json unless `config` is given) are copied. */
@@ -369,19 +416,6 @@ function isDirectory(path: string): boolean {
   }
 }
 
-function readJson(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new InputError(file, undefined, `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new InputError(file, undefined, `not valid JSON: ${(e as Error).message}`);
-  }
-}
 
 function readOptionalJson(file: string): Record<string, unknown> | undefined {
   if (!existsSync(file)) return undefined;

@@ -7,7 +7,7 @@
  */
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { InputError } from '../errors.js';
-import { BYTES_PER_ELEMENT, numel, type HostDType, type HostTensor } from './host-tensor.js';
+import { BYTES_PER_ELEMENT, inMemory, numel, type HostDType, type HostTensor, type StoredTensor } from './host-tensor.js';
 import { PyGlobal, unpickle, type UnpicklerHooks } from './pickle.js';
 import { looksLikeZip, ZipReader } from './zip.js';
 
@@ -42,8 +42,30 @@ class PendingTensor {
  * data as read-only.
  */
 export function readTorchStateDict(path: string): Map<string, HostTensor> {
+  const sd = openTorchStateDict(path);
+  try {
+    return new Map([...sd.tensors].map(([k, t]) => [k, t.read()]));
+  } finally {
+    sd.close();
+  }
+}
+
+/** An opened checkpoint: its tensors are read one at a time, on demand, until close(). */
+export interface OpenedStateDict {
+  readonly tensors: ReadonlyMap<string, StoredTensor>;
+  close(): void;
+}
+
+/**
+ * Opens a `torch.save`d state dict without reading its tensors: the pickle and the zip directory are parsed and
+ * checked up front, each storage is read (and its CRC-32 checked) when a tensor of it is read. The legacy format,
+ * one stream without a directory, is read whole.
+ */
+export function openTorchStateDict(path: string): OpenedStateDict {
   const head = readHead(path, 4);
-  return looksLikeZip(head) ? readZipCheckpoint(path) : readLegacyCheckpoint(path, head);
+  if (looksLikeZip(head)) return openZipCheckpoint(path);
+  const all = readLegacyCheckpoint(path, head);
+  return { tensors: new Map([...all].map(([k, t]) => [k, inMemory(t, path)])), close: () => {} };
 }
 
 function readHead(path: string, n: number): Uint8Array {
@@ -62,16 +84,17 @@ function readHead(path: string, n: number): Uint8Array {
   }
 }
 
-function readZipCheckpoint(path: string): Map<string, HostTensor> {
+function openZipCheckpoint(path: string): OpenedStateDict {
   const zip = ZipReader.open(path);
   try {
-    return readZipEntries(zip, path);
-  } finally {
+    return { tensors: zipTensors(zip, path), close: () => zip.close() };
+  } catch (e) {
     zip.close();
+    throw e;
   }
 }
 
-function readZipEntries(zip: ZipReader, path: string): Map<string, HostTensor> {
+function zipTensors(zip: ZipReader, path: string): Map<string, StoredTensor> {
   const pkl = [...zip.entries.keys()].filter((n) => /^[^/]+\/data\.pkl$/.test(n));
   if (pkl.length !== 1) {
     throw new InputError(path, undefined, `zip archive is not a PyTorch checkpoint: expected one '<root>/data.pkl' entry, found ${pkl.length}`);
@@ -94,15 +117,37 @@ function readZipEntries(zip: ZipReader, path: string): Map<string, HostTensor> {
   const value = unpickle(zip.read(`${root}/data.pkl`), torchHooks(path, persistentLoad), path).value;
   for (const ref of storages.values()) {
     const name = `${root}/data/${ref.key}`;
-    if (!zip.entries.has(name)) throw new InputError(path, undefined, `storage '${ref.key}' is referenced but entry '${name}' is missing`);
-    const bytes = zip.read(name);
+    const entry = zip.entries.get(name);
+    if (!entry) throw new InputError(path, undefined, `storage '${ref.key}' is referenced but entry '${name}' is missing`);
     const want = ref.numel * BYTES_PER_ELEMENT[ref.dtype];
-    if (bytes.byteLength < want) {
-      throw new InputError(path, undefined, `storage '${ref.key}' holds ${bytes.byteLength} bytes but ${ref.numel} ${ref.dtype} elements need ${want}`);
+    if (entry.uncompressedSize < want) {
+      throw new InputError(path, undefined, `storage '${ref.key}' holds ${entry.uncompressedSize} bytes but ${ref.numel} ${ref.dtype} elements need ${want}`);
     }
-    ref.bytes = bigEndian ? swapBytes(bytes.slice(0, want), BYTES_PER_ELEMENT[ref.dtype]) : bytes;
   }
-  return toStateDict(value, path);
+  const out = new Map<string, StoredTensor>();
+  for (const [key, t] of pendingTensors(value, path)) {
+    checkView(t, key, path, t.storage.numel);
+    const name = `${root}/data/${t.storage.key}`;
+    const entryBytes = zip.entries.get(name)!.uncompressedSize;
+    // A tensor that is its whole storage, little-endian and in C order, streams straight from the archive.
+    const whole = !bigEndian && zip.isStored(name) && t.offset === 0 && isContiguous(t.shape, t.stride) &&
+      numel(t.shape) * BYTES_PER_ELEMENT[t.storage.dtype] === entryBytes;
+    out.set(key, {
+      dtype: t.storage.dtype,
+      shape: t.shape,
+      byteLength: entryBytes,
+      file: path,
+      ...(whole ? { stream: (buffer: Uint8Array, sink: (piece: Uint8Array, byteOffset: number) => void) => zip.stream(name, buffer, sink) } : {}),
+      read: (into) => {
+        const es = BYTES_PER_ELEMENT[t.storage.dtype];
+        const bytes = zip.read(name, into).subarray(0, t.storage.numel * es);
+        // Swapped in place only in our own buffer: a fresh read, or the caller's scratch space.
+        const storage = { ...t.storage, bytes: bigEndian ? swapBytes(bytes, es) : bytes };
+        return materialize(new PendingTensor(storage, t.offset, t.shape, t.stride), key, path);
+      },
+    });
+  }
+  return out;
 }
 
 /**
@@ -244,16 +289,31 @@ function torchHooks(path: string, persistentLoad: (pid: unknown) => StorageRef):
 }
 
 function toStateDict(value: unknown, path: string): Map<string, HostTensor> {
+  return new Map([...pendingTensors(value, path)].map(([k, t]) => [k, materialize(t, k, path)]));
+}
+
+/** The state dict's entries, checked to be name -> tensor. */
+function pendingTensors(value: unknown, path: string): Map<string, PendingTensor> {
   if (!(value instanceof Map)) throw new InputError(path, undefined, `checkpoint holds ${describe(value)}, expected a state dict (a dict of tensors)`);
-  const out = new Map<string, HostTensor>();
+  const out = new Map<string, PendingTensor>();
   for (const [k, v] of value) {
     if (typeof k !== 'string') throw new InputError(path, undefined, `state dict key ${describe(k)} is not a string`);
     if (!(v instanceof PendingTensor)) {
       throw new InputError(path, undefined, `state dict entry '${k}' is ${describe(v)}, not a tensor (a nested checkpoint? extract its state dict first)`);
     }
-    out.set(k, materialize(v, k, path));
+    out.set(k, v);
   }
   return out;
+}
+
+function checkView(t: PendingTensor, key: string, path: string, storageNumel: number): void {
+  const { offset, shape, stride } = t;
+  if (numel(shape) === 0) return;
+  let last = offset;
+  for (let d = 0; d < shape.length; d++) last += (shape[d]! - 1) * stride[d]!;
+  if (stride.some((s) => s < 0) || last >= storageNumel) {
+    throw new InputError(path, undefined, `tensor '${key}': view (offset ${offset}, shape [${shape}], stride [${stride}]) reaches outside its storage of ${storageNumel} elements`);
+  }
 }
 
 /** Copies a strided view out of its storage in C order (a zero-copy subarray when it is already contiguous). */
@@ -262,14 +322,7 @@ function materialize(t: PendingTensor, key: string, path: string): HostTensor {
   const es = BYTES_PER_ELEMENT[storage.dtype];
   const n = numel(shape);
   const bytes = storage.bytes!;
-  const storageNumel = bytes.byteLength / es;
-  if (n > 0) {
-    let last = offset;
-    for (let d = 0; d < shape.length; d++) last += (shape[d]! - 1) * stride[d]!;
-    if (stride.some((s) => s < 0) || last >= storageNumel) {
-      throw new InputError(path, undefined, `tensor '${key}': view (offset ${offset}, shape [${shape}], stride [${stride}]) reaches outside its storage of ${storageNumel} elements`);
-    }
-  }
+  checkView(t, key, path, bytes.byteLength / es);
   if (isContiguous(shape, stride)) {
     return { dtype: storage.dtype, shape, data: bytes.subarray(offset * es, (offset + n) * es) };
   }

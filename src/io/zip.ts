@@ -51,14 +51,13 @@ export class ZipReader {
     closeSync(this.fd);
   }
 
-  /** The entry's uncompressed bytes. */
-  read(name: string): Uint8Array {
-    const e = this.entries.get(name);
-    if (!e) throw this.error(`no entry '${name}' in the archive`);
-    const local = this.readAt(e.localHeaderOffset, 30, `local header of '${name}'`);
-    if (local.readUInt32LE(0) !== LOCAL_SIG) throw this.error(`entry '${name}': bad local header signature at offset ${e.localHeaderOffset}`);
-    const dataStart = e.localHeaderOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
-    const raw = this.readAt(dataStart, e.compressedSize, `entry '${name}'`);
+  /**
+   * The entry's uncompressed bytes, checked against its CRC-32. A stored entry lands in `into` when that holds
+   * it (the result is then a view of `into`); otherwise, and for deflated entries, in fresh memory.
+   */
+  read(name: string, into?: Uint8Array): Uint8Array {
+    const { e, dataStart } = this.locate(name);
+    const raw = this.readAt(dataStart, e.compressedSize, `entry '${name}'`, e.method === 0 ? into : undefined);
     let data: Uint8Array;
     if (e.method === 0) {
       data = raw;
@@ -79,15 +78,45 @@ export class ZipReader {
     return data;
   }
 
+  /** True when the entry is stored uncompressed, so stream() can read it. */
+  isStored(name: string): boolean {
+    return this.entries.get(name)?.method === 0;
+  }
+
+  /**
+   * A stored entry's bytes, a buffer-full at a time, to `sink` (offset within the entry). The CRC-32 covers the
+   * whole entry, so it is checked after the last piece: a corrupt entry throws then, and the caller discards what
+   * it built.
+   */
+  stream(name: string, buffer: Uint8Array, sink: (piece: Uint8Array, offset: number) => void): void {
+    const { e, dataStart } = this.locate(name);
+    if (e.method !== 0) throw this.error(`entry '${name}': only stored entries stream`);
+    let crc = 0;
+    for (let off = 0; off < e.uncompressedSize; off += buffer.byteLength) {
+      const piece = this.readAt(dataStart + off, Math.min(buffer.byteLength, e.uncompressedSize - off), `entry '${name}'`, buffer);
+      crc = crc32(piece, crc);
+      sink(piece, off);
+    }
+    if (crc !== e.crc32) throw this.error(`entry '${name}': CRC-32 mismatch (corrupt archive)`);
+  }
+
+  private locate(name: string): { e: ZipEntry; dataStart: number } {
+    const e = this.entries.get(name);
+    if (!e) throw this.error(`no entry '${name}' in the archive`);
+    const local = this.readAt(e.localHeaderOffset, 30, `local header of '${name}'`);
+    if (local.readUInt32LE(0) !== LOCAL_SIG) throw this.error(`entry '${name}': bad local header signature at offset ${e.localHeaderOffset}`);
+    return { e, dataStart: e.localHeaderOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28) };
+  }
+
   private error(problem: string): InputError {
     return new InputError(this.path, undefined, problem);
   }
 
-  private readAt(position: number, length: number, what: string): Buffer {
+  private readAt(position: number, length: number, what: string, into?: Uint8Array): Buffer {
     if (position + length > this.size) {
       throw this.error(`${what} (bytes ${position}..${position + length}) lies beyond the end of the ${this.size}-byte file (truncated?)`);
     }
-    const buf = Buffer.alloc(length);
+    const buf = into && into.byteLength >= length ? Buffer.from(into.buffer, into.byteOffset, length) : Buffer.alloc(length);
     let done = 0;
     while (done < length) {
       const n = readSync(this.fd, buf, done, length - done, position + done);

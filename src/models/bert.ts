@@ -1,5 +1,5 @@
 /** BERT encoder, numerically as Hugging Face transformers' BertModel (absolute positions, post-LayerNorm). */
-import { arange, zeros, type Tensor } from '../tensor/index.js';
+import { arange, scope, zeros, type Tensor } from '../tensor/index.js';
 import type { BertConfig } from '../io/hf-config.js';
 import { Module } from './module.js';
 import { Embedding, LayerNorm, Linear, activate, dropout, type Activation } from './layers.js';
@@ -83,12 +83,14 @@ export class BertEncoder extends Module implements TokenEncoder {
 
   forward({ inputIds, attentionMask, tokenTypeIds }: TokenBatch): Tensor {
     const [b, l] = inputIds.shape as [number, number];
-    const positions = arange(0, l, 1, { dtype: 'int64' }).unsqueeze(0);
-    const types = tokenTypeIds ?? zeros([b, l], { dtype: 'int64' });
+    const device = inputIds.device;
+    const positions = arange(0, l, 1, { dtype: 'int64', device }).unsqueeze(0);
+    const types = tokenTypeIds ?? zeros([b, l], { dtype: 'int64', device });
     let x = this.words.forward(inputIds).add(this.positions.forward(positions)).add(this.types.forward(types));
     x = dropout(this.embNorm.forward(x), this.config.hiddenDropoutProb, this.training);
     const maskBias = extendedMaskBias(attentionMask, x.dtype);
-    for (const layer of this.layers) x = layer.forward(x, maskBias);
+    // One scope per layer: its intermediates go when it returns, not at the end of the forward pass.
+    for (const layer of this.layers) x = scope(() => layer.forward(x, maskBias));
     return x;
   }
 }

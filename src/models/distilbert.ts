@@ -1,5 +1,5 @@
 /** DistilBERT encoder, numerically as transformers' DistilBertModel (TAS-B's architecture). */
-import { arange, type Tensor } from '../tensor/index.js';
+import { arange, scope, type Tensor } from '../tensor/index.js';
 import type { DistilBertConfig } from '../io/hf-config.js';
 import { Module } from './module.js';
 import { Embedding, LayerNorm, Linear, activate, dropout, type Activation } from './layers.js';
@@ -72,11 +72,12 @@ export class DistilBertEncoder extends Module implements TokenEncoder {
     const [b, l] = inputIds.shape as [number, number];
     if (l > this.config.maxPositionEmbeddings)
       throw new DensekitError(`DistilBERT input of ${l} tokens exceeds max_position_embeddings ${this.config.maxPositionEmbeddings}`);
-    const positions = arange(0, l, 1, { dtype: 'int64' }).unsqueeze(0);
+    const positions = arange(0, l, 1, { dtype: 'int64', device: inputIds.device }).unsqueeze(0);
     let x = this.words.forward(inputIds).add(this.positions.forward(positions));
     x = dropout(this.embNorm.forward(x), this.config.dropout, this.training);
     const padMask = attentionMask.eq(0).view([b, 1, 1, l]);
-    for (const layer of this.layers) x = layer.forward(x, padMask);
+    // One scope per layer: its intermediates go when it returns, not at the end of the forward pass.
+    for (const layer of this.layers) x = scope(() => layer.forward(x, padMask));
     return x;
   }
 }

@@ -1,5 +1,5 @@
 /** Building blocks shared by the encoders, each mirroring one torch.nn module and its parameter names. */
-import { F, type Tensor } from '../tensor/index.js';
+import { F, activeAutocast, type Tensor } from '../tensor/index.js';
 import { Module } from './module.js';
 import type { WeightSource } from './weights.js';
 
@@ -11,8 +11,17 @@ export class Linear extends Module {
     this.weight = this.registerParameter('weight', w.take(`${key}.weight`, [outFeatures, inFeatures]));
     this.bias = bias ? this.registerParameter('bias', w.take(`${key}.bias`, [outFeatures], 'zeros')) : undefined;
   }
+  /**
+   * Weights stored in bf16 (see weights-dtype.ts) are widened to the input's dtype for this call when autocast
+   * is off; under autocast they go in as they are (autocast would round them to bf16 anyway).
+   */
   forward(x: Tensor): Tensor {
-    return F.linear(x, this.weight, this.bias);
+    if (this.weight.dtype === x.dtype || activeAutocast() !== undefined) return F.linear(x, this.weight, this.bias);
+    // The widened copy goes at once (autograd keeps its own reference when it needs one): one matrix at a time.
+    const w = this.weight.to(x.dtype);
+    const out = F.linear(x, w, this.bias);
+    w.dispose();
+    return out;
   }
 }
 
@@ -51,8 +60,10 @@ export class Embedding extends Module {
     super();
     this.weight = this.registerParameter('weight', w.take(`${key}.weight`, [count, dim]));
   }
+  /** Rows of a bf16-stored table are widened to float32 (exactly), the dtype the encoders compute in. */
   forward(ids: Tensor): Tensor {
-    return F.embedding(this.weight, ids);
+    const rows = F.embedding(this.weight, ids);
+    return rows.dtype === 'bfloat16' || rows.dtype === 'float16' ? rows.to('float32') : rows;
   }
 }
 

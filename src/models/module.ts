@@ -3,6 +3,8 @@
  * exactly its checkpoint keys (as in PyTorch's state_dict) and loading is a walk over names.
  * Models hold only Tensors from src/tensor: they know nothing of the addon behind it.
  */
+import { isDType, isFloatingDType, type DType } from '../tensor/dtype.js';
+import { checkDevice, type Device } from '../tensor/device.js';
 import type { Tensor } from '../tensor/index.js';
 
 export abstract class Module {
@@ -37,6 +39,23 @@ export abstract class Module {
 
   get isTraining(): boolean {
     return this.training;
+  }
+
+  /**
+   * nn.Module.to: moves every parameter to a device, or converts every floating parameter to a dtype, in place
+   * (the parameters keep their identity, so optimizers built on them stay valid).
+   */
+  to(target: Device | DType): this {
+    const isDevice = !isDType(target);
+    for (const p of this.namedParameters().values()) {
+      if (isDevice ? p.device === target : p.dtype === target || !isFloatingDType(p.dtype)) continue;
+      const data = p.detach();
+      const moved = data.to(isDevice ? checkDevice(target) : target);
+      p.setData_(moved);
+      moved.dispose();
+      data.dispose();
+    }
+    return this;
   }
 
   /** Frees every parameter now. */

@@ -2,14 +2,16 @@
  * A sentence-transformers model (Transformer -> Pooling -> [Dense...] -> [Normalize]) loaded from its folder:
  * the one object that turns text into vectors, for inference and for training.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readJsonFileSync } from '../util/lines.js';
 import { join } from 'node:path';
-import { autocast, noGrad, scope, tensor, type Device, type Tensor } from '../tensor/index.js';
-import { loadStateDict, readHfConfig, readSentenceTransformer, resolveModelPath, writeSentenceTransformer } from '../io/index.js';
+import { autocast, noGrad, resolveDevice, scope, tensor, type Device, type Tensor } from '../tensor/index.js';
+import { inMemory, openStateDict, readHfConfig, readSentenceTransformer, resolveModelPath, writeSentenceTransformer } from '../io/index.js';
 import type { HfConfig, SentenceTransformerSpec, ModuleToWrite, DenseActivation } from '../io/index.js';
 import type { HostTensor } from '../io/host-tensor.js';
-import { loadTokenizer, padBatch, prepareText, type Encoding, type Tokenizer } from '../text/index.js';
+import { padBatch, type Encoding, type Tokenizer } from '../text/index.js';
 import { DensekitError, InputError, UsageError } from '../errors.js';
+import { ModelInput, type ModelRecord, type TextKind } from './model-input.js';
 import { Module } from './module.js';
 import { ensureModel, type DownloadOptions } from '../hub/index.js';
 import { Pooling, Dense, l2Normalize } from './pooling.js';
@@ -18,15 +20,23 @@ import { BertEncoder } from './bert.js';
 import { DistilBertEncoder } from './distilbert.js';
 import { T5Encoder } from './t5.js';
 import type { TokenBatch, TokenEncoder } from './transformer.js';
-import { RandomWeights, StateDictWeights, type WeightSource } from './weights.js';
+import { MetaWeights, RandomWeights, StateDictWeights, type WeightSource } from './weights.js';
+import { chooseWeightsDtype, type WeightsDtype, type WeightsDtypeChoice } from './weights-dtype.js';
 
 export type Precision = 'fp32' | 'bf16' | 'fp16';
-export type TextKind = 'query' | 'passage';
 
 export interface EncoderOptions {
+  /** cpu (default), cuda, cuda:N; meta builds the model without storage (shapes only: for planning memory). */
   device?: Device;
-  /** fp32 (default, exact), bf16 (autocast), fp16 (CUDA only; refused for T5). */
+  /** Compute precision: fp32 (default, exact), bf16 (autocast), fp16 (CUDA only; refused for T5). */
   dtype?: Precision;
+  /**
+   * Storage of the weight matrices: fp32, bf16 (half the memory), or auto (default: bf16 when the compute is bf16
+   * or fp32 would not fit in memory, else fp32). See weights-dtype.ts.
+   */
+  weightsDtype?: WeightsDtype;
+  /** Receives one line saying which weights dtype was chosen and why (the CLI prints it on stderr). */
+  log?: (line: string) => void;
   /** Token limits per side; default: the checkpoint's max_seq_length. TAS-B trains with 30 / 200. */
   queryMaxLength?: number;
   passageMaxLength?: number;
@@ -37,7 +47,14 @@ export interface EncoderOptions {
 }
 
 export interface EncodeOptions {
+  /** Texts per forward pass (default 32); with tokenBudget, the most texts per pass. */
   batchSize?: number;
+  /**
+   * Batch by padded tokens instead of by count: each pass holds as many length-sorted texts as fit in
+   * rows x padded length <= tokenBudget (at least one), at most batchSize of them. Long passages then go in
+   * small batches and short ones in large, so every pass is about the same amount of work and memory.
+   */
+  tokenBudget?: number;
   /** Called after each batch with the number of texts just encoded. */
   onProgress?: (done: number) => void;
 }
@@ -78,13 +95,38 @@ const ALIASES: Record<HfConfig['modelType'], Record<string, string[]>> = {
 
 const WEIGHT_FILES = ['model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin', 'pytorch_model.bin.index.json'];
 
-/** Loads the bare BERT/DistilBERT/T5 encoder of a Hugging Face folder. */
-export function loadTransformer(dir: string, opts: { random?: boolean } = {}): { encoder: TokenEncoder; config: HfConfig } {
+/** The bytes of a model's parameters in float32, counted on the meta device (no memory is allocated). */
+export function fp32ParameterBytes(config: HfConfig, extraParameters = 0): number {
+  const meta = createTokenEncoder(config, new MetaWeights());
+  let n = extraParameters;
+  for (const p of meta.namedParameters().values()) n += p.numel();
+  meta.dispose();
+  return 4 * n;
+}
+
+export interface TransformerLoadOptions {
+  random?: boolean;
+  device?: Device;
+  /** Storage of weight matrices (vectors stay float32). */
+  matrixDtype?: 'float32' | 'bfloat16';
+}
+
+/** Loads the bare BERT/DistilBERT/T5 encoder of a Hugging Face folder, one weight at a time, onto the device. */
+export function loadTransformer(dir: string, opts: TransformerLoadOptions = {}): { encoder: TokenEncoder; config: HfConfig } {
   const config = readHfConfig(dir);
-  if (opts.random) return { encoder: createTokenEncoder(config, new RandomWeights()), config };
+  if (opts.random) return { encoder: createTokenEncoder(config, new RandomWeights()).to(opts.device ?? 'cpu'), config };
   const label = WEIGHT_FILES.map((f) => join(dir, f)).find((f) => existsSync(f)) ?? dir;
-  const w = new StateDictWeights(loadStateDict(dir), label, PREFIXES[config.modelType], ALIASES[config.modelType]);
-  return { encoder: createTokenEncoder(config, w), config };
+  const stateDict = openStateDict(dir);
+  const w = new StateDictWeights(stateDict.tensors, label, {
+    prefixes: PREFIXES[config.modelType], aliases: ALIASES[config.modelType], ...(opts.device ? { device: opts.device } : {}),
+    ...(opts.matrixDtype ? { matrixDtype: opts.matrixDtype } : {}),
+  });
+  try {
+    return { encoder: createTokenEncoder(config, w), config };
+  } finally {
+    w.release();
+    stateDict.close();
+  }
 }
 
 class SentencePipeline extends Module {
@@ -100,6 +142,9 @@ export class SentenceEncoder {
   readonly similarity: 'dot' | 'cosine';
   readonly maxLength: { query: number; passage: number };
   private readonly precision: Precision;
+  #device: Device;
+  /** The storage dtype of the weight matrices, and why it was chosen. */
+  readonly weights: WeightsDtypeChoice;
 
   /** The compute precision embeddings are made with (fp32, bf16 autocast, fp16). */
   get dtype(): Precision {
@@ -109,25 +154,27 @@ export class SentenceEncoder {
   private constructor(
     readonly spec: SentenceTransformerSpec,
     readonly config: HfConfig,
-    readonly tokenizer: Tokenizer,
+    /** What the model sees (prompts, title + text, strip, lowercase, max length per kind). */
+    readonly input: ModelInput,
     private readonly pipeline: SentencePipeline,
     readonly normalize: boolean,
     opts: EncoderOptions,
     /** config.json as read, written back verbatim on save (the source folder may be gone by then). */
     private readonly rawConfig: Record<string, unknown>,
+    weights: WeightsDtypeChoice,
   ) {
+    this.weights = weights;
     this.precision = opts.dtype ?? 'fp32';
+    this.#device = opts.device ?? 'cpu';
     const last = pipeline.dense.at(-1);
     this.dim = last ? last.outFeatures : pipeline.pooling.outputDim;
     this.similarity = normalize ? 'cosine' : 'dot';
-    const base = defaultMaxLength(spec, config);
-    // Lengths a model was trained with (recorded by densekit's save) come before the checkpoint's single max_seq_length.
-    this.maxLength = {
-      query: opts.queryMaxLength ?? spec.trainedMaxLength?.query ?? base,
-      passage: opts.passageMaxLength ?? spec.trainedMaxLength?.passage ?? base,
-    };
-    for (const [side, n] of Object.entries(this.maxLength))
-      if (!Number.isInteger(n) || n < 2) throw new UsageError(`${side} max length must be an integer >= 2, got ${n}`);
+    // A model folder always has both limits (ModelInput falls back to 512).
+    this.maxLength = { query: input.maxLength.query!, passage: input.maxLength.passage! };
+  }
+
+  get tokenizer(): Tokenizer {
+    return this.input.tokenizer;
   }
 
   /**
@@ -145,11 +192,18 @@ export class SentenceEncoder {
     const transformerSpec = spec.modules.find((m) => m.kind === 'Transformer');
     if (!transformerSpec) throw new DensekitError(`${join(dir, 'modules.json')}: no sentence_transformers.models.Transformer module`);
     const transformerDir = join(dir, transformerSpec.path);
-    const { encoder, config } = loadTransformer(transformerDir, { random: opts.randomWeights ?? false });
+    const device = resolveDevice(opts.device ?? 'cpu');
+    const config = readHfConfig(transformerDir);
     if (opts.dtype === 'fp16' && config.modelType === 't5')
       throw new UsageError(`${dir}: T5 models must not run in fp16 (published GTR/T5 weights overflow there); use --dtype bf16 or fp32`);
-    if (opts.dtype === 'fp16' && (opts.device ?? 'cpu') === 'cpu')
+    if (opts.dtype === 'fp16' && !device.startsWith('cuda'))
       throw new UsageError('fp16 is only supported on CUDA; on CPU use --dtype bf16 or fp32');
+    const denseParameters = spec.modules.reduce((n, m) => n + (m.kind === 'Dense' ? m.inFeatures * m.outFeatures + (m.bias ? m.outFeatures : 0) : 0), 0);
+    const weights = chooseWeightsDtype({
+      requested: opts.weightsDtype ?? 'auto', compute: opts.dtype ?? 'fp32', fp32Bytes: fp32ParameterBytes(config, denseParameters), device,
+    });
+    opts.log?.(`${dir}: ${weights.reason}`);
+    const { encoder } = loadTransformer(transformerDir, { device, matrixDtype: weights.dtype, random: opts.randomWeights ?? false });
     const poolSpec = spec.modules.find((m) => m.kind === 'Pooling');
     const mode = poolSpec?.kind === 'Pooling' ? poolSpec.mode : { cls: false, max: false, mean: true, meanSqrtLen: false };
     if (poolSpec?.kind === 'Pooling' && poolSpec.dim !== encoder.hiddenSize)
@@ -161,15 +215,29 @@ export class SentenceEncoder {
       if (m.kind !== 'Dense') continue;
       if (m.inFeatures !== width)
         throw new DensekitError(`${join(dir, m.path, 'config.json')}: in_features is ${m.inFeatures} but the previous module outputs ${width}`);
-      const weights = new Map([['linear.weight', m.weight], ...(m.biasTensor ? ([['linear.bias', m.biasTensor]] as const) : [])]);
-      dense.push(new Dense(new StateDictWeights(weights, join(dir, m.path)), m.inFeatures, m.outFeatures, m.bias, m.activation));
+      const stored = new Map([['linear.weight', inMemory(m.weight)], ...(m.biasTensor ? ([['linear.bias', inMemory(m.biasTensor)]] as const) : [])]);
+      const w = new StateDictWeights(stored, join(dir, m.path), { device, matrixDtype: weights.dtype });
+      dense.push(new Dense(w, m.inFeatures, m.outFeatures, m.bias, m.activation));
       width = m.outFeatures;
     }
     const normalize = spec.modules.some((m) => m.kind === 'Normalize');
-    const tokenizer = loadTokenizer(dir);
+    const input = ModelInput.load(dir, opts, spec);
     const pipeline = new SentencePipeline(encoder, pooling, dense);
-    const rawConfig = JSON.parse(readFileSync(join(transformerDir, 'config.json'), 'utf8')) as Record<string, unknown>;
-    return new SentenceEncoder(spec, config, tokenizer, pipeline, normalize, opts, rawConfig);
+    const rawConfig = readJsonFileSync(join(transformerDir, 'config.json')) as Record<string, unknown>;
+    return new SentenceEncoder(spec, config, input, pipeline, normalize, { ...opts, device }, rawConfig, weights);
+  }
+
+  /** Where the parameters live, and where batches and every tensor of a forward pass are created. */
+  get device(): Device {
+    return this.#device;
+  }
+
+  /** Moves the model to another device (nn.Module.to); later batches are created there. */
+  to(device: Device): this {
+    const target = resolveDevice(device);
+    this.pipeline.to(target);
+    this.#device = target;
+    return this;
   }
 
   get transformer(): TokenEncoder {
@@ -191,30 +259,27 @@ export class SentenceEncoder {
     return this.pipeline.isTraining;
   }
 
-  /** Applies the model's own preprocessing (strip, lowercasing) and tokenizes to the side's max length. */
-  tokenizeTexts(texts: readonly string[], kind: TextKind): Encoding[] {
-    const lowercase = this.spec.doLowerCase;
-    return this.tokenizer.encodeBatch(
-      texts.map((t) => prepareText(t, { strip: true, lowercase })),
-      { maxLength: this.maxLength[kind] },
-    );
+  /** What the model sees for each record (src/models/model-input.ts): the encodings every forward pass batches. */
+  tokenizeTexts(records: readonly ModelRecord[], kind: TextKind): Encoding[] {
+    return this.input.encode(records, kind);
   }
 
   /** Pads encodings into int64 tensors. */
   toBatch(encodings: readonly Encoding[]): TokenizedBatch {
     const p = padBatch(encodings, this.tokenizer.padId);
     const shape = [p.batch, p.length];
+    const device = this.#device;
     const batch: TokenizedBatch = {
-      inputIds: tensor(p.inputIds, { shape, dtype: 'int64' }),
-      attentionMask: tensor(p.attentionMask, { shape, dtype: 'int64' }),
+      inputIds: tensor(p.inputIds, { shape, dtype: 'int64', device }),
+      attentionMask: tensor(p.attentionMask, { shape, dtype: 'int64', device }),
       truncated: encodings.filter((e) => e.truncated).length,
     };
-    if (this.config.modelType === 'bert') batch.tokenTypeIds = tensor(p.typeIds ?? new Int32Array(p.batch * p.length), { shape, dtype: 'int64' });
+    if (this.config.modelType === 'bert') batch.tokenTypeIds = tensor(p.typeIds ?? new Int32Array(p.batch * p.length), { shape, dtype: 'int64', device });
     return batch;
   }
 
-  tokenize(texts: readonly string[], kind: TextKind): TokenizedBatch {
-    return this.toBatch(this.tokenizeTexts(texts, kind));
+  tokenize(records: readonly ModelRecord[], kind: TextKind): TokenizedBatch {
+    return this.toBatch(this.tokenizeTexts(records, kind));
   }
 
   /** Last hidden state [B, L, hidden] (ColBERT-style teachers use it). */
@@ -235,22 +300,26 @@ export class SentenceEncoder {
 
   private withPrecision<T>(fn: () => T): T {
     if (this.precision === 'fp32') return fn();
-    return autocast(this.precision === 'bf16' ? 'bfloat16' : 'float16', fn, undefined);
+    return autocast(this.precision === 'bf16' ? 'bfloat16' : 'float16', fn, this.#device);
   }
 
   /**
    * Encodes texts in length-sorted batches (padding per batch, so short texts cost little) and returns
    * rows in input order.
    */
-  embed(texts: readonly string[], kind: TextKind, opts: EncodeOptions = {}): EmbedResult {
+  embed(texts: readonly ModelRecord[], kind: TextKind, opts: EncodeOptions = {}): EmbedResult {
     const batchSize = opts.batchSize ?? 32;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new UsageError(`batch size must be a positive integer, got ${batchSize}`);
+    const budget = opts.tokenBudget;
+    if (budget !== undefined && (!Number.isInteger(budget) || budget < 1)) throw new UsageError(`token budget must be a positive integer, got ${budget}`);
     const encodings = this.tokenizeTexts(texts, kind);
     const order = encodings.map((_, i) => i).sort((a, b) => encodings[b]!.ids.length - encodings[a]!.ids.length || a - b);
     const out = new Float32Array(texts.length * this.dim);
     let truncated = 0;
-    for (let start = 0; start < order.length; start += batchSize) {
-      const idx = order.slice(start, start + batchSize);
+    for (let start = 0, size = 0; start < order.length; start += size) {
+      // Longest first: the batch's first text sets its padded length.
+      size = budget === undefined ? batchSize : Math.max(1, Math.min(batchSize, Math.floor(budget / Math.max(1, encodings[order[start]!]!.ids.length))));
+      const idx = order.slice(start, start + size);
       const rows = noGrad(() =>
         scope(() => {
           const batch = this.toBatch(idx.map((i) => encodings[i]!));
@@ -302,17 +371,4 @@ export class SentenceEncoder {
   dispose(): void {
     this.pipeline.dispose();
   }
-}
-
-/** sentence-transformers' rule: max_seq_length, else min(max_position_embeddings, tokenizer model_max_length). */
-function defaultMaxLength(spec: SentenceTransformerSpec, config: HfConfig): number {
-  if (spec.maxSeqLength !== undefined) return spec.maxSeqLength;
-  const limits: number[] = [];
-  if ('maxPositionEmbeddings' in config && typeof config.maxPositionEmbeddings === 'number') limits.push(config.maxPositionEmbeddings);
-  const tc = join(spec.dir, 'tokenizer_config.json');
-  if (existsSync(tc)) {
-    const m = (JSON.parse(readFileSync(tc, 'utf8')) as { model_max_length?: number }).model_max_length;
-    if (typeof m === 'number' && m < 1e9) limits.push(m);
-  }
-  return limits.length ? Math.min(...limits) : 512;
 }

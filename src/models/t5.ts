@@ -3,7 +3,7 @@
  * sub-layer, unscaled attention with a bucketed relative-position bias from the first block, ReLU (v1.0) or
  * gated-GELU (v1.1) feed-forward. Never run in float16: published T5 weights overflow there.
  */
-import { arange, type Tensor } from '../tensor/index.js';
+import { arange, scope, type Device, type Tensor } from '../tensor/index.js';
 import type { T5Config } from '../io/hf-config.js';
 import { Module } from './module.js';
 import { Embedding, Linear, T5LayerNorm, activate, dropout } from './layers.js';
@@ -31,9 +31,9 @@ class T5Attention extends Module {
   }
 
   /** [1, heads, l, l] bias from bucketed relative positions (bidirectional, as the encoder uses). */
-  positionBias(l: number): Tensor {
+  positionBias(l: number, device: Device): Tensor {
     if (!this.relativeBias) throw new Error('positionBias: only the first block holds relative_attention_bias');
-    const buckets = relativePositionBuckets(l, this.c.relativeAttentionNumBuckets, this.c.relativeAttentionMaxDistance);
+    const buckets = relativePositionBuckets(l, this.c.relativeAttentionNumBuckets, this.c.relativeAttentionMaxDistance, device);
     return this.relativeBias.forward(buckets).permute([2, 0, 1]).unsqueeze(0);
   }
 
@@ -57,9 +57,9 @@ class T5Attention extends Module {
  * Relative position -> bucket id, computed with tensor ops so the float32 log and truncation are
  * PyTorch's own (a JS float64 version would disagree at bucket edges).
  */
-export function relativePositionBuckets(l: number, numBuckets: number, maxDistance: number): Tensor {
-  const ctx = arange(0, l, 1, { dtype: 'int64' }).unsqueeze(1);
-  const mem = arange(0, l, 1, { dtype: 'int64' }).unsqueeze(0);
+export function relativePositionBuckets(l: number, numBuckets: number, maxDistance: number, device: Device): Tensor {
+  const ctx = arange(0, l, 1, { dtype: 'int64', device }).unsqueeze(1);
+  const mem = arange(0, l, 1, { dtype: 'int64', device }).unsqueeze(0);
   const rel = mem.sub(ctx);
   const half = Math.floor(numBuckets / 2);
   const base = rel.gt(0).to('int64').mul(half);
@@ -100,15 +100,20 @@ class T5Block extends Module {
     this.wo = this.registerModule('layer.1.DenseReluDense.wo', new Linear(w, `${ff}.wo`, c.dFf, c.dModel, false));
     this.ffNorm = this.registerModule('layer.1.layer_norm', new T5LayerNorm(w, `${p}.layer.1.layer_norm`, c.dModel, c.layerNormEpsilon));
   }
+  /**
+   * Each sub-layer in its own scope: its intermediates (XXL: [batch, 128 heads, l, l] scores, [batch, l, 65,536]
+   * feed-forward states) are freed as soon as it returns, not at the end of the whole forward pass.
+   */
   forward(x: Tensor, bias: Tensor): Tensor {
-    const a = dropout(this.attention.forward(this.attnNorm.forward(x), bias), this.c.dropoutRate, this.training);
-    const h1 = x.add(a);
-    const n = this.ffNorm.forward(h1);
-    const hidden = this.c.feedForward.gated
-      ? activate(this.wi0!.forward(n), this.c.feedForward.act).mul(this.wi1!.forward(n))
-      : activate(this.wi!.forward(n), this.c.feedForward.act);
-    const ff = this.wo.forward(dropout(hidden, this.c.dropoutRate, this.training));
-    return h1.add(dropout(ff, this.c.dropoutRate, this.training));
+    const h1 = scope(() => x.add(dropout(this.attention.forward(this.attnNorm.forward(x), bias), this.c.dropoutRate, this.training)));
+    return scope(() => {
+      const n = this.ffNorm.forward(h1);
+      const hidden = this.c.feedForward.gated
+        ? activate(this.wi0!.forward(n), this.c.feedForward.act).mul(this.wi1!.forward(n))
+        : activate(this.wi!.forward(n), this.c.feedForward.act);
+      const ff = this.wo.forward(dropout(hidden, this.c.dropoutRate, this.training));
+      return h1.add(dropout(ff, this.c.dropoutRate, this.training));
+    });
   }
 }
 
@@ -132,7 +137,7 @@ export class T5Encoder extends Module implements TokenEncoder {
   forward({ inputIds, attentionMask }: TokenBatch): Tensor {
     const l = inputIds.shape[1]!;
     let x = dropout(this.embed.forward(inputIds), this.config.dropoutRate, this.training);
-    const bias = this.blocks[0]!.attention.positionBias(l).add(extendedMaskBias(attentionMask, 'float32'));
+    const bias = this.blocks[0]!.attention.positionBias(l, inputIds.device).add(extendedMaskBias(attentionMask, 'float32'));
     for (const block of this.blocks) x = block.forward(x, bias);
     return dropout(this.finalNorm.forward(x), this.config.dropoutRate, this.training);
   }

@@ -8,16 +8,16 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { DensekitError, UsageError } from '../errors.js';
-import type { Precision } from '../models/index.js';
+import type { Precision, WeightsDtype } from '../models/index.js';
+import type { Device } from '../tensor/index.js';
 import { openEncoder, runEncodeJob } from '../encode/index.js';
 import { fuse, type FusionMethod, type RunHits } from '../retrieval/fusion.js';
 import { buildIndex, openRetriever } from '../retrieval/registry.js';
 import { searchAll } from '../retrieval/run-search.js';
 import type { Query, Retriever } from '../retrieval/types.js';
-import { readQueries } from '../search/queries.js';
-import { toEvalRun } from '../search/run-file.js';
+import { readBeirQrels, readQueries, type Run } from '../formats/index.js';
+import { evaluate, msmarcoMrr } from '../eval/index.js';
 import { ensureModel } from '../hub/index.js';
-import { evaluate, msmarcoMrr, readBeirQrels, type Run } from '../eval/index.js';
 
 export type BeirRetriever = 'dense' | 'bm25' | 'hybrid';
 
@@ -31,6 +31,8 @@ export interface BeirOptions {
   /** Where embeddings and indexes are kept between runs (default ~/.cache/densekit/beir). */
   cacheDir?: string;
   dtype?: Precision;
+  device?: Device;
+  weightsDtype?: WeightsDtype;
   batchSize?: number;
   queryMaxLength?: number;
   passageMaxLength?: number;
@@ -103,11 +105,16 @@ export async function runBeir(o: BeirOptions): Promise<BeirReport> {
     const encoder = await openEncoder(await ensureModel(o.model!), {
       batchSize: o.batchSize ?? 32,
       ...(o.dtype ? { dtype: o.dtype } : {}),
+      ...(o.device ? { device: o.device } : {}),
+      ...(o.weightsDtype ? { weightsDtype: o.weightsDtype } : {}),
+      ...(o.log ? { log: o.log } : {}),
       ...(o.queryMaxLength ? { queryMaxLength: o.queryMaxLength } : {}),
       ...(o.passageMaxLength ? { passageMaxLength: o.passageMaxLength } : {}),
     });
     try {
-      const modelDir = join(cache, `model-${key(encoder.model, o.dtype ?? 'fp32', String(encoder.maxLength.passage))}`);
+      // The weights' storage dtype changes the vectors, so it is part of the cache key (fp32 keeps the old keys).
+      const weights = encoder.encoder.weights.dtype === 'float32' ? [] : [encoder.encoder.weights.dtype];
+      const modelDir = join(cache, `model-${key(encoder.model, o.dtype ?? 'fp32', String(encoder.maxLength.passage), ...weights)}`);
       const embDir = join(modelDir, 'corpus');
       const summary = await runEncodeJob({ encoder, input: corpus, output: embDir, kind: 'passage', precision: o.dtype ?? 'fp32', log });
       encodedNow = summary.encoded;
@@ -128,7 +135,7 @@ export async function runBeir(o: BeirOptions): Promise<BeirReport> {
 
   const results = o.retrievers.map((retriever): BeirResult => {
     const { run, seconds } = runs.get(retriever)!;
-    const evalRun: Run = { runId: retriever, queries: toEvalRun(run) };
+    const evalRun: Run = { runId: retriever, queries: run };
     const ev = evaluate(qrels, evalRun, { measures: ['ndcg_cut.10', 'recall.100', 'map_cut.100'], dropIdenticalIds: true });
     const num = (name: string) => Number(ev.aggregate[name]);
     return {

@@ -7,7 +7,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
-import { checkShard, readManifest, readShardIds, type EmbeddingManifest } from '../encode/shards.js';
+import { checkShard, readManifest, readShardIds, type EmbeddingManifest } from '../formats/index.js';
 import { readNpy } from '../io/npy.js';
 import { AtomicWriter, removeStaleTemps, writeFileAtomicSync } from '../util/fs.js';
 import { metaPath, type Similarity } from './meta.js';
@@ -92,7 +92,7 @@ export function writeVectorFiles(inputDir: string, outDir: string, opts: VectorF
         // NaN never ranks (every comparison with it is false) and Inf or huge rows overflow float32 scores:
         // such a row would be silently missing or on top of every query, so the index refuses it.
         if (!(norm <= MAX_ROW_NORM))
-          throw new InputError(join(inputDir, m.shards[s]!.vectors), undefined, `row ${r} has ${Number.isNaN(norm) ? 'a NaN value' : norm === Infinity ? 'an infinite value' : `norm ${norm}`} (finite vectors of norm <= ${MAX_ROW_NORM} expected)`);
+          throw new InputError(join(inputDir, m.shards[s]!.vectors), undefined, `row ${r} has ${Number.isNaN(norm) ? 'a NaN value' : norm === Infinity ? 'an infinite value' : `norm ${norm}`} (finite vectors of norm <= ${MAX_ROW_NORM.toExponential()} expected)`);
         if (normalize && norm > 0) {
           for (let j = 0; j < dim; j++) v[r * dim + j] = v[r * dim + j]! / norm;
           norm = 1;

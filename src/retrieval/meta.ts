@@ -2,10 +2,12 @@
  * index.json: what kind of index a folder holds. Every densekit index folder has one, written last and
  * atomically, so a folder without it is not an index (an interrupted build leaves no valid-looking index).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { writeFileAtomicSync } from '../util/fs.js';
+import { readDescriptorSync } from '../util/lines.js';
+import { readIdsFile as readIdLines } from '../formats/ids.js';
 
 export const INDEX_FORMAT = 'densekit-index';
 
@@ -29,15 +31,7 @@ export function metaPath(dir: string): string {
 
 export function readIndexMeta(dir: string): IndexMeta {
   const path = metaPath(dir);
-  if (!existsSync(path)) throw new InputError(path, undefined, 'missing: not a densekit index folder (build one with `densekit index`)');
-  let meta: IndexMeta;
-  try {
-    meta = JSON.parse(readFileSync(path, 'utf8')) as IndexMeta;
-  } catch (e) {
-    throw new InputError(path, undefined, `malformed JSON (${(e as Error).message})`);
-  }
-  if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) throw new InputError(path, undefined, 'expected a JSON object');
-  if (meta.format !== INDEX_FORMAT) throw new InputError(path, undefined, `format is ${JSON.stringify(meta.format)}, expected "${INDEX_FORMAT}"`);
+  const meta = readDescriptorSync(path, INDEX_FORMAT, 'not a densekit index folder (build one with `densekit index`)') as unknown as IndexMeta;
   // Whether the type is a known one is the registry's question (src/retrieval/registry.ts).
   if (typeof meta.type !== 'string' || meta.type === '') throw new InputError(path, undefined, `type is ${JSON.stringify(meta.type)}, expected an index type such as "flat"`);
   checkMetaFields(meta, path);
@@ -73,8 +67,7 @@ export function writeIndexMeta(dir: string, meta: IndexMeta): void {
 /** Reads an ids file (one per line) and checks its length. */
 export function readIdsFile(path: string, expected: number): string[] {
   if (!existsSync(path)) throw new InputError(path, undefined, 'missing (index folder incomplete)');
-  const text = readFileSync(path, 'utf8');
-  const ids = text.length ? text.replace(/\n$/, '').split('\n') : [];
+  const ids = readIdLines(path);
   if (ids.length !== expected) throw new InputError(path, undefined, `${ids.length} ids but index.json records ${expected} documents (truncated or corrupt)`);
   const empty = ids.indexOf('');
   if (empty >= 0) throw new InputError(path, empty + 1, 'empty document id (corrupt)');

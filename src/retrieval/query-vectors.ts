@@ -3,7 +3,7 @@
  * dense search runs without loading a model (DenseRetriever encodes only queries that carry no vector).
  */
 import { UsageError } from '../errors.js';
-import { readEmbeddings } from '../encode/shards.js';
+import { readEmbeddings } from '../formats/index.js';
 import type { Query } from './types.js';
 
 /**

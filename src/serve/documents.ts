@@ -1,4 +1,6 @@
 /** The documents behind an index, for titles, snippets and `GET /documents/:id`. */
+import { readBeirCorpus } from '../formats/index.js';
+
 export interface ServedDocument {
   id: string;
   title: string;
@@ -10,15 +12,12 @@ export interface DocumentLookup {
   get(id: string): ServedDocument | undefined;
 }
 
-/** An in-memory lookup over any sequence of documents; a repeated id is an error, not a silent overwrite. */
+/** An in-memory lookup over documents with distinct ids. */
 export class DocumentMap implements DocumentLookup {
   private readonly byId = new Map<string, ServedDocument>();
 
-  constructor(docs: Iterable<ServedDocument>, source = 'corpus') {
-    for (const d of docs) {
-      if (this.byId.has(d.id)) throw new Error(`${source}: document id ${JSON.stringify(d.id)} appears twice`);
-      this.byId.set(d.id, d);
-    }
+  constructor(docs: Iterable<ServedDocument>) {
+    for (const d of docs) this.byId.set(d.id, d);
   }
 
   get size(): number {
@@ -28,4 +27,11 @@ export class DocumentMap implements DocumentLookup {
   get(id: string): ServedDocument | undefined {
     return this.byId.get(id);
   }
+}
+
+/** A BEIR corpus.jsonl through the one reader (which refuses duplicate ids, bad bytes and an empty corpus). */
+export async function readDocuments(path: string): Promise<DocumentMap> {
+  const docs: ServedDocument[] = [];
+  for await (const d of readBeirCorpus(path)) docs.push({ id: d.id, title: d.title, text: d.text });
+  return new DocumentMap(docs);
 }

@@ -27,7 +27,8 @@ try {
   const mod = (await import(data.encoderModule)) as {
     openEncoder(model: string, options: object): Promise<TextEncoder> | TextEncoder;
   };
-  const encoder = await mod.openEncoder(data.model, data.options);
+  // The loader's one line about the weights dtype it chose goes to stderr, as in the other verbs.
+  const encoder = await mod.openEncoder(data.model, { ...data.options, log: (line: string) => process.stderr.write(`densekit serve: ${line}\n`) });
   // Requests are handled one at a time, in arrival order: the encoder is not re-entrant.
   let chain = Promise.resolve();
   port.on('message', (req: EncodeRequest | 'close') => {

@@ -6,13 +6,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { UsageError } from '../errors.js';
-import { readBeirCorpus, readQrels, readRun, renderHtmlReport, type Run } from '../eval/index.js';
+import { renderHtmlReport } from '../eval/index.js';
+import { readQrels, readRun, type Run } from '../formats/index.js';
 import { sameModel } from '../retrieval/dense.js';
 import type { FusionMethod } from '../retrieval/fusion.js';
 import { readIndexMeta } from '../retrieval/meta.js';
 import { openIndex } from '../retrieval/registry.js';
 import type { Retriever, VectorIndex } from '../retrieval/types.js';
-import { DocumentMap } from './documents.js';
+import { readDocuments, type DocumentMap } from './documents.js';
 import type { BatchingOptions, ServiceLimits } from './limits.js';
 import { createService } from './service.js';
 import { WorkerEncoder, type EncoderOpenOptions } from './worker-encoder.js';
@@ -110,9 +111,7 @@ async function loadDocuments(path: string | undefined, explicit: boolean, log: (
     log('no corpus: results show ids only (give --corpus corpus.jsonl for titles and snippets)');
     return undefined;
   }
-  const docs = [];
-  for await (const d of readBeirCorpus(path)) docs.push({ id: d.id, title: d.title, text: d.text });
-  const map = new DocumentMap(docs, path);
+  const map = await readDocuments(path);
   log(`corpus ${path}${explicit ? '' : ' (recorded in the BM25 index)'}: ${map.size} documents`);
   return map;
 }

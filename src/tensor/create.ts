@@ -1,6 +1,7 @@
 /** Creating tensors: from JS data and host tensors (always copied), constants, ranges and random values. */
 import type { HostTensor } from '../io/host-tensor.js';
-import { checkDevice, dtypeCode, type Device, type DType, type NativeDType } from './dtype.js';
+import { dtypeCode, type DType, type NativeDType } from './dtype.js';
+import { checkDevice, type Device } from './device.js';
 import { native, type Handle } from './native.js';
 import { Tensor } from './tensor.js';
 

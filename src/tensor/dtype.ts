@@ -1,6 +1,5 @@
-/** Element types and devices of tensors, and the numeric codes the native addon uses for dtypes. */
+/** Element types of tensors and the numeric codes the native addon uses for them. */
 export type DType = 'float32' | 'float16' | 'bfloat16' | 'float64' | 'int64' | 'int32' | 'int8' | 'uint8' | 'bool';
-export type Device = 'cpu' | 'cuda' | `cuda:${number}`;
 
 /** Codes shared with native/densekit.cc (kDTypes, same order). int16 exists only for reading host tensors. */
 const CODES = ['float32', 'float16', 'bfloat16', 'float64', 'int64', 'int32', 'int8', 'uint8', 'bool', 'int16'] as const;
@@ -26,9 +25,4 @@ export function isDType(value: string): value is DType {
 
 export function isFloatingDType(dtype: DType): boolean {
   return dtype === 'float32' || dtype === 'float64' || dtype === 'float16' || dtype === 'bfloat16';
-}
-
-export function checkDevice(device: string): Device {
-  if (device === 'cpu' || device === 'cuda' || /^cuda:\d+$/.test(device)) return device as Device;
-  throw new Error(`unknown device '${device}' (expected 'cpu', 'cuda' or 'cuda:N')`);
 }

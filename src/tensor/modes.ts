@@ -2,7 +2,8 @@
  * Thread-local libtorch modes, scoped to a callback: grad mode (noGrad) and autocast. Both are synchronous:
  * a callback that returns a Promise would run its awaited part outside the mode, so that is an error.
  */
-import { dtypeCode, type Device } from './dtype.js';
+import { dtypeCode } from './dtype.js';
+import { deviceType, type Device } from './device.js';
 import { native } from './native.js';
 import { isThenable } from './scope.js';
 
@@ -27,18 +28,28 @@ export function isGradEnabled(): boolean {
   return native().isGradEnabled();
 }
 
+/** The autocast dtype in force on this thread (set by autocast() below), or undefined outside autocast. */
+let autocastDtype: 'bfloat16' | 'float16' | undefined;
+
+export function activeAutocast(): 'bfloat16' | 'float16' | undefined {
+  return autocastDtype;
+}
+
 /**
  * torch.autocast(device_type, dtype): eligible ops (matmul, linear, ...) run in `dtype`, precision-sensitive ones
- * in float32. `device` selects the device type whose ops are affected; by default CUDA when available, else
- * CPU. CPU autocast supports bfloat16 (libtorch 1.13 has no float16 CPU matmul).
+ * in float32. `device` selects the device type whose ops are affected (pass the model's device); by default CUDA
+ * when available, else CPU. CPU autocast supports bfloat16 (libtorch 1.13 has no float16 CPU matmul).
  */
 export function autocast<T>(dtype: 'bfloat16' | 'float16', fn: () => T, device?: Device): T {
-  const kind = device === undefined ? (native().cudaAvailable() ? 'cuda' : 'cpu') : device.startsWith('cuda') ? 'cuda' : 'cpu';
+  const kind = device === undefined ? (native().cudaAvailable() ? 'cuda' : 'cpu') : deviceType(device);
   const [wasEnabled, previousDtype, previousCache] = native().autocastEnter(kind, dtypeCode(dtype));
+  const outer = autocastDtype;
+  autocastDtype = dtype;
   let result: T;
   try {
     result = fn();
   } finally {
+    autocastDtype = outer;
     native().autocastExit(kind, wasEnabled, previousDtype, previousCache);
   }
   rejectPromise('autocast', result);

@@ -17,7 +17,7 @@ type Opt<T> = T | undefined;
 export interface NativeAddon {
   dispose(h: H): void; liveCount(): number; shape(h: H): number[]; dtype(h: H): number; device(h: H): string; numel(h: H): number;
   fromBytes(bytes: Uint8Array, srcDtype: number, shape: number[], dstDtype: number, device: string): H;
-  toBytes(h: H, dtype: number): ArrayBuffer; item(h: H): number; toDType(h: H, dtype: number): H; toDevice(h: H, device: string): H;
+  toBytes(h: H, dtype: number): ArrayBuffer; copyBytes_(h: H, bytes: Uint8Array, srcDtype: number, elementOffset: number): void; item(h: H): number; toDType(h: H, dtype: number): H; toDevice(h: H, device: string): H; setData_(h: H, src: H): void;
   clone(h: H): H; contiguous(h: H): H;
   requiresGrad(h: H): boolean; setRequiresGrad(h: H, flag: boolean): void; grad(h: H): H | null; backward(h: H, gradient?: H): void;
   detach(h: H): H; zeroGrad(h: H): void;

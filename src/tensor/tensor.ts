@@ -4,7 +4,8 @@
  * a tensor that is merely dropped is freed when the garbage collector finalizes its handle.
  */
 import type { HostTensor } from '../io/host-tensor.js';
-import { checkDevice, dtypeCode, dtypeFromCode, isDType, type Device, type DType } from './dtype.js';
+import { dtypeCode, dtypeFromCode, isDType, type DType, type NativeDType } from './dtype.js';
+import { checkDevice, type Device } from './device.js';
 import { native, type Handle } from './native.js';
 import { track, type Tracked } from './scope.js';
 
@@ -61,7 +62,7 @@ export class Tensor implements Disposable, Tracked {
     return this.#cell.id;
   }
 
-  // ---- metadata (cached: no op changes a tensor's shape, dtype or device in place)
+  // ---- metadata (cached: only setData_ changes a tensor's shape, dtype or device in place, and it clears these)
   get shape(): number[] {
     return (this.#shape ??= Object.freeze(native().shape(this.handle))) as number[];
   }
@@ -133,6 +134,14 @@ export class Tensor implements Disposable, Tracked {
     }
     return out;
   }
+  /**
+   * Fills flat elements [elementOffset, ...) of this contiguous tensor from little-endian bytes of `dtype`,
+   * converting as PyTorch's copy_ does (checkpoint loading streams each weight in through a small buffer).
+   */
+  copyFromHost_(bytes: Uint8Array, dtype: NativeDType, elementOffset = 0): this {
+    native().copyBytes_(this.handle, bytes, dtypeCode(dtype), elementOffset);
+    return this;
+  }
   /** The value of a one-element tensor. */
   item(): number {
     return native().item(this.handle);
@@ -144,6 +153,17 @@ export class Tensor implements Disposable, Tracked {
   to(target: DType | Device): Tensor {
     if (isDType(target)) return wrap(native().toDType(this.handle, dtypeCode(target)));
     return wrap(native().toDevice(this.handle, checkDevice(target)));
+  }
+  /**
+   * PyTorch's `param.data = src`: this tensor (a leaf, e.g. a parameter) now holds src's data, device and dtype,
+   * keeping requires_grad; references to it stay valid. src stays usable and is disposed by its owner.
+   */
+  setData_(src: Tensor): this {
+    native().setData_(this.handle, src.handle);
+    this.#shape = undefined;
+    this.#dtype = undefined;
+    this.#device = undefined;
+    return this;
   }
   clone(): Tensor {
     return wrap(native().clone(this.handle));

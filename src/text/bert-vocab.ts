@@ -3,11 +3,12 @@
  * the text are recognised (case-sensitively) and split out, the rest is lowercased character by character
  * when do_lower_case, then BasicTokenizer + WordPiece, then [CLS] ... [SEP].
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { splitSlow, TokenMatcher, type AddedToken } from './added-tokens.js';
-import { readJsonFile, type TokenizerConfig } from './config.js';
+import { readJsonFileSync as readJsonFile, readTextFileSync } from '../util/lines.js';
+import type { TokenizerConfig } from './config.js';
 import { PipelineTokenizer } from './pipeline-tokenizer.js';
 import { bertTemplate } from './post-process.js';
 import type { Pieces } from './types.js';
@@ -16,25 +17,8 @@ import { SlowBasicTokenizer, WordPiece } from './wordpiece.js';
 
 /** transformers' load_vocab: one token per line (universal newlines), the line number is the id; a repeated token keeps its last id. */
 export function readVocabTxt(path: string): string[] {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new InputError(path, undefined, `cannot read: ${(e as Error).message}`);
-  }
-  let text: string;
-  try {
-    // transformers opens vocab.txt as UTF-8 and fails on bad bytes; replacing them would invent tokens.
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    let good = 0;
-    for (let end = bytes.length; good < end;) {
-      const mid = (good + end + 1) >> 1; // the longest prefix without a bad byte (streaming: a cut character is not one)
-      try { new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, mid), { stream: true }); good = mid; } catch { end = mid - 1; }
-    }
-    const line = bytes.subarray(0, good).reduce((n, b) => n + (b === 0x0a ? 1 : 0), 1);
-    throw new InputError(path, line, 'not valid UTF-8');
-  }
+  // Strictly UTF-8 (a bad byte names its line, not a U+FFFD token); a leading BOM is dropped, as everywhere.
+  const text = readTextFileSync(path);
   const lines = text.replace(/\r\n?/g, '\n').split('\n');
   if (lines.at(-1) === '') lines.pop();
   if (lines.length === 0) throw new InputError(path, undefined, 'empty vocabulary');

@@ -2,7 +2,8 @@
  * tokenizer_config.json and special_tokens_map.json: casing, accent and CJK options, model_max_length and
  * the special tokens (plain strings or serialized AddedToken objects {"content": ...}).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readJsonFileSync as readJsonFile } from '../util/lines.js';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
 
@@ -21,19 +22,6 @@ export interface TokenizerConfig {
   present: boolean;
 }
 
-export function readJsonFile(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new InputError(path, undefined, `cannot read: ${(e as Error).message}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new InputError(path, undefined, `not valid JSON: ${(e as Error).message}`);
-  }
-}
 
 function tokenString(v: unknown): string | undefined {
   if (typeof v === 'string') return v;

@@ -7,8 +7,8 @@
  * exact on T5; this module reads the charsmap trie itself and reproduces SentencePiece's normalizer.
  */
 export type { Encoding, EncodeOptions, Tokenizer } from './types.js';
-export { loadTokenizer, loadTokenizerAs, tokenizerFormat, type TokenizerFormat } from './load.js';
+export { loadTokenizer, loadTokenizerAs, tokenizerDir, tokenizerFormat, type TokenizerFormat } from './load.js';
+export { readTokenizerConfig, type TokenizerConfig } from './config.js';
 export type { PrecompiledRule } from './tokenizer-json.js';
 export { padBatch, type PaddedBatch } from './pad.js';
 export { prepareText } from './prepare.js';
-export { loadModelText, encodeForModel, type ModelText } from './model-text.js';

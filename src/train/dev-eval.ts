@@ -5,9 +5,9 @@
  */
 import { noGrad, scope, tensor } from '../tensor/index.js';
 import type { SentenceEncoder } from '../models/index.js';
-import { evaluate, readQrels, type Qrels, type Run, type RunHit } from '../eval/index.js';
+import { evaluate } from '../eval/index.js';
+import { readQrels, readTextMap, type Qrels, type Run, type RunHit } from '../formats/index.js';
 import { UsageError } from '../errors.js';
-import { loadTexts } from './data/index.js';
 
 export type DevMetric = 'ndcg_cut_10' | 'recall_100' | 'recip_rank';
 const MEASURE: Record<DevMetric, string> = { ndcg_cut_10: 'ndcg_cut.10', recall_100: 'recall.100', recip_rank: 'recip_rank' };
@@ -25,8 +25,8 @@ export class DevSet {
     if (!files.queries && !files.qrels && !files.corpus) return undefined;
     if (!files.queries || !files.qrels || !files.corpus) throw new UsageError(`${label}: dev evaluation needs eval.queries, eval.qrels and eval.corpus together`);
     const qrels = await readQrels(files.qrels);
-    const queries = await loadTexts(files.queries, { needed: new Set(qrels.keys()) });
-    const corpus = await loadTexts(files.corpus);
+    const queries = await readTextMap(files.queries, { needed: new Set(qrels.keys()) });
+    const corpus = await readTextMap(files.corpus);
     return new DevSet([...queries.keys()], [...queries.values()], [...corpus.keys()], [...corpus.values()], qrels);
   }
 
@@ -48,7 +48,7 @@ export class DevSet {
       const run: Run = { runId: 'dev', queries: new Map() };
       this.queryIds.forEach((qid, i) => {
         const hits: RunHit[] = [];
-        for (let r = 0; r < k; r++) hits.push({ docId: this.docIds[indices[i * k + r]!]!, score: values[i * k + r]!, rank: r + 1 });
+        for (let r = 0; r < k; r++) hits.push({ id: this.docIds[indices[i * k + r]!]!, score: values[i * k + r]!, rank: r + 1 });
         run.queries.set(qid, hits);
       });
       const result = evaluate(this.qrels, run, { measures: [MEASURE[metric]] });

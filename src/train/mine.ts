@@ -7,7 +7,8 @@ import { noGrad, scope, tensor } from '../tensor/index.js';
 import type { SentenceEncoder } from '../models/index.js';
 import { UsageError } from '../errors.js';
 import { writeFileAtomicSync } from '../util/fs.js';
-import { loadTexts, readTrainQrels } from './data/index.js';
+import { readTrainQrels } from './data/index.js';
+import { readTextMap } from '../formats/index.js';
 
 export interface MineOptions {
   model: SentenceEncoder;
@@ -28,9 +29,9 @@ export async function mineHardNegatives(o: MineOptions): Promise<{ queries: numb
   const skip = o.skip ?? 0;
   if (!Number.isInteger(skip) || skip < 0) throw new UsageError(`--skip expects a non-negative integer, got ${o.skip}`);
   const positives = await readTrainQrels(o.qrelsFile);
-  const queries = await loadTexts(o.queriesFile, { needed: new Set(positives.keys()) });
+  const queries = await readTextMap(o.queriesFile, { needed: new Set(positives.keys()) });
   if (queries.size === 0) throw new UsageError(`${o.queriesFile}: none of the ${positives.size} queries in ${o.qrelsFile} is present`);
-  const collection = await loadTexts(o.collectionFile);
+  const collection = await readTextMap(o.collectionFile);
   const qids = [...queries.keys()];
   const pids = [...collection.keys()];
   o.log?.(`encoding ${qids.length} queries and ${pids.length} passages`);

@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, renameSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { setNumThreads, liveTensorCount, manualSeed, scope } from '../tensor/index.js';
+import { setNumThreads, liveTensorCount, manualSeed, scope, type Device } from '../tensor/index.js';
 import { SentenceEncoder } from '../models/index.js';
 import { ensureModel } from '../hub/index.js';
 import { readHfConfig, resolveModelPath } from '../io/index.js';
@@ -25,7 +25,7 @@ export interface TrainOptions {
   recipe: Recipe;
   /** Output folder: `<output>/<stage>/final` is each stage's model; log and plot at the top. */
   output: string;
-  device?: 'cpu' | 'cuda';
+  device?: Device;
   /** Called with every log entry (the CLI prints them). */
   onLog?: (entry: LogEntry) => void;
   /** Stop after this many optimizer steps in this process (tests simulate a kill with it). */
@@ -84,7 +84,7 @@ interface StageContext {
   output: string;
   log: TrainingLog;
   emit: (e: Omit<LogEntry, 'time'>) => void;
-  device: 'cpu' | 'cuda';
+  device: Device;
   budget: number;
 }
 
@@ -146,8 +146,8 @@ async function runStage(ctx: StageContext): Promise<{ summary: StageSummary; com
   if (stage.loss === 'tas-b' && stage.teacher.kind !== 'none' && stage.teacher.weight > 0) {
     if (!stage.teacher.path) throw new UsageError(`${label}: teacher.kind ${stage.teacher.kind} needs teacher.path (or --teacher DIR)`);
     teacher = stage.teacher.kind === 'colbert'
-      ? ColbertTeacher.load(stage.teacher.path, { queryMaxLength: stage.queryMaxLength, passageMaxLength: stage.teacher.maxLength })
-      : DenseTeacher.load(stage.teacher.path, { queryMaxLength: stage.queryMaxLength, passageMaxLength: stage.teacher.maxLength });
+      ? ColbertTeacher.load(stage.teacher.path, { queryMaxLength: stage.queryMaxLength, passageMaxLength: stage.teacher.maxLength, device: ctx.device })
+      : DenseTeacher.load(stage.teacher.path, { queryMaxLength: stage.queryMaxLength, passageMaxLength: stage.teacher.maxLength, device: ctx.device });
   }
 
   const state = (): TrainerState => ({
@@ -307,7 +307,10 @@ function loadStageModel(from: string, stage: StageRecipe, ctx: StageContext, lab
       }
     }
   }
-  return SentenceEncoder.load(from, { device: ctx.device, dtype: stage.precision, queryMaxLength: lengths.query, passageMaxLength: lengths.passage, head, randomWeights });
+  // Training updates the weights in place: they stay float32 whatever the compute precision.
+  return SentenceEncoder.load(from, {
+    device: ctx.device, dtype: stage.precision, weightsDtype: 'fp32', queryMaxLength: lengths.query, passageMaxLength: lengths.passage, head, randomWeights,
+  });
 }
 
 function isPlainModel(nameOrPath: string): boolean {

@@ -5,9 +5,10 @@
  */
 import { InputError, UsageError } from '../errors.js';
 import {
-  loadTexts, readTeacherPairs, readTriples, readTrainQrels, readMinedNegatives, pairsFromQrelsAndNegatives,
+  readTeacherPairs, readTriples, readTrainQrels, readMinedNegatives, pairsFromQrelsAndNegatives,
   resolvePairs, referencedPassages, type MissingIdReport, type PairsByQuery,
 } from './data/index.js';
+import { readTextMap } from '../formats/index.js';
 import { readClusterFile } from './cluster/index.js';
 import { ClusterBatchSampler, PairPicker, ShuffledBatchSampler, type BatchSampler, type SampledExample } from './sampling/index.js';
 import type { StageRecipe } from './recipes/index.js';
@@ -48,8 +49,8 @@ export async function loadTrainingData(stage: StageRecipe, stageLabel: string, s
   } else {
     throw new UsageError(`${stageLabel}: the gtr loss needs data.triples, data.qrels (+ data.negatives) or data.teacherPairs`);
   }
-  const queries = await loadTexts(queriesFile, { needed: new Set(pairs.keys()) });
-  const passages = await loadTexts(collectionFile, { needed: referencedPassages(pairs) });
+  const queries = await readTextMap(queriesFile, { needed: new Set(pairs.keys()) });
+  const passages = await readTextMap(collectionFile, { needed: referencedPassages(pairs) });
   const missing = resolvePairs(pairs, queries, passages, d.missingIds, { pairsFile, queriesFile, collectionFile });
   const picker = new PairPicker(pairs, stage.sampling.pairs);
   let sampler: BatchSampler;

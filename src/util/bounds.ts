@@ -13,6 +13,8 @@ export const MAX = {
   hybridDepth: 100_000,
   rrfK: 1_000_000,
   batchSize: 4096,
+  /** encode --token-budget: padded tokens per pass (4,096-16,384 is typical on CPU). */
+  tokenBudget: 1_048_576,
   maxBatch: 4096,
   maxLength: 8192,
   queryMaxLength: 8192,

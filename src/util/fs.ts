@@ -9,7 +9,8 @@ import { chmodSync, closeSync, fsyncSync, lstatSync, openSync, readdirSync, read
 import { dirname, basename, join, resolve } from 'node:path';
 import { OutputError } from '../errors.js';
 
-type Data = string | Uint8Array | readonly (string | Uint8Array)[];
+/** An iterable's chunks are made as they are written (a multi-GB file never sits in memory whole). */
+type Data = string | Uint8Array | Iterable<string | Uint8Array>;
 
 let counter = 0;
 /** A temp path in the same directory (so rename is atomic on the same filesystem). */
@@ -124,14 +125,14 @@ export function outputTarget(path: string): Target {
   throw new OutputError(`${path}: cannot write the output here: it is ${what} (give a file name, or - for standard output)`);
 }
 
-function toParts(data: Data): Uint8Array[] {
+function* toParts(data: Data): Generator<Uint8Array> {
   const parts = typeof data === 'string' || data instanceof Uint8Array ? [data] : data;
-  return parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p));
+  for (const p of parts) yield typeof p === 'string' ? Buffer.from(p, 'utf8') : p;
 }
 
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
-function writeAll(fd: number, parts: readonly Uint8Array[]): void {
+function writeAll(fd: number, parts: Iterable<Uint8Array>): void {
   for (const buf of parts) {
     let off = 0;
     while (off < buf.byteLength) {
@@ -170,7 +171,7 @@ export class AtomicWriter {
       throw outputError(path, e, this.tmp ? `create a temp file in ${dirname(this.tmp)}` : 'open it for writing');
     }
   }
-  write(data: string | Uint8Array | readonly (string | Uint8Array)[]): void {
+  write(data: Data): void {
     try {
       writeAll(this.fd!, toParts(data));
     } catch (e) {

@@ -1,11 +1,11 @@
-/** Builds a BM25 inverted index from a BEIR corpus.jsonl ("flat": title + " " + text in one field). */
+/** Builds a BM25 inverted index from a BEIR corpus.jsonl ("flat": title and text in one field, src/formats recordText). */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError, UsageError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
 import { INDEX_FORMAT, metaPath, writeIndexMeta, type IndexMeta } from '../meta.js';
 import { removeStaleTemps, writeFileAtomicSync } from '../../util/fs.js';
 import { Progress } from '../../util/progress.js';
-import { readCorpus } from '../../search/corpus.js';
+import { readBeirCorpus, recordText } from '../../formats/index.js';
 import { analyze, ANALYZER_NAME } from './analyzer.js';
 import { layoutFor, MAGIC, pushVarint } from './format.js';
 import { intToByte4 } from './small-float.js';
@@ -44,7 +44,6 @@ export async function buildBm25Index(corpusPath: string, outDir: string, params:
   removeStaleTemps(outDir);
 
   const ids: string[] = [];
-  const firstLine = new Map<string, number>();
   const norms: number[] = [];
   const termIds = new Map<string, number>();
   const postDocs: number[][] = [];
@@ -52,13 +51,12 @@ export async function buildBm25Index(corpusPath: string, outDir: string, params:
   let sumTotalTermFreq = 0;
   let docCount = 0;
   const progress = new Progress({ label: 'bm25 index', unit: 'docs' });
-  for await (const doc of readCorpus(corpusPath)) {
-    const first = firstLine.get(doc.id);
-    if (first !== undefined) throw new InputError(corpusPath, doc.line, `duplicate document id ${JSON.stringify(doc.id)} (first at line ${first})`);
-    firstLine.set(doc.id, doc.line);
+  // The reader refuses bad bytes, ids a run cannot hold, duplicate ids and an empty corpus (an index of nothing
+  // would answer every query with no hits, quietly).
+  for await (const doc of readBeirCorpus(corpusPath)) {
     const docNo = ids.length;
     ids.push(doc.id);
-    const tokens = analyze(`${doc.title} ${doc.text}`);
+    const tokens = analyze(recordText(doc));
     const tf = new Map<string, number>();
     for (const t of tokens) tf.set(t, (tf.get(t) ?? 0) + 1);
     for (const [term, count] of tf) {

@@ -42,6 +42,15 @@ export class Bm25Index {
     this.offsets = new Float64Array(ab.slice(base + layout.offsetsOffset, base + layout.offsetsOffset + 8 * (layout.numTerms + 1)));
     this.df = new Uint32Array(ab.slice(base + layout.dfOffset, base + layout.dfOffset + 4 * layout.numTerms));
     this.postings = new Uint8Array(ab, base + layout.postingsOffset, layout.postingBytes);
+    // The tables searches index with: offsets rise from 0 to the postings' end, no term is in more documents than exist.
+    const o = this.offsets;
+    for (let t = 0; t <= layout.numTerms; t++) {
+      const prev = t === 0 ? 0 : o[t - 1]!;
+      if (!Number.isSafeInteger(o[t]) || o[t]! < prev || (t === 0 && o[0] !== 0) || o[t]! > layout.postingBytes)
+        throw new InputError(path, undefined, `offset table entry ${t} (${o[t]}) is out of order or beyond the ${layout.postingBytes} posting bytes (corrupt)`);
+    }
+    if (o[layout.numTerms] !== layout.postingBytes) throw new InputError(path, undefined, 'offset table does not end at the postings\' end (corrupt)');
+    for (let t = 0; t < layout.numTerms; t++) if (this.df[t]! > layout.numDocs) throw new InputError(path, undefined, `term ${t} is in ${this.df[t]} of ${layout.numDocs} documents (corrupt)`);
     this.params = { k1: meta.k1, b: meta.b };
     this.setParams(this.params);
   }
@@ -104,6 +113,7 @@ export class Bm25Index {
       let pos = this.offsets[t]!;
       const end = this.offsets[t + 1]!;
       let doc = 0;
+      let first = true;
       const p = this.postings;
       while (pos < end) {
         let delta = 0, shift = 1, byte: number;
@@ -112,6 +122,9 @@ export class Bm25Index {
         shift = 1;
         do { byte = p[pos++]!; tf += (byte & 0x7f) * shift; shift *= 128; } while (byte & 0x80);
         doc += delta;
+        // Documents ascend within a list and exist; a flipped byte must not yield hits without ids.
+        if (pos > end || doc >= this.size || tf === 0 || (delta === 0 && !first)) this.corrupt(term);
+        first = false;
         const score = f(weight - f(weight / f(1 + f(tf * this.cache[this.norms[doc]!]!))));
         if (!touched[doc]) {
           touched[doc] = 1;
@@ -130,5 +143,9 @@ export class Bm25Index {
     hits.sort(compareHits);
     if (hits.length > k) hits.length = k;
     return hits;
+  }
+
+  private corrupt(term: string): never {
+    throw new InputError(join(this.dir, 'postings.bin'), undefined, `the postings of term ${JSON.stringify(term)} are corrupt (rebuild the index with \`densekit index --type bm25\`)`);
   }
 }

@@ -1,5 +1,4 @@
 export { readLines, type NumberedLine } from './lines.js';
-export { loadTexts, loadTsvTexts, loadJsonlTexts, type LoadTextsOptions } from './texts.js';
 export {
   readTeacherPairs, readTriples, streamTriples, readTrainQrels, readMinedNegatives, pairsFromQrelsAndNegatives,
   type ScoredPair, type PairsByQuery, type IdTriple,

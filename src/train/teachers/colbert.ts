@@ -11,8 +11,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { noGrad, scope, tensor, fromHost, F, type Tensor } from '../../tensor/index.js';
-import { loadStateDict, readHfConfig, resolveModelPath } from '../../io/index.js';
+import { noGrad, resolveDevice, scope, tensor, fromHost, F, type Device, type Tensor } from '../../tensor/index.js';
+import { inMemory, loadStateDict, readHfConfig, resolveModelPath } from '../../io/index.js';
 import { createTokenEncoder, StateDictWeights, type TokenEncoder } from '../../models/index.js';
 import { loadTokenizer, prepareText, type Tokenizer } from '../../text/index.js';
 import { DensekitError, InputError } from '../../errors.js';
@@ -25,6 +25,8 @@ export interface ColbertOptions {
   normalize?: boolean;
   /** [MASK] tokens appended to each query (the released training used 8). */
   queryAugmentation?: number;
+  /** Where the teacher's weights and batches live (the student's device). */
+  device?: Device;
 }
 
 export class ColbertTeacher implements InBatchTeacher {
@@ -56,17 +58,20 @@ export class ColbertTeacher implements InBatchTeacher {
     const baseDir = resolveModelPath(raw.bert_model);
     const config = readHfConfig(baseDir);
     const stateDict = loadStateDict(dir);
-    const encoder = createTokenEncoder(config, new StateDictWeights(stateDict, dir, ['bert_model.']));
+    const device = resolveDevice(options.device ?? 'cpu');
+    const stored = new Map([...stateDict].map(([k, t]) => [k, inMemory(t)]));
+    const encoder = createTokenEncoder(config, new StateDictWeights(stored, dir, { prefixes: ['bert_model.'], device }));
     const w = stateDict.get('compressor.weight');
     if (!w) throw new DensekitError(`${dir}: the ColBERT checkpoint has no compressor.weight`);
     const b = stateDict.get('compressor.bias');
     const tokenizerDir = existsSync(join(dir, 'vocab.txt')) || existsSync(join(dir, 'tokenizer.json')) ? dir : baseDir;
     encoder.train(false);
-    return new ColbertTeacher(encoder, fromHost(w, { dtype: 'float32' }).keep(), b ? fromHost(b, { dtype: 'float32' }).keep() : undefined, loadTokenizer(tokenizerDir), {
+    return new ColbertTeacher(encoder, fromHost(w, { dtype: 'float32', device }).keep(), b ? fromHost(b, { dtype: 'float32', device }).keep() : undefined, loadTokenizer(tokenizerDir), {
       queryMaxLength: options.queryMaxLength ?? 30,
       passageMaxLength: options.passageMaxLength ?? 200,
       normalize: options.normalize ?? false,
       queryAugmentation: options.queryAugmentation ?? 8,
+      device,
     });
   }
 
@@ -87,8 +92,9 @@ export class ColbertTeacher implements InBatchTeacher {
       mask[i * length + j] = 1;
     }));
     const shape = [rows.length, length];
-    const inputIds = tensor(ids, { shape, dtype: 'int64' });
-    const attentionMask = tensor(mask, { shape, dtype: 'int64' });
+    const device = this.options.device;
+    const inputIds = tensor(ids, { shape, dtype: 'int64', device });
+    const attentionMask = tensor(mask, { shape, dtype: 'int64', device });
     let vecs = F.linear(this.encoder.forward({ inputIds, attentionMask }), this.compressorWeight, this.compressorBias);
     if (this.options.normalize) vecs = F.normalize(vecs, 2, 2, 1e-12);
     return { vecs, mask: attentionMask };

@@ -2,7 +2,7 @@
  * Any densekit model as the in-batch teacher (e.g. a trained TAS-B or a cross-architecture bi-encoder): scores
  * are the model's own similarity (dot or cosine) between its query and passage embeddings.
  */
-import { noGrad, scope, type Tensor } from '../../tensor/index.js';
+import { noGrad, scope, type Device, type Tensor } from '../../tensor/index.js';
 import { SentenceEncoder } from '../../models/index.js';
 import type { InBatchTeacher } from './teacher.js';
 
@@ -11,7 +11,7 @@ export class DenseTeacher implements InBatchTeacher {
     model.train(false);
   }
 
-  static load(nameOrPath: string, options: { queryMaxLength?: number; passageMaxLength?: number } = {}): DenseTeacher {
+  static load(nameOrPath: string, options: { queryMaxLength?: number; passageMaxLength?: number; device?: Device } = {}): DenseTeacher {
     return new DenseTeacher(SentenceEncoder.load(nameOrPath, options));
   }
 

@@ -6,13 +6,15 @@
  *   DIR/shard-00000.ids.txt      one id per line, same order
  *
  * Each shard (both files) is written atomically and then recorded in the manifest (also atomic), so a
- * killed job leaves only complete shards behind and resumes after the last one recorded.
+ * killed job leaves only complete shards behind and resumes after the last one recorded. Ids follow the
+ * run-id rule (./ids.ts) when written and when read back.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { writeFileAtomicSync } from '../util/fs.js';
+import { readDescriptorSync } from '../util/lines.js';
 import { readNpy, readNpyHeader, writeNpy } from '../io/npy.js';
+import { idProblem, readIdsFile } from './ids.js';
 
 export const EMBEDDINGS_FORMAT = 'densekit-embeddings';
 
@@ -60,15 +62,7 @@ export function manifestPath(dir: string): string {
 
 export function readManifest(dir: string): EmbeddingManifest {
   const path = manifestPath(dir);
-  if (!existsSync(path)) throw new InputError(path, undefined, 'missing: not a densekit embeddings folder (run `densekit encode` first)');
-  let m: EmbeddingManifest;
-  try {
-    m = JSON.parse(readFileSync(path, 'utf8')) as EmbeddingManifest;
-  } catch (e) {
-    throw new InputError(path, undefined, `malformed JSON (${(e as Error).message})`);
-  }
-  if (m === null || typeof m !== 'object' || Array.isArray(m)) throw new InputError(path, undefined, 'expected a JSON object');
-  if (m.format !== EMBEDDINGS_FORMAT) throw new InputError(path, undefined, `format is ${JSON.stringify(m.format)}, expected "${EMBEDDINGS_FORMAT}"`);
+  const m = readDescriptorSync(path, EMBEDDINGS_FORMAT, 'not a densekit embeddings folder (run `densekit encode` first)') as unknown as EmbeddingManifest;
   checkManifestFields(m, path);
   return m;
 }
@@ -118,7 +112,10 @@ export function shardNames(index: number): { vectors: string; ids: string } {
 /** Writes one shard's two files atomically (ids first, vectors second; the manifest entry makes it count). */
 export function writeShard(dir: string, index: number, ids: readonly string[], vectors: Float32Array, dim: number): ShardEntry {
   const names = shardNames(index);
-  for (const id of ids) if (/[\n\r]/.test(id)) throw new InputError(id, undefined, 'document id contains a line break');
+  for (const id of ids) {
+    const problem = idProblem(id);
+    if (problem !== undefined) throw new InputError(join(dir, names.ids), undefined, `cannot write id ${JSON.stringify(id)}: it ${problem}`);
+  }
   writeFileAtomicSync(join(dir, names.ids), ids.join('\n') + (ids.length ? '\n' : ''));
   writeNpy(join(dir, names.vectors), 'float32', [ids.length, dim], vectors);
   return { ...names, rows: ids.length };
@@ -126,8 +123,7 @@ export function writeShard(dir: string, index: number, ids: readonly string[], v
 
 export function readShardIds(dir: string, shard: ShardEntry): string[] {
   const path = join(dir, shard.ids);
-  const text = readFileSync(path, 'utf8');
-  const ids = text.length ? text.replace(/\n$/, '').split('\n') : [];
+  const ids = readIdsFile(path);
   if (ids.length !== shard.rows) throw new InputError(path, undefined, `${ids.length} ids but the manifest records ${shard.rows} rows`);
   const empty = ids.indexOf('');
   if (empty >= 0) throw new InputError(path, empty + 1, 'empty document id');

@@ -1,10 +1,11 @@
 /**
  * Relevance judgments. Reads TREC qrels (`qid iter docid grade`, whitespace separated, as trec_eval) and
  * BEIR qrels (tab separated `query-id corpus-id score` with a header line). Grades are integers; negative
- * grades mean "in the pool but unjudged" exactly as in trec_eval.
+ * grades mean "in the pool but unjudged" exactly as in trec_eval. Ids follow the run-id rule (./ids.ts).
  */
 import { InputError } from '../errors.js';
-import { readLines as readNumberedLines } from '../util/lines.js';
+import { readLines } from '../util/lines.js';
+import { checkId } from './ids.js';
 
 /** qid -> (docid -> grade). */
 export type Qrels = Map<string, Map<string, number>>;
@@ -18,7 +19,7 @@ export async function readQrels(path: string): Promise<Qrels> {
   const qrels: Qrels = new Map();
   let format: QrelsFormat | undefined;
   let judgments = 0;
-  for await (const { text, lineNo } of readNumberedLines(path)) {
+  for await (const { text, lineNo } of readLines(path)) {
     if (text.trim() === '' || text.startsWith('#')) continue;
     if (format === undefined) {
       format = detectQrelsFormat(text, path, lineNo);
@@ -31,10 +32,9 @@ export async function readQrels(path: string): Promise<Qrels> {
         ? `expected 3 tab-separated columns "query-id corpus-id score", got ${fields.length}`
         : `expected 4 columns "qid iter docid grade", got ${fields.length}`);
     }
-    const qid = fields[0]!;
-    const docId = fields[format === 'beir' ? 1 : 2]!;
+    const qid = checkId(fields[0]!, path, lineNo, 'query id');
+    const docId = checkId(fields[format === 'beir' ? 1 : 2]!, path, lineNo, 'document id');
     const grade = parseGrade(fields[expected - 1]!, path, lineNo);
-    if (qid === '' || docId === '') throw new InputError(path, lineNo, 'empty query or document id');
     let docs = qrels.get(qid);
     if (!docs) qrels.set(qid, (docs = new Map()));
     if (docs.has(docId)) throw new InputError(path, lineNo, `duplicate judgment for query "${qid}", document "${docId}"`);
