@@ -50,7 +50,7 @@ export function register(program: Command): void {
         if (!f.model || !f.queries) throw new UsageError('cluster-queries needs --model and --queries (or --embeddings DIR)');
         const texts = await readTextMap(f.queries);
         ids = [...texts.keys()];
-        const model = SentenceEncoder.load(f.model);
+        const model = await SentenceEncoder.fromPretrained(f.model);
         try {
           vectors = model.embed([...texts.values()], 'query', { batchSize: f.batchSize }).vectors;
           dim = model.dim;

@@ -33,7 +33,7 @@ export function register(program: Command): void {
     .option('--device <device>', 'cpu|cuda|cuda:N', deviceFlag, 'cpu')
     .action(async (f: MineFlags) => {
       if (f.threads) setNumThreads(f.threads);
-      const model = SentenceEncoder.load(f.model, { device: f.device });
+      const model = await SentenceEncoder.fromPretrained(f.model, { device: f.device });
       try {
         const s = await mineHardNegatives({
           model, queriesFile: f.queries, collectionFile: f.collection, qrelsFile: f.qrels, output: f.output,

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { guessKind, readTextRecords } from '../formats/index.js';
-import { resolveModelPath } from '../io/resolve.js';
+import { ensureModel } from '../hub/index.js';
 import { ModelInput, type ModelRecord, type TextKind } from '../models/model-input.js';
 import { oneOf, positiveInt } from './options.js';
 
@@ -44,7 +44,7 @@ export function register(program: Command): void {
       if ((flags.text === undefined) === (flags.input === undefined)) throw new UsageError('tokenize needs exactly one of --text or --input');
       const kind = flags.kind ?? (flags.input !== undefined ? guessKind(flags.input) : 'passage');
       const limit = flags.maxLength;
-      const input = ModelInput.load(resolveModelPath(flags.model), limit === undefined ? {} : kind === 'query' ? { queryMaxLength: limit } : { passageMaxLength: limit });
+      const input = ModelInput.load(await ensureModel(flags.model), limit === undefined ? {} : kind === 'query' ? { queryMaxLength: limit } : { passageMaxLength: limit });
       const out = new LineWriter();
       try {
         if (flags.text !== undefined) out.write(formatLine(input, flags.text, kind));

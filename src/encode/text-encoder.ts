@@ -44,8 +44,8 @@ export class SentenceTextEncoder implements TextEncoder {
   }
 }
 
-/** Loads a model (folder or cached Hub id) as a TextEncoder. */
+/** Loads a model (folder, or Hub id: downloaded into the Hugging Face cache when missing) as a TextEncoder. */
 export async function openEncoder(model: string, opts: EncoderOptions & { batchSize?: number; tokenBudget?: number } = {}): Promise<SentenceTextEncoder> {
   const { batchSize, tokenBudget, ...encoderOptions } = opts;
-  return new SentenceTextEncoder(SentenceEncoder.load(model, encoderOptions), model, batchSize, tokenBudget);
+  return new SentenceTextEncoder(await SentenceEncoder.fromPretrained(model, encoderOptions), model, batchSize, tokenBudget);
 }

@@ -12,4 +12,4 @@ export {
   type SentenceTransformerSpec, type SentenceTransformerInput, type ModuleSpec, type PoolingMode, type DenseActivation,
   type SentenceTransformerToWrite, type ModuleToWrite,
 } from './sentence-transformers.js';
-export { resolveModelPath, hubCacheDir, sentenceTransformersHome } from './resolve.js';
+export { resolveModelPath, hubCacheDir, hfHome, sentenceTransformersHome, candidateHubIds, looksLikeHubId } from './resolve.js';

@@ -1,7 +1,8 @@
 /**
  * Turns a model argument into a local folder: an existing directory as given, else a Hugging Face id looked up in
- * the caches that huggingface_hub and sentence-transformers fill. densekit never downloads: when the model is not
- * there, the error says where it looked so the user can fetch it with their usual tools.
+ * the caches that huggingface_hub and sentence-transformers fill. This synchronous lookup never touches the network
+ * (src/hub downloads: `ensureModel` and `SentenceEncoder.fromPretrained`); when the model is not there, the error
+ * says where it looked and how to download it.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -14,12 +15,10 @@ const HUB_ID = /^[A-Za-z0-9][\w.-]*(\/[A-Za-z0-9][\w.-]*)?$/;
 
 export function resolveModelPath(nameOrPath: string, env: NodeJS.ProcessEnv = process.env): string {
   if (isDirectory(nameOrPath)) return resolve(nameOrPath);
-  const looksLikePath = isAbsolute(nameOrPath) || nameOrPath.startsWith('.') || nameOrPath.startsWith('~') || nameOrPath.includes('\\')
-    || nameOrPath.split('/').length > 2;
-  if (looksLikePath || !HUB_ID.test(nameOrPath) || nameOrPath.includes('..')) {
+  if (!looksLikeHubId(nameOrPath)) {
     throw new DensekitError(`${nameOrPath}: model folder does not exist${existsSync(nameOrPath) ? ' (it is a file, not a folder)' : ''}`);
   }
-  const ids = nameOrPath.includes('/') ? [nameOrPath] : [nameOrPath, `${ST_ORGANISATION}/${nameOrPath}`];
+  const ids = candidateHubIds(nameOrPath);
   const looked: string[] = [];
   const hub = hubCacheDir(env);
   for (const id of ids) {
@@ -32,15 +31,31 @@ export function resolveModelPath(nameOrPath: string, env: NodeJS.ProcessEnv = pr
     looked.push(dir);
     if (isDirectory(dir)) return dir;
   }
-  throw new DensekitError(`${nameOrPath}: not a local folder and not in the Hugging Face or sentence-transformers cache (looked in ${looked.join(', ')}); densekit does not download models: fetch it first, e.g. with \`huggingface-cli download ${ids[ids.length - 1]}\``);
+  throw new DensekitError(`${nameOrPath}: not a local folder and not in the Hugging Face or sentence-transformers cache (looked in ${looked.join(', ')}); download it with \`densekit download ${ids[ids.length - 1]}\` (the verbs that take --model download it themselves)`);
 }
 
 /** huggingface_hub's rule: HF_HUB_CACHE, else the legacy HUGGINGFACE_HUB_CACHE, else $HF_HOME/hub. */
 export function hubCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   const direct = env.HF_HUB_CACHE || env.HUGGINGFACE_HUB_CACHE;
   if (direct) return expandHome(direct);
-  const hfHome = env.HF_HOME ? expandHome(env.HF_HOME) : join(env.XDG_CACHE_HOME ? expandHome(env.XDG_CACHE_HOME) : join(homedir(), '.cache'), 'huggingface');
-  return join(hfHome, 'hub');
+  return join(hfHome(env), 'hub');
+}
+
+/** $HF_HOME, else $XDG_CACHE_HOME/huggingface, else ~/.cache/huggingface (where huggingface_hub keeps its token too). */
+export function hfHome(env: NodeJS.ProcessEnv = process.env): string {
+  return env.HF_HOME ? expandHome(env.HF_HOME) : join(env.XDG_CACHE_HOME ? expandHome(env.XDG_CACHE_HOME) : join(homedir(), '.cache'), 'huggingface');
+}
+
+/** The ids a model name may mean: "org/name" itself; a bare "name" as given, then under sentence-transformers/. */
+export function candidateHubIds(name: string): string[] {
+  return name.includes('/') ? [name] : [name, `${ST_ORGANISATION}/${name}`];
+}
+
+/** Whether a model argument names a Hub repository (org/name or name) rather than a local path. */
+export function looksLikeHubId(nameOrPath: string): boolean {
+  const looksLikePath = isAbsolute(nameOrPath) || nameOrPath.startsWith('.') || nameOrPath.startsWith('~') || nameOrPath.includes('\\')
+    || nameOrPath.split('/').length > 2;
+  return !looksLikePath && HUB_ID.test(nameOrPath) && !nameOrPath.includes('..');
 }
 
 /** sentence-transformers 2.x kept its own downloads in $SENTENCE_TRANSFORMERS_HOME (default: torch's cache). */

@@ -13,6 +13,7 @@ import { padBatch, type Encoding, type Tokenizer } from '../text/index.js';
 import { DensekitError, InputError, UsageError } from '../errors.js';
 import { ModelInput, type ModelRecord, type TextKind } from './model-input.js';
 import { Module } from './module.js';
+import { ensureModel, type DownloadOptions } from '../hub/index.js';
 import { Pooling, Dense, l2Normalize } from './pooling.js';
 import { applyHead, type SentenceHead } from './head.js';
 import { BertEncoder } from './bert.js';
@@ -39,6 +40,8 @@ export interface EncoderOptions {
   /** Token limits per side; default: the checkpoint's max_seq_length. TAS-B trains with 30 / 200. */
   queryMaxLength?: number;
   passageMaxLength?: number;
+  /** Fresh random weights (BERT's N(0, 0.02) from libtorch's generator; seed it with manualSeed) instead of the folder's: training from scratch. */
+  randomWeights?: boolean;
   /** Pooling / projection / similarity to build onto a plain Hugging Face folder (or to check against a sentence-transformers one). */
   head?: SentenceHead;
 }
@@ -174,7 +177,15 @@ export class SentenceEncoder {
     return this.input.tokenizer;
   }
 
-  /** Loads a sentence-transformers folder (or a plain Hugging Face model folder, mean-pooled) by path or cached hub id. */
+  /**
+   * Loads a folder, or a Hugging Face Hub id (downloaded into the shared Hugging Face cache when it is not there;
+   * see src/hub): `await SentenceEncoder.fromPretrained('sentence-transformers/msmarco-distilbert-base-tas-b')`.
+   */
+  static async fromPretrained(nameOrPath: string, opts: EncoderOptions & DownloadOptions = {}): Promise<SentenceEncoder> {
+    return SentenceEncoder.load(await ensureModel(nameOrPath, opts), opts);
+  }
+
+  /** Loads a sentence-transformers folder (or a plain Hugging Face model folder, mean-pooled) by path or cached hub id; never downloads. */
   static load(nameOrPath: string, opts: EncoderOptions = {}): SentenceEncoder {
     const dir = resolveModelPath(nameOrPath);
     const spec = applyHead(readSentenceTransformer(dir), opts.head);
@@ -192,7 +203,7 @@ export class SentenceEncoder {
       requested: opts.weightsDtype ?? 'auto', compute: opts.dtype ?? 'fp32', fp32Bytes: fp32ParameterBytes(config, denseParameters), device,
     });
     opts.log?.(`${dir}: ${weights.reason}`);
-    const { encoder } = loadTransformer(transformerDir, { device, matrixDtype: weights.dtype });
+    const { encoder } = loadTransformer(transformerDir, { device, matrixDtype: weights.dtype, random: opts.randomWeights ?? false });
     const poolSpec = spec.modules.find((m) => m.kind === 'Pooling');
     const mode = poolSpec?.kind === 'Pooling' ? poolSpec.mode : { cls: false, max: false, mean: true, meanSqrtLen: false };
     if (poolSpec?.kind === 'Pooling' && poolSpec.dim !== encoder.hiddenSize)

@@ -17,6 +17,7 @@ import { searchAll } from '../retrieval/run-search.js';
 import type { Query, Retriever } from '../retrieval/types.js';
 import { readBeirQrels, readQueries, type Run } from '../formats/index.js';
 import { evaluate, msmarcoMrr } from '../eval/index.js';
+import { ensureModel } from '../hub/index.js';
 
 export type BeirRetriever = 'dense' | 'bm25' | 'hybrid';
 
@@ -101,8 +102,9 @@ export async function runBeir(o: BeirOptions): Promise<BeirReport> {
     runs.set('bm25', await search(await openRetriever(dir, undefined)));
   }
   if (needDense) {
-    // The model is recorded by its absolute folder, so the cache key and the index's model check agree.
-    const encoder = await openEncoder(resolve(o.model!), {
+    // The model is recorded by its absolute folder (a Hub id: its snapshot, downloaded or found in the Hugging Face
+    // cache), so the cache key and the index's model check agree.
+    const encoder = await openEncoder(await ensureModel(o.model!), {
       batchSize: o.batchSize ?? 32,
       ...(o.dtype ? { dtype: o.dtype } : {}),
       ...(o.device ? { device: o.device } : {}),

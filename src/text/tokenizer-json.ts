@@ -4,7 +4,7 @@
  * normalized), normalizer, pre-tokenizer, model (WordPiece or Unigram), post-processor. The file's own
  * truncation and padding blocks are ignored: callers choose those.
  *
- * Where this differs from the slow tokenizers (see ../shared/fixtures/tokenizers/oracle/
+ * Where this differs from the slow tokenizers (see the tokenizer oracle fixtures, fixtures/tokenizers/oracle/
  * tokenizer-json-vs-slow-diffs.json), the difference comes from the format and is kept: a T5
  * tokenizer.json has no remove_extra_whitespaces, so trailing/whitespace-only input yields a "▁" piece;
  * special tokens keep their surrounding whitespace; </s> is appended even after a literal "</s>". The two

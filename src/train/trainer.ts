@@ -7,8 +7,9 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, renameSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { setNumThreads, liveTensorCount, scope, type Device } from '../tensor/index.js';
+import { setNumThreads, liveTensorCount, manualSeed, scope, type Device } from '../tensor/index.js';
 import { SentenceEncoder } from '../models/index.js';
+import { ensureModel } from '../hub/index.js';
 import { readHfConfig, resolveModelPath } from '../io/index.js';
 import { InputError, UsageError } from '../errors.js';
 import type { Recipe, StageRecipe } from './recipes/index.js';
@@ -61,7 +62,10 @@ export async function train(options: TrainOptions): Promise<StageSummary[]> {
     const name = stage.name ?? `stage-${i + 1}`;
     const startModel = i === 0 ? stage.model : previousModel;
     if (!startModel) throw new UsageError(`stages[0] (${name}): no model to start from (set model in the recipe or pass --model)`);
-    const summary = await runStage({ stage, name, index: i, startModel, recipe, output, log, emit, device: options.device ?? 'cpu', budget });
+    // A Hub id is downloaded (or found in the cache) before the stage starts; a folder is used as it is.
+    const startDir = i === 0 ? await ensureModel(startModel) : startModel;
+    if (stage.teacher.path && stage.teacher.kind !== 'none') stage.teacher.path = await ensureModel(stage.teacher.path);
+    const summary = await runStage({ stage, name, index: i, startModel: startDir, recipe, output, log, emit, device: options.device ?? 'cpu', budget });
     budget -= summary.stepsThisRun;
     summaries.push({ ...summary.summary, trainedNow: summary.stepsThisRun });
     writePlot(join(output, 'train-plot.html'), log.entries());
@@ -110,7 +114,9 @@ async function runStage(ctx: StageContext): Promise<{ summary: StageSummary; com
     const differs = settingDifference(resume.state.job, job);
     if (differs) throw new UsageError(`${resume.dir}: this checkpoint belongs to another training job (${differs}); rerun with the same settings or use another --output`);
   }
-  const model = loadStageModel(resume ? resume.dir : ctx.startModel, stage, ctx, label, seed);
+  const fromScratch = !resume && ctx.index === 0 && stage.initialize === 'random';
+  if (fromScratch) manualSeed(seed); // the initial weights are part of the recipe: same seed, same model
+  const model = loadStageModel(resume ? resume.dir : ctx.startModel, stage, ctx, label, seed, fromScratch);
   if (resume && resume.state.architecture !== model.config.modelType) {
     throw new InputError(resume.dir, undefined, `checkpoint is a ${resume.state.architecture} model but holds ${model.config.modelType} weights`);
   }
@@ -278,7 +284,7 @@ function settingDifference(was: Record<string, unknown> | undefined, now: Record
  * A plain Hugging Face folder has no head of its own, so the recipe must state one; a limit beyond the
  * model's learned positions is cut to them with a warning (it would fail at the first step otherwise).
  */
-function loadStageModel(from: string, stage: StageRecipe, ctx: StageContext, label: string, seed: number): SentenceEncoder {
+function loadStageModel(from: string, stage: StageRecipe, ctx: StageContext, label: string, seed: number, randomWeights = false): SentenceEncoder {
   if (stage.pooling === undefined && isPlainModel(from)) {
     throw new UsageError(`${label}: ${from} is a plain Hugging Face model without pooling; state pooling (TAS-B: cls, GTR: mean), projection and similarity in the recipe (or --pooling)`);
   }
@@ -303,7 +309,7 @@ function loadStageModel(from: string, stage: StageRecipe, ctx: StageContext, lab
   }
   // Training updates the weights in place: they stay float32 whatever the compute precision.
   return SentenceEncoder.load(from, {
-    device: ctx.device, dtype: stage.precision, weightsDtype: 'fp32', queryMaxLength: lengths.query, passageMaxLength: lengths.passage, head,
+    device: ctx.device, dtype: stage.precision, weightsDtype: 'fp32', queryMaxLength: lengths.query, passageMaxLength: lengths.passage, head, randomWeights,
   });
 }
 

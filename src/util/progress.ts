@@ -9,6 +9,8 @@ export interface ProgressOptions {
   stream?: NodeJS.WriteStream;
   /** Minimum milliseconds between redraws. */
   intervalMs?: number;
+  /** Counts are bytes: shown as kB / MB / GB (and MB/s). */
+  bytes?: boolean;
 }
 
 export class Progress {
@@ -92,15 +94,33 @@ export class Progress {
     }
     const pct = total ? ` ${((100 * this.done) / total).toFixed(1)}%` : '';
     const of = total !== undefined ? `/${total}` : '';
-    const rateText = rate !== undefined ? ` ${rate.toFixed(1)} ${unit}/s` : '';
     const etaText = final ? ` ${formatDuration(this.elapsedSeconds)}` : eta !== undefined ? ` ETA ${formatDuration(eta)}` : '';
     const note = this.note ? ` ${this.note}` : '';
+    if (this.opts.bytes) {
+      const ofBytes = total !== undefined ? `/${formatBytes(total)}` : '';
+      const byteRate = rate !== undefined ? ` ${formatBytes(rate)}/s` : '';
+      this.stream.write(`\r\x1b[K${label}: ${formatBytes(this.done)}${ofBytes}${pct}${note}${byteRate}${etaText}${final ? '\n' : ''}`);
+      return;
+    }
+    const rateText = rate !== undefined ? ` ${rate.toFixed(1)} ${unit}/s` : '';
     this.stream.write(`\r\x1b[K${label}: ${this.done}${of}${pct} ${unit}${note}${rateText}${etaText}${final ? '\n' : ''}`);
   }
 }
 
 function round(x: number): number {
   return Math.round(x * 100) / 100;
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1000) return `${Math.round(n)} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let v = n / 1000;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
 }
 
 export function formatDuration(seconds: number): string {

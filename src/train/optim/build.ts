@@ -1,5 +1,5 @@
 /** Builds the recipe's optimizer; global gradient-norm clipping (torch.nn.utils.clip_grad_norm_). */
-import { noGrad } from '../../tensor/index.js';
+import { noGrad, scope } from '../../tensor/index.js';
 import type { StageRecipe } from '../recipes/types.js';
 import { Adam } from './adam.js';
 import { Adafactor } from './adafactor.js';
@@ -21,7 +21,7 @@ export function clipGradNorm(params: readonly NamedParameter[], maxNorm: number)
   return noGrad(() => {
     const grads = params.map((p) => p.param.grad).filter((g) => g !== null);
     let sq = 0;
-    for (const g of grads) sq += g.norm().item() ** 2;
+    for (const g of grads) sq += scope(() => g.norm().item()) ** 2; // the 0-d norm tensor is freed here, not leaked per step
     const total = Math.sqrt(sq);
     const coef = maxNorm / (total + 1e-6);
     if (coef < 1) for (const g of grads) g.mul_(coef);

@@ -89,6 +89,9 @@ function finish(raw: unknown, file: string, baseDir: string, overrides?: RecipeO
     if (i > 0 && s.model !== undefined) {
       throw new InputError(file, undefined, `stages[${i}].model: only the first stage names a model; later stages continue from the previous stage's checkpoint`);
     }
+    if (i > 0 && s.initialize === 'random') {
+      throw new InputError(file, undefined, `stages[${i}].initialize: only the first stage can start from random weights; later stages continue from the previous stage's checkpoint`);
+    }
   });
   return recipe;
 }

@@ -95,6 +95,7 @@ const stage: FieldSpec = {
     name: { type: 'string', doc: 'Stage name (its checkpoints go to OUTPUT/<name>).' },
     model: { type: 'string', doc: 'Starting model (sentence-transformers folder or name). Stage 1 only (or --model); later stages continue from the previous one.' },
     loss: { type: 'enum', values: ['tas-b', 'gtr'], default: 'gtr', doc: '`tas-b`: dual-teacher Margin-MSE (pairwise + weight * in-batch); `gtr`: bidirectional in-batch softmax with hard negatives on the query side.' },
+    initialize: { type: 'enum', values: ['pretrained', 'random'], default: 'pretrained', doc: '`pretrained`: start from the model\'s weights; `random`: train from scratch, BERT\'s initialisation drawn from the recipe seed (the folder needs config, tokenizer and modules, no weights). Stage 1 only.' },
     pooling: { type: 'enum', values: ['cls', 'mean', 'max', 'mean_sqrt_len'], doc: 'Sentence vector from the token vectors (TAS-B: `cls`; GTR: `mean`). Built onto a plain Hugging Face starting model (which has none: a stage from one must state it); checked against a sentence-transformers one.' },
     projection: { type: 'integer', min: 0, doc: 'Width of a bias-free linear projection after pooling (GTR: 768); 0 = none. Built or checked as `pooling` is.' },
     similarity: { type: 'enum', values: ['dot', 'cosine'], doc: '`dot` (TAS-B: raw dot product) or `cosine` (GTR: L2-normalized vectors). Built or checked as `pooling` is.' },

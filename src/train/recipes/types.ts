@@ -14,6 +14,7 @@ export interface RecipeData {
 export interface StageRecipe {
   name?: string;
   model?: string;
+  initialize: 'pretrained' | 'random';
   pooling?: 'cls' | 'mean' | 'max' | 'mean_sqrt_len';
   projection?: number;
   similarity?: 'dot' | 'cosine';
