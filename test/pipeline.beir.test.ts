@@ -1,7 +1,7 @@
 /** `densekit beir`: the whole pipeline on a real BEIR folder; a second run reuses the cached embeddings. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { datasetsDir, fixturesDir } from './helpers.js';
@@ -42,4 +42,23 @@ test('beir names what is missing in a dataset folder', () => {
   const r = runCli(['beir', '--dataset', empty, '--retriever', 'bm25']);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /corpus\.jsonl: missing/);
+});
+
+test('a model retrained into the same folder gets new passage embeddings, not the cached ones (the cache is keyed by content)', () => {
+  const work = mkdtempSync(join(tmpdir(), 'dk-beir-retrained-'));
+  const folder = join(work, 'model');
+  const args = (cache: string) => ['beir', '--dataset', dataset, '--model', folder, '--retriever', 'dense', '--k', '100', '--cache', cache, '--json'];
+  cpSync(model, folder, { recursive: true });
+  const before = runCli(args(join(work, 'cache')));
+  assert.equal(before.code, 0, before.stderr);
+  // "Retrain" into the same folder: another model's weights and configs now sit at the same path.
+  rmSync(folder, { recursive: true });
+  cpSync(join(fixturesDir, 'models', 'bert-tiny-mean'), folder, { recursive: true });
+  const after = runCli(args(join(work, 'cache')));
+  assert.equal(after.code, 0, after.stderr);
+  assert.match(after.stderr, /encoded 1400 passages/, 'the new model encodes the corpus again');
+  const fresh = runCli(args(join(work, 'fresh-cache')));
+  assert.equal(fresh.code, 0, fresh.stderr);
+  assert.deepEqual(JSON.parse(after.stdout).results, JSON.parse(fresh.stdout).results, 'same numbers as with an empty cache');
+  assert.notDeepEqual(JSON.parse(after.stdout).results, JSON.parse(before.stdout).results);
 });

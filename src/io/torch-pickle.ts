@@ -195,6 +195,7 @@ function readLegacyCheckpoint(path: string, head: Uint8Array): Map<string, HostT
     if (!ref) throw new InputError(path, undefined, `legacy PyTorch checkpoint: storage '${key}' is stored but never referenced`);
     if (pos + 8 > bytes.byteLength) throw new InputError(path, undefined, `storage '${key}': file ends before its size field (truncated)`);
     const n = Number(dv.getBigInt64(pos, true));
+    if (!Number.isSafeInteger(n) || n < 0) throw new InputError(path, undefined, `storage '${key}': size field ${n} is not an element count (corrupt)`);
     pos += 8;
     const len = n * BYTES_PER_ELEMENT[ref.dtype];
     if (pos + len > bytes.byteLength) {

@@ -18,6 +18,7 @@ import type { Query, Retriever } from '../retrieval/types.js';
 import { readBeirQrels, readQueries, type Run } from '../formats/index.js';
 import { evaluate, msmarcoMrr } from '../eval/index.js';
 import { ensureModel } from '../hub/index.js';
+import { fileDigest, folderDigest } from '../util/digest.js';
 
 export type BeirRetriever = 'dense' | 'bm25' | 'hybrid';
 
@@ -81,7 +82,9 @@ export async function runBeir(o: BeirOptions): Promise<BeirReport> {
   const qrels = await readBeirQrels(dataset, split);
   const queries: Query[] = (await readQueries(join(dataset, 'queries.jsonl'))).filter((q) => qrels.has(q.id));
   if (queries.length === 0) throw new DensekitError(`${join(dataset, 'qrels', `${split}.tsv`)}: none of its queries are in queries.jsonl`);
-  const cache = join(o.cacheDir ?? defaultCacheDir(), `${basename(dataset)}-${key(dataset)}`);
+  // Keyed by what is in the corpus, never by its path: a corpus regenerated in place gets a new cache (its own
+  // BM25 index and embeddings), not the old one's.
+  const cache = join(o.cacheDir ?? defaultCacheDir(), `${basename(dataset)}-${key((await fileDigest(corpus)).sha256)}`);
   mkdirSync(cache, { recursive: true });
 
   const runs = new Map<BeirRetriever, { run: RunHits; seconds: number }>();
@@ -104,7 +107,8 @@ export async function runBeir(o: BeirOptions): Promise<BeirReport> {
   if (needDense) {
     // The model is recorded by its absolute folder (a Hub id: its snapshot, downloaded or found in the Hugging Face
     // cache), so the cache key and the index's model check agree.
-    const encoder = await openEncoder(await ensureModel(o.model!), {
+    const modelFolder = await ensureModel(o.model!);
+    const encoder = await openEncoder(modelFolder, {
       batchSize: o.batchSize ?? 32,
       ...(o.dtype ? { dtype: o.dtype } : {}),
       ...(o.device ? { device: o.device } : {}),
@@ -116,7 +120,10 @@ export async function runBeir(o: BeirOptions): Promise<BeirReport> {
     try {
       // The weights' storage dtype changes the vectors, so it is part of the cache key (fp32 keeps the old keys).
       const weights = encoder.encoder.weights.dtype === 'float32' ? [] : [encoder.encoder.weights.dtype];
-      const modelDir = join(cache, `model-${key(encoder.model, o.dtype ?? 'fp32', String(encoder.maxLength.passage), ...weights)}`);
+      // The model by its content (weights, tokenizer, pooling and Dense configs), so a model retrained into the same
+      // folder gets new passage embeddings instead of old vectors beside a new query encoder.
+      const modelDigest = await folderDigest(modelFolder);
+      const modelDir = join(cache, `model-${key(modelDigest, o.dtype ?? 'fp32', String(encoder.maxLength.passage), ...weights)}`);
       const embDir = join(modelDir, 'corpus');
       const summary = await runEncodeJob({ encoder, input: corpus, output: embDir, kind: 'passage', precision: o.dtype ?? 'fp32', log });
       encodedNow = summary.encoded;

@@ -164,9 +164,11 @@ interface Model {
 
 function buildWordPiece(j: Json): Model {
   const vocab = new Map<string, number>(Object.entries(obj(j['vocab'], 'WordPiece vocab')).map(([t, id]) => [t, Number(id)]));
+  const unkToken = String(j['unk_token'] ?? '[UNK]');
+  if (!vocab.has(unkToken)) throw new FormatError(`WordPiece unk_token ${JSON.stringify(unkToken)} is not in the vocabulary`);
   const wp = new WordPiece({
     vocab,
-    unkToken: String(j['unk_token'] ?? '[UNK]'),
+    unkToken,
     prefix: String(j['continuing_subword_prefix'] ?? '##'),
     maxInputCharsPerWord: Number(j['max_input_chars_per_word'] ?? 100),
   });
