@@ -19,4 +19,5 @@ export {
   type Qrels, type Run, type Evaluation,
 } from './eval/index.js';
 export { runBeir, type BeirOptions, type BeirReport } from './pipeline/beir.js';
+export { train, loadRecipe, parseRecipe, BUILTIN_RECIPES, type TrainOptions, type StageSummary, type Recipe, type RecipeOverrides } from './train/index.js';
 export * as tensor from './tensor/index.js';

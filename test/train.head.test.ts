@@ -155,3 +155,11 @@ test('progress: no rate or ETA before one is measured, then the measured one', a
   const rate = Number(/ (\d+\.\d) steps\/s/.exec(text)![1]);
   assert.ok(rate <= 1 / perStep + 1, `rate ${rate} measured from the second update`);
 });
+
+test('the package exports train and loadRecipe: a recipe runs from the public API', async () => {
+  const api = await import('../src/index.js');
+  const summaries = await api.train({ recipe: api.loadRecipe(recipe('api', { model: fixture })), output: join(dir, 'out-api') });
+  assert.equal(summaries.length, 1);
+  assert.equal(summaries[0]!.steps, 2);
+  assert.equal(summaries[0]!.trainedNow, 2);
+});
