@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU issue's device check, run as ONE command on the GPU machine after scripts/gpu-pack.sh ran here:
+# The GPU issue's device check, run as ONE command on the GPU machine after test/gpu-pack.sh ran here:
 #   bash scripts/gpu-check.sh            (results and logs under $OUT, else out/gpu-check)
 # It builds the addon against the machine's own libtorch (the one inside its PyTorch wheel, with CUDA) without
 # node-gyp (which needs the network for Node's headers), then runs the oracle parity cases on the device, the bf16
@@ -45,6 +45,7 @@ build() {
     native/densekit.cc -o build/Release/densekit.node $libs
 }
 [ -d dist ] || tar -xzf .gpu/dist.tgz
+[ -d .gpu/shared ] && export DENSEKIT_SHARED="$PWD/.gpu/shared"
 step build build
 step libtorch node -e "import('./dist/src/tensor/index.js').then(t => console.log('libtorch', t.libtorchVersion(), 'cuda devices', t.cudaDeviceCount()))"
 step parity env DENSEKIT_TEST_DEVICE="$DEVICE" node --test --test-concurrency=1 dist/test/models.parity.test.js

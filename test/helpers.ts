@@ -23,7 +23,8 @@ function safeRead(p: string): string | undefined {
   }
 }
 
-export const sharedDir = resolve(repoRoot, '../shared');
+/** ../shared beside the checkout; DENSEKIT_SHARED names another copy (scripts/gpu-check.sh carries the fixtures it needs). */
+export const sharedDir = resolve(repoRoot, process.env.DENSEKIT_SHARED ?? '../shared');
 export const fixturesDir = resolve(sharedDir, 'fixtures');
 export const datasetsDir = resolve(sharedDir, 'datasets');
 
