@@ -47,3 +47,14 @@ export function expectOneLineError(fn: () => unknown, ...parts: RegExp[]): void 
     return true;
   });
 }
+
+/** Cosine similarity of two vectors (in float64). */
+export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let ab = 0, aa = 0, bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += a[i]! * b[i]!;
+    aa += a[i]! * a[i]!;
+    bb += b[i]! * b[i]!;
+  }
+  return ab / Math.sqrt(aa * bb);
+}

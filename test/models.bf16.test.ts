@@ -8,20 +8,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { SentenceEncoder } from '../src/models/index.js';
-import { fixturesDir, maxAbsDiff, readJson } from './helpers.js';
+import { cosine, fixturesDir, maxAbsDiff, readJson } from './helpers.js';
 
 interface Oracle {
   text_cases: { text: string; embedding: number[] }[];
-}
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let ab = 0, aa = 0, bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i]! * b[i]!;
-    aa += a[i]! * a[i]!;
-    bb += b[i]! * b[i]!;
-  }
-  return ab / Math.sqrt(aa * bb);
 }
 
 for (const name of ['gtr-t5-tiny-relu', 'tasb-distilbert-tiny', 'bert-tiny-mean']) {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { chooseWeightsDtype, SentenceEncoder, type Precision, type WeightsDtype } from '../src/models/index.js';
 import { openSafetensors, writeSafetensors, type HostTensor } from '../src/io/index.js';
 import { fromHost, noGrad, scope, tensor } from '../src/tensor/index.js';
-import { fixturesDir, readJson } from './helpers.js';
+import { cosine, fixturesDir, readJson } from './helpers.js';
 
 /** Stated tolerance: every fixture case's embedding has cosine >= this to sentence-transformers' fp32 one. */
 const BF16_WEIGHTS_MIN_COSINE = 0.999;
@@ -20,16 +20,6 @@ const MODELS = ['gtr-t5-tiny-relu', 'tasb-distilbert-tiny', 'bert-tiny-mean'];
 
 interface Oracle {
   cases: { input_ids: number[]; attention_mask: number[]; token_type_ids?: number[]; embedding: number[] }[];
-}
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let ab = 0, aa = 0, bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i]! * b[i]!;
-    aa += a[i]! * a[i]!;
-    bb += b[i]! * b[i]!;
-  }
-  return ab / Math.sqrt(aa * bb);
 }
 
 /** The smallest cosine over the oracle's cases. */
