@@ -10,6 +10,7 @@ import { UsageError } from '../errors.js';
 import { isPostgresUrl, redactUrl } from '../retrieval/pgvector/index.js';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
+import { VERB_SUMMARIES } from './verbs.js';
 
 interface BeirFlags {
   dataset: string;
@@ -55,7 +56,7 @@ export function renderBeirTable(r: BeirReport): string {
 export function register(program: Command): void {
   program
     .command('beir')
-    .description('encode -> index -> search -> evaluate on a BEIR folder (corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv)')
+    .description(VERB_SUMMARIES['beir'])
     .requiredOption('--dataset <dir>', 'BEIR dataset folder')
     .option('--model <dir|hub-id>', 'sentence-transformers model (dense and hybrid)')
     .option('--retriever <list>', 'dense|bm25|hybrid, comma-separated', retrievers, ['dense'] as BeirRetriever[])
