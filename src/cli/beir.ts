@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { runBeir, type BeirReport, type BeirRetriever } from '../pipeline/beir.js';
+import { BEIR_MEASURES, runBeir, type BeirMeasure, type BeirReport, type BeirRetriever } from '../pipeline/beir.js';
 import { setNumThreads } from '../tensor/index.js';
 import { writeRun } from '../formats/index.js';
 import type { Device } from '../tensor/index.js';
@@ -46,9 +46,11 @@ function retrievers(v: string): BeirRetriever[] {
 }
 
 export function renderBeirTable(r: BeirReport): string {
-  const rows = [['retriever', 'nDCG@10', 'Recall@100', 'MRR@10', 'MAP@100', 'queries/s']];
+  // The columns are trec_eval's names, as `densekit eval` prints them and runBeir returns them.
+  const names = Object.keys(BEIR_MEASURES) as BeirMeasure[];
+  const rows = [['retriever', ...names, 'queries/s']];
   for (const x of r.results)
-    rows.push([x.retriever, ...Object.values(x.metrics).map((v) => v.toFixed(4)), (x.queries / Math.max(x.searchSeconds, 1e-9)).toFixed(1)]);
+    rows.push([x.retriever, ...names.map((n) => x.metrics[n].toFixed(4)), (x.queries / Math.max(x.searchSeconds, 1e-9)).toFixed(1)]);
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
   return rows.map((row) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n') + '\n';
 }
@@ -57,7 +59,7 @@ export function register(program: Command): void {
   program
     .command('beir')
     .description(VERB_SUMMARIES['beir'])
-    .requiredOption('--dataset <dir>', 'BEIR dataset folder')
+    .requiredOption('--dataset <dir|name>', 'BEIR dataset folder, or a name (scifact) under $DENSEKIT_DATA or ./data')
     .option('--model <dir|hub-id>', 'sentence-transformers model (dense and hybrid)')
     .option('--retriever <list>', 'dense|bm25|hybrid, comma-separated', retrievers, ['dense'] as BeirRetriever[])
     .option('--split <name>', 'qrels split', 'test')
