@@ -108,7 +108,7 @@ async function runEval(qrelsPath: string, runPaths: string[], flags: EvalFlags):
   }
   process.stdout.write(output);
   if (flags.report !== undefined) {
-    await writeFileAtomic(flags.report, renderHtmlReport(qrels, runs, options));
+    await writeFileAtomic(flags.report, renderHtmlReport(qrels, runs, { ...options, sources: { qrels: qrelsPath, runs: runPaths } }));
     process.stderr.write(`densekit: wrote report ${flags.report}\n`);
   }
 }
