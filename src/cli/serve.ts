@@ -126,7 +126,7 @@ export function register(program: Command): void {
         process.on('SIGTERM', stop).on('SIGINT', stop);
       });
       const url = await app.listen({ host: f.host, port: f.port });
-      say(`listening on ${url} (modes: ${modes.join(', ')}${documents !== undefined ? `; ${documents} documents` : ''}); open it in a browser to search`);
+      say(`listening on ${url} (modes: ${modes.join(', ')}${documents !== undefined ? `; ${documents} documents` : ''}); open it in a browser to search, or see ${url}/openapi.json for the API`);
       await closed;
       say('stopped');
     });
