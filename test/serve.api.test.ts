@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { InjectOptions } from 'fastify';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { createService, DocumentMap, type ServiceOptions } from '../src/serve/index.js';
 import type { Hit, Query, Retriever, TextEncoder, TextKind, VectorIndex } from '../src/retrieval/index.js';
 
@@ -423,6 +424,9 @@ test('GET /openapi.json documents every route, and each documented route answers
   };
   assert.match(doc.openapi, /^3\.\d+\.\d+$/);
   assert.ok(doc.info.title && doc.info.version);
+  // Valid against the OpenAPI 3 JSON schema (an independent validator, not @fastify/swagger's own view).
+  const validation = await new Validator().validate(structuredClone(doc) as unknown as Parameters<Validator["validate"]>[0]);
+  assert.deepEqual(validation, { valid: true });
   const documented = new Set(Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)));
   const routes = routerRoutes(app);
   // The parser must see the router's routes for the comparison to mean anything.
