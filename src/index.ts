@@ -18,6 +18,6 @@ export {
   evaluate, readQrels, readRun, writeRun, compareRuns, renderTrecEval, renderHtmlReport, msmarcoMrr,
   type Qrels, type Run, type Evaluation,
 } from './eval/index.js';
-export { runBeir, type BeirOptions, type BeirReport } from './pipeline/beir.js';
+export { BEIR_MEASURES, resolveDataset, runBeir, type BeirMeasure, type BeirOptions, type BeirReport, type BeirResult } from './pipeline/beir.js';
 export { train, loadRecipe, parseRecipe, BUILTIN_RECIPES, type TrainOptions, type StageSummary, type Recipe, type RecipeOverrides } from './train/index.js';
 export * as tensor from './tensor/index.js';

@@ -47,3 +47,45 @@ test('HTML report is self-contained and its charts draw in headless Chromium', {
     await browser.close();
   }
 });
+
+test('the report names its qrels and runs and fits a 390 px phone: tables scroll in their box, the page never does', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is absent (apt-get install -y chromium)`, timeout: 60_000 }, async () => {
+  const qrelsPath = join(datasetsDir, 'scifact', 'qrels.test.trec');
+  const runPath = join(fixturesDir, 'metrics', 'scifact', 'run.trec');
+  const qrels = await readQrels(qrelsPath);
+  const run = await readRun(runPath);
+  const other = { runId: 'sweep-17-bm25-rm3', queries: run.queries };
+  const html = renderHtmlReport(qrels, [run, other], { permutations: 200, bootstrapSamples: 200, sources: { qrels: qrelsPath, runs: [runPath, '/elsewhere/sweep/run-17.trec'] } });
+  const path = join(mkdtempSync(join(tmpdir(), 'densekit-report-narrow-')), 'report.html');
+  writeFileSync(path, html);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu'] });
+  try {
+    for (const width of [390, 1200]) {
+      const page = await browser.newPage({ viewport: { width, height: 844 } });
+      await page.goto(pathToFileURL(path).href);
+      await page.waitForFunction(() => (window as unknown as { densekitReport?: { ready: boolean } }).densekitReport?.ready === true, null, { timeout: 20_000 });
+      // The header: the judgments file (with its query count) and each run id beside its file.
+      const header = await page.locator('dl.sources').innerText();
+      assert.match(header, new RegExp(`Judgments\\s+${qrelsPath.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(300 queries judged\\)`));
+      assert.ok(header.includes(`synthetic: ${runPath}`), header);
+      assert.ok(header.includes('sweep-17-bm25-rm3: /elsewhere/sweep/run-17.trec'), header);
+      const page_ = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, clientWidth: document.documentElement.clientWidth }));
+      assert.ok(page_.scrollWidth <= page_.clientWidth, `no horizontal overflow at ${width} px: ${JSON.stringify(page_)}`);
+      // Every table's last column can be reached: scrolled into its box, its right edge is on the screen.
+      const lastHeaders = page.locator('table thead tr th:last-child');
+      assert.equal(await lastHeaders.count(), 2);
+      for (let i = 0; i < 2; i++) {
+        await lastHeaders.nth(i).scrollIntoViewIfNeeded();
+        const box = (await lastHeaders.nth(i).boundingBox())!;
+        assert.ok(box.x >= 0 && box.x + box.width <= width + 0.5, `table ${i + 1}'s last column on a ${width} px screen: ${JSON.stringify(box)}`);
+      }
+      // Header cells stay on one line (the wrapped "p (rand., Holm)" was unreadable).
+      const tall = await page.$$eval('th', (ths) => ths.filter((th) => th.getBoundingClientRect().height > 2.2 * parseFloat(getComputedStyle(th).lineHeight || '20')).map((th) => th.textContent));
+      assert.deepEqual(tall, [], 'no header cell wraps');
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.screenshot({ path: join(repoRoot, 'test-artifacts', `eval-report-${width}px.png`) });
+      await page.close();
+    }
+  } finally {
+    await browser.close();
+  }
+});

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { InjectOptions } from 'fastify';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { createService, DocumentMap, type ServiceOptions } from '../src/serve/index.js';
 import type { Hit, Query, Retriever, TextEncoder, TextKind, VectorIndex } from '../src/retrieval/index.js';
 
@@ -357,5 +358,120 @@ test('a request for many hits with document fields is 413 before any work; ids a
   const bare = await app.inject(post('/search', { queries, k: 10, mode: 'bm25', fields: [] }));
   assert.equal(bare.statusCode, 200, bare.body);
   assert.equal(bare.json().results.length, 20);
+  await app.close();
+});
+
+test('GET /search?q= answers what POST /search answers, within the same limits', async () => {
+  const { app } = await service({ limits: { maxK: 50, maxTextLength: 40 } });
+  const strip = (body: Record<string, unknown>) => ({ ...body, tookMs: 0 });
+  const cases: Array<[string, Record<string, unknown>]> = [
+    ['q=vitamin%20D%20bone&k=3&mode=bm25', { query: 'vitamin D bone', k: 3, mode: 'bm25' }],
+    ['q=vitamin%20D%20bone&k=2&mode=dense&fields=title,snippet,highlights', { query: 'vitamin D bone', k: 2, mode: 'dense', fields: ['title', 'snippet', 'highlights'] }],
+    ['q=sleep&fields=title&fields=text', { query: 'sleep', fields: ['title', 'text'] }],
+    ['q=sleep&fields=', { query: 'sleep', fields: [] }],
+    ['q=sleep', { query: 'sleep' }],
+  ];
+  for (const [qs, body] of cases) {
+    const viaGet = await app.inject({ method: 'GET', url: `/search?${qs}` });
+    const viaPost = await app.inject(post('/search', body));
+    assert.equal(viaGet.statusCode, 200, `${qs}: ${viaGet.body}`);
+    assert.deepEqual(strip(viaGet.json()), strip(viaPost.json()), qs);
+  }
+  // Refusals: the POST body's limits (maxK 50, maxTextLength 40), named for the query string.
+  const refused: Array<[string, number, RegExp]> = [
+    ['q=x&k=51', 400, /^querystring\.k must be <= 50$/],
+    ['q=x&k=0', 400, /^querystring\.k must be >= 1$/],
+    ['q=x&k=ten', 400, /^querystring\.k must be an integer$/],
+    ['q=x&k=2.5', 400, /^querystring\.k must be an integer$/],
+    ['k=3', 400, /^querystring\.q is required$/],
+    ['q=%20', 400, /^querystring\.q is empty$/],
+    [`q=${'a'.repeat(41)}`, 413, /^querystring\.q is 41 characters; the limit is 40$/],
+    ['q=x&mode=colbert', 400, /^querystring\.mode must be one of: "dense", "bm25", "hybrid"$/],
+    ['q=x&fields=title,body', 400, /^querystring\.fields\[1\] must be one of/],
+    ['q=x&page=2', 400, /^querystring has an unknown field "page"$/],
+  ];
+  for (const [qs, status, message] of refused) {
+    const res = await app.inject({ method: 'GET', url: `/search?${qs}` });
+    assert.equal(res.statusCode, status, `${qs}: ${res.body}`);
+    assert.match(res.json().message, message, qs);
+  }
+  await app.close();
+});
+
+/** The service's routes as Fastify's router holds them (printRoutes' tree, one `path (METHODS)` per line). */
+function routerRoutes(app: Awaited<ReturnType<typeof service>>['app']): Set<string> {
+  const out = new Set<string>();
+  const stack: string[] = [];
+  for (const line of app.printRoutes({ commonPrefix: false }).split('\n')) {
+    const m = /^([│├└─\s]*?)(?:[├└]── )(\S+) \(([A-Z, ]+)\)$/.exec(line);
+    if (!m) continue;
+    const depth = m[1]!.length / 4;
+    stack.length = depth;
+    stack.push(m[2]!);
+    const path = stack.join('').replace(/^\/?/, '/').replace(/\/\//g, '/');
+    for (const method of m[3]!.split(', ')) if (method !== 'HEAD') out.add(`${method} ${path.replace(/:(\w+)/g, '{$1}')}`);
+  }
+  return out;
+}
+
+test('GET /openapi.json documents every route, and each documented route answers', async () => {
+  const { app } = await service({ evalReportHtml: '<p>report</p>' });
+  const res = await app.inject({ method: 'GET', url: '/openapi.json' });
+  assert.equal(res.statusCode, 200);
+  const doc = res.json() as {
+    openapi: string; info: { title: string; version: string };
+    paths: Record<string, Record<string, { summary?: string; parameters?: Array<{ in: string; name: string; required?: boolean; schema: Record<string, unknown> }>; requestBody?: { content: Record<string, { schema: { properties: Record<string, Record<string, unknown>>; required?: string[]; additionalProperties?: boolean } }> } }>>;
+  };
+  assert.match(doc.openapi, /^3\.\d+\.\d+$/);
+  assert.ok(doc.info.title && doc.info.version);
+  // Valid against the OpenAPI 3 JSON schema (an independent validator, not @fastify/swagger's own view).
+  const validation = await new Validator().validate(structuredClone(doc) as unknown as Parameters<Validator["validate"]>[0]);
+  assert.deepEqual(validation, { valid: true });
+  const documented = new Set(Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)));
+  const routes = routerRoutes(app);
+  // The parser must see the router's routes for the comparison to mean anything.
+  for (const r of ['POST /search', 'GET /search', 'POST /encode', 'GET /documents/{id}', 'GET /health', 'GET /openapi.json']) assert.ok(routes.has(r), `router lacks ${r}: ${[...routes]}`);
+  assert.deepEqual([...documented].sort(), [...routes].sort(), 'documented routes = routes');
+  for (const [path, ops] of Object.entries(doc.paths)) {
+    for (const [method, op] of Object.entries(ops)) {
+      assert.ok(op.summary, `${method} ${path} has no summary`);
+      // Each documented route answers, and not with the not-found handler, when given its required inputs.
+      const url = path.replace('{id}', 'd1') + (op.parameters?.some((p) => p.in === 'query' && p.required) ? '?q=vitamin' : '');
+      const payload = method === 'post' ? (path === '/encode' ? { texts: ['a'] } : { query: 'vitamin' }) : undefined;
+      const answer = await app.inject({ method: method.toUpperCase() as 'GET' | 'POST', url, ...(payload && { payload }) });
+      assert.equal(answer.statusCode, 200, `${method} ${url}: ${answer.body.slice(0, 200)}`);
+    }
+  }
+  // The documented inputs are what the routes accept: each enum value and each integer bound goes through; one
+  // past a bound, a value outside an enum and an undocumented field are refused.
+  const probe = async (method: 'GET' | 'POST', fields: Record<string, unknown>) => {
+    if (method === 'POST') return app.inject(post('/search', { query: 'vitamin', ...fields }));
+    const qs = Object.entries(fields).map(([k, v]) => `${k}=${encodeURIComponent(Array.isArray(v) ? v.join(',') : String(v))}`).join('&');
+    return app.inject({ method: 'GET', url: `/search?q=vitamin&${qs}` });
+  };
+  const getParams = Object.fromEntries((doc.paths['/search']!.get!.parameters ?? []).filter((p) => p.in === 'query').map((p) => [p.name, p.schema]));
+  const postBody = doc.paths['/search']!.post!.requestBody!.content['application/json']!.schema;
+  assert.equal(postBody.additionalProperties, false);
+  for (const [method, props] of [['GET', getParams], ['POST', postBody.properties]] as const) {
+    assert.ok(props.k && props.mode && props.fields, `${method}: k, mode and fields documented`);
+    for (const [name, schema] of Object.entries(props)) {
+      if (name === 'q' || name === 'query' || name === 'queries' || name === 'filter') continue;
+      const s = schema as { type: string; minimum?: number; maximum?: number; enum?: string[]; items?: { enum?: string[] } };
+      if (s.type === 'integer') {
+        assert.equal((await probe(method, { [name]: s.maximum })).statusCode, 200, `${method} ${name}=${s.maximum}`);
+        assert.equal((await probe(method, { [name]: s.minimum })).statusCode, 200, `${method} ${name}=${s.minimum}`);
+        assert.equal((await probe(method, { [name]: s.maximum! + 1 })).statusCode, 400, `${method} ${name}=${s.maximum! + 1}`);
+      }
+      const values = s.enum ?? s.items?.enum;
+      if (values) {
+        for (const v of values) {
+          const r = await probe(method, { [name]: s.type === 'array' ? [v] : v });
+          assert.equal(r.statusCode, 200, `${method} ${name}=${v}: ${r.body}`);
+        }
+        assert.equal((await probe(method, { [name]: s.type === 'array' ? ['nope'] : 'nope' })).statusCode, 400, `${method} ${name}=nope`);
+      }
+    }
+    assert.equal((await probe(method, { undocumented: 1 })).statusCode, 400, `${method}: an undocumented field`);
+  }
   await app.close();
 });

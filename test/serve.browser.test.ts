@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { openEncoder, runEncodeJob } from '../src/encode/index.js';
 import { buildFlatIndex } from '../src/retrieval/index.js';
 import { buildBm25Index } from '../src/retrieval/index.js';
@@ -28,6 +28,37 @@ const queryText = new Map(
   readFileSync(join(SCIFACT, 'queries.jsonl'), 'utf8').split('\n').filter((l) => l.trim())
     .map((l) => JSON.parse(l) as { _id: string; text: string }).map((q) => [q._id, q.text]),
 );
+/** The page's widths: scrollWidth > clientWidth is content cut off at the right edge (or a sideways scroll). */
+async function horizontalOverflow(page: Page): Promise<{ scrollWidth: number; clientWidth: number }> {
+  return page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, clientWidth: document.documentElement.clientWidth }));
+}
+
+/**
+ * WCAG contrast ratio of each matched element's text colour against the first opaque background behind it
+ * (its own or an ancestor's; the page's canvas colour when none is set).
+ */
+async function contrasts(page: Page, selector: string): Promise<Array<{ text: string; ratio: number; fg: string; bg: string }>> {
+  return page.$$eval(selector, (els) => {
+    const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).map(Number);
+    const luminance = ([r, g, b]: number[]) => {
+      const lin = (v: number) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+      return 0.2126 * lin(r!) + 0.7152 * lin(g!) + 0.0722 * lin(b!);
+    };
+    const canvas = getComputedStyle(document.documentElement).colorScheme.includes('dark') && matchMedia('(prefers-color-scheme: dark)').matches ? 'rgb(18, 18, 18)' : 'rgb(255, 255, 255)';
+    return els.filter((e) => e.textContent!.trim() !== '').map((e) => {
+      const fg = getComputedStyle(e).color;
+      let bg = canvas;
+      for (let n: Element | null = e; n; n = n.parentElement) {
+        const c = getComputedStyle(n).backgroundColor;
+        const parts = rgb(c);
+        if (parts.length === 3 || (parts.length === 4 && parts[3]! >= 1)) { bg = c; break; }
+      }
+      const [a, b] = [luminance(rgb(fg)), luminance(rgb(bg))];
+      return { text: e.textContent!.trim().slice(0, 40), ratio: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05), fg, bg };
+    });
+  });
+}
+
 const relevant = (qid: string): Set<string> =>
   new Set(readFileSync(join(SCIFACT, 'qrels/test.tsv'), 'utf8').split('\n').slice(1).map((l) => l.split('\t')).filter((r) => r[0] === qid).map((r) => r[1]!));
 
@@ -148,6 +179,47 @@ test('search from the page in headless Chromium', { skip: !existsSync(CHROMIUM) 
       assert.equal(summary.get(measure), expected, `${measure} in the evaluation view`);
     }
     await page.screenshot({ path: join(repoRoot, 'test-artifacts/serve-eval.png') });
+    // The report names what it evaluated: the qrels file and each run's file.
+    const sources = await frame.locator('dl.sources').textContent();
+    assert.ok(sources!.includes(join(SCIFACT, 'qrels.test.trec')), `qrels named in the report header: ${sources}`);
+    assert.ok(sources!.includes(join(fixturesDir, 'metrics/scifact/run.trec')), `run named in the report header: ${sources}`);
+
+    // A phone (390 px, iPhone 12-15) and the desktop: nothing wider than the screen, the Search button whole on it,
+    // every control at least 24 px high (WCAG 2.5.8), the report's tables scrolling in their own box.
+    for (const width of [390, 1100]) {
+      const small = await browser.newPage({ viewport: { width, height: 844 } });
+      small.on('pageerror', (e) => pageErrors.push(e.message));
+      await small.goto(base);
+      await small.waitForSelector('body[data-ready="true"]');
+      await small.getByLabel('BM25').check();
+      await small.fill('#q', query);
+      await small.keyboard.press('Enter');
+      await small.waitForSelector('#results[data-state="done"] li.hit');
+      assert.deepEqual(await horizontalOverflow(small), { scrollWidth: width, clientWidth: width }, `search page at ${width} px`);
+      const button = (await small.getByRole('button', { name: 'Search' }).boundingBox())!;
+      assert.ok(button.x >= 0 && button.x + button.width <= width, `Search button inside the ${width} px screen: ${JSON.stringify(button)}`);
+      const targets = await small.$$eval('button[type=submit], #q, select, nav a, fieldset label', (els) =>
+        els.map((e) => ({ what: e.textContent!.trim() || e.id, height: e.getBoundingClientRect().height })));
+      for (const t of targets) assert.ok(t.height >= 24, `${t.what} is ${t.height} px high at ${width} px`);
+      await small.screenshot({ path: join(repoRoot, `test-artifacts/serve-search-${width}px.png`) });
+      // Text contrast (WCAG AA: 4.5:1) of the page's texts against their backgrounds, light and dark schemes.
+      for (const colorScheme of ['light', 'dark'] as const) {
+        await small.emulateMedia({ colorScheme });
+        for (const c of await contrasts(small, 'button[type=submit], #service-info, #status, #q-hint, nav a, #results .hit h2 button, #results .meta, #results .snippet, legend')) {
+          assert.ok(c.ratio >= 4.5, `${colorScheme}: "${c.text}" contrast ${c.ratio.toFixed(2)} (${c.fg} on ${c.bg})`);
+        }
+      }
+      await small.emulateMedia({ colorScheme: 'light' });
+
+      await small.getByRole('link', { name: 'Evaluation' }).click();
+      const report = small.frameLocator('#eval-frame');
+      await report.locator('table').first().waitFor();
+      assert.deepEqual(await horizontalOverflow(small), { scrollWidth: width, clientWidth: width }, `evaluation view at ${width} px`);
+      const inner = await report.locator('html').evaluate((html) => ({ scrollWidth: html.scrollWidth, clientWidth: html.clientWidth }));
+      assert.ok(inner.scrollWidth <= inner.clientWidth, `the report inside the page at ${width} px: ${JSON.stringify(inner)}`);
+      await small.screenshot({ path: join(repoRoot, `test-artifacts/serve-eval-${width}px.png`) });
+      await small.close();
+    }
 
     assert.deepEqual(pageErrors, []);
     lap('browser checks done');

@@ -181,5 +181,5 @@ test('densekit train rejects bad input with one clear line', async () => {
     '--collection', join(dir, 'collection.tsv'), '--teacher-pairs', join(dir, 'pairs.tsv'), '--clusters', join(dir, 'empty-clusters.tsv'), '--quiet']);
   assert.equal(r.code, 1);
   assert.match(r.message, /empty-clusters\.tsv: the cluster file is empty/);
-  assert.ok(buildProgram());
+  assert.ok(await buildProgram());
 });

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { runBeir, type BeirReport, type BeirRetriever } from '../pipeline/beir.js';
+import { BEIR_MEASURES, runBeir, type BeirMeasure, type BeirReport, type BeirRetriever } from '../pipeline/beir.js';
 import { setNumThreads } from '../tensor/index.js';
 import { writeRun } from '../formats/index.js';
 import type { Device } from '../tensor/index.js';
@@ -10,6 +10,7 @@ import { UsageError } from '../errors.js';
 import { isPostgresUrl, redactUrl } from '../retrieval/pgvector/index.js';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
+import { VERB_SUMMARIES } from './verbs.js';
 
 interface BeirFlags {
   dataset: string;
@@ -45,9 +46,11 @@ function retrievers(v: string): BeirRetriever[] {
 }
 
 export function renderBeirTable(r: BeirReport): string {
-  const rows = [['retriever', 'nDCG@10', 'Recall@100', 'MRR@10', 'MAP@100', 'queries/s']];
+  // The columns are trec_eval's names, as `densekit eval` prints them and runBeir returns them.
+  const names = Object.keys(BEIR_MEASURES) as BeirMeasure[];
+  const rows = [['retriever', ...names, 'queries/s']];
   for (const x of r.results)
-    rows.push([x.retriever, ...Object.values(x.metrics).map((v) => v.toFixed(4)), (x.queries / Math.max(x.searchSeconds, 1e-9)).toFixed(1)]);
+    rows.push([x.retriever, ...names.map((n) => x.metrics[n].toFixed(4)), (x.queries / Math.max(x.searchSeconds, 1e-9)).toFixed(1)]);
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
   return rows.map((row) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n') + '\n';
 }
@@ -55,8 +58,8 @@ export function renderBeirTable(r: BeirReport): string {
 export function register(program: Command): void {
   program
     .command('beir')
-    .description('encode -> index -> search -> evaluate on a BEIR folder (corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv)')
-    .requiredOption('--dataset <dir>', 'BEIR dataset folder')
+    .description(VERB_SUMMARIES['beir'])
+    .requiredOption('--dataset <dir|name>', 'BEIR dataset folder, or a name (scifact) under $DENSEKIT_DATA or ./data')
     .option('--model <dir|hub-id>', 'sentence-transformers model (dense and hybrid)')
     .option('--retriever <list>', 'dense|bm25|hybrid, comma-separated', retrievers, ['dense'] as BeirRetriever[])
     .option('--split <name>', 'qrels split', 'test')

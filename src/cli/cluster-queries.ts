@@ -8,6 +8,7 @@ import { UsageError } from '../errors.js';
 import { setNumThreads } from '../tensor/index.js';
 import { sphericalKMeans, writeClusterFile } from '../train/index.js';
 import { positiveInt } from './options.js';
+import { VERB_SUMMARIES } from './verbs.js';
 
 interface ClusterFlags {
   model?: string;
@@ -25,7 +26,7 @@ interface ClusterFlags {
 export function register(program: Command): void {
   program
     .command('cluster-queries')
-    .description('TAS-Balanced query clustering: spherical k-means in inner-product space over a baseline model\'s query vectors')
+    .description(VERB_SUMMARIES['cluster-queries'])
     .requiredOption('--output <file>', 'cluster file: one line of tab-separated query ids per cluster (the released layout); centroids go to <file>.centroids.npy')
     .option('--model <dir|hub-id>', 'baseline model that encodes --queries (its own pooling, e.g. CLS for TAS-B; not normalized)')
     .option('--queries <file>', 'queries to cluster (id<TAB>text tsv or BEIR queries.jsonl)')

@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { runBeir } from '../pipeline/beir.js';
 import { renderBeirTable } from './beir.js';
+import { VERB_SUMMARIES } from './verbs.js';
 
 /**
  * The README's main job: the whole pipeline on the SciFact copy in data/scifact with the demo model in
@@ -14,7 +15,7 @@ import { renderBeirTable } from './beir.js';
 export function register(program: Command): void {
   program
     .command('demo')
-    .description('encode -> index -> search -> evaluate SciFact (data/scifact) with the demo model (models/scifact-mini): dense, BM25, hybrid')
+    .description(VERB_SUMMARIES['demo'])
     .option('--model <dir|hub-id>', 'another dense model, e.g. sentence-transformers/msmarco-distilbert-base-tas-b')
     .action(async (f: { model?: string }) => {
       const root = packageRoot();

@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
 import { downloadModel, hubSettings } from '../hub/index.js';
 import { formatBytes } from '../util/progress.js';
+import { VERB_SUMMARIES } from './verbs.js';
 
 /** `densekit download ORG/NAME [--revision R]`: the model's files into the shared Hugging Face cache; prints the folder. */
 export function register(program: Command): void {
   program
     .command('download')
-    .description('download a sentence-transformers model from the Hugging Face Hub into the shared cache (HF_HUB_CACHE); prints its folder')
+    .description(VERB_SUMMARIES['download'])
     .argument('<model>', 'Hub id, e.g. sentence-transformers/msmarco-distilbert-base-tas-b')
     .option('--revision <rev>', 'branch, tag or commit', 'main')
     .action(async (model: string, f: { revision: string }) => {

@@ -7,6 +7,7 @@ import { choosePrecision, type RequestedPrecision } from '../tensor/cpu.js';
 import type { Device } from '../tensor/index.js';
 import type { WeightsDtype } from '../models/index.js';
 import { deviceFlag, loaderReport, oneOf, positiveInt, weightsDtypeFlag, WEIGHTS_DTYPE_HELP } from './options.js';
+import { VERB_SUMMARIES } from './verbs.js';
 
 interface EncodeFlags {
   model: string;
@@ -28,7 +29,7 @@ interface EncodeFlags {
 export function register(program: Command): void {
   program
     .command('encode')
-    .description('encode a BEIR corpus.jsonl / queries.jsonl or an "id<TAB>text" tsv into .npy embedding shards')
+    .description(VERB_SUMMARIES['encode'])
     .requiredOption('--model <dir|hub-id>', 'sentence-transformers model folder or cached Hugging Face id')
     .requiredOption('--input <file>', 'corpus.jsonl, queries.jsonl or .tsv')
     .requiredOption('--output <dir>', 'output folder (manifest.json + shard-NNNNN.npy + shard-NNNNN.ids.txt)')

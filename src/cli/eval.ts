@@ -17,6 +17,7 @@ import { readQrelsPrefs } from '../formats/qrels-prefs.js';
 import { readQrelsJg } from '../formats/qrels-jg.js';
 import { readZscores } from '../formats/zscores.js';
 import { atol } from '../util/c-numbers.js';
+import { VERB_SUMMARIES } from './verbs.js';
 
 interface EvalFlags {
   q?: boolean;
@@ -44,7 +45,7 @@ interface EvalFlags {
 export function register(program: Command): void {
   program
     .command('eval')
-    .description('evaluate runs exactly as trec_eval 10.0 does; compare several runs with significance tests')
+    .description(VERB_SUMMARIES['eval'])
     .argument('<qrels>', 'judgments: TREC qrels (qid iter docid grade) or BEIR qrels tsv; other formats with -R')
     .argument('<runs...>', 'runs: TREC (qid Q0 docid rank score tag) or MS MARCO (qid docid rank)')
     .option('-q', 'also print per-query values (trec_eval -q)')
@@ -107,7 +108,7 @@ async function runEval(qrelsPath: string, runPaths: string[], flags: EvalFlags):
   }
   process.stdout.write(output);
   if (flags.report !== undefined) {
-    await writeFileAtomic(flags.report, renderHtmlReport(qrels, runs, options));
+    await writeFileAtomic(flags.report, renderHtmlReport(qrels, runs, { ...options, sources: { qrels: qrelsPath, runs: runPaths } }));
     process.stderr.write(`densekit: wrote report ${flags.report}\n`);
   }
 }

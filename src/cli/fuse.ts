@@ -3,6 +3,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { readRun, writeRun } from '../formats/index.js';
 import { fuse, type RunHits } from '../retrieval/fusion.js';
 import { oneOf, positiveInt, summary } from './options.js';
+import { VERB_SUMMARIES } from './verbs.js';
 
 interface FuseFlags {
   run: string[];
@@ -26,7 +27,7 @@ function weightList(v: string): number[] {
 export function register(program: Command): void {
   program
     .command('fuse')
-    .description('fuse two or more runs: rrf (reciprocal rank) or linear (normalized weighted sum, Pyserini HybridSearcher)')
+    .description(VERB_SUMMARIES['fuse'])
     .requiredOption('--run <file>', 'an input run (repeat: --run A --run B)', (v: string, acc: string[] = []) => [...acc, v])
     .requiredOption('--method <m>', 'rrf|linear', oneOf('--method', ['rrf', 'linear'] as const))
     .requiredOption('--output <file>', 'fused run to write (atomically)')

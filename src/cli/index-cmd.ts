@@ -9,6 +9,7 @@ import { checkRecall } from '../retrieval/recall.js';
 import { buildIndex } from '../retrieval/registry.js';
 import { DEFAULT_PG_HNSW, isPostgresUrl, redactUrl, type AnnRequest } from '../retrieval/pgvector/index.js';
 import { boundedNumber, nonNegativeInt, oneOf, positiveInt } from './options.js';
+import { VERB_SUMMARIES } from './verbs.js';
 
 interface IndexFlags {
   type: 'flat' | 'hnsw' | 'bm25' | 'pgvector';
@@ -36,7 +37,7 @@ interface IndexFlags {
 export function register(program: Command): void {
   program
     .command('index')
-    .description('build an index: flat, hnsw or pgvector from `densekit encode` output, bm25 from a BEIR corpus.jsonl')
+    .description(VERB_SUMMARIES['index'])
     .requiredOption('--type <type>', 'flat|hnsw|bm25|pgvector', oneOf('--type', ['flat', 'hnsw', 'bm25', 'pgvector'] as const))
     .requiredOption('--input <path...>', 'embeddings folder(s) (flat, hnsw, pgvector: one, or the N `encode --shard I/N` folders) or corpus.jsonl (bm25)')
     .requiredOption('--output <dir|url>', 'index folder to write, or postgres://USER@HOST:PORT/DB (pgvector)')

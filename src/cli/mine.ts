@@ -3,6 +3,7 @@ import { SentenceEncoder } from '../models/index.js';
 import { setNumThreads, type Device } from '../tensor/index.js';
 import { mineHardNegatives } from '../train/mine.js';
 import { deviceFlag, nonNegativeInt, positiveInt, summary } from './options.js';
+import { VERB_SUMMARIES } from './verbs.js';
 
 interface MineFlags {
   model: string;
@@ -20,7 +21,7 @@ interface MineFlags {
 export function register(program: Command): void {
   program
     .command('mine')
-    .description('mine hard negatives with the current model: top-ranked passages that are not judged relevant (a TREC run)')
+    .description(VERB_SUMMARIES['mine'])
     .requiredOption('--model <dir|hub-id>', 'model to retrieve with')
     .requiredOption('--queries <file>', 'training queries (tsv or BEIR jsonl); only queries in --qrels are mined')
     .requiredOption('--collection <file>', 'passages to search (tsv or BEIR jsonl), exhaustively')

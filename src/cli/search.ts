@@ -13,6 +13,7 @@ import type { WeightsDtype } from '../models/weights-dtype.js';
 import { deviceFlag, loaderReport, nonNegativeInt, oneOf, positiveInt, summary, weightsDtypeFlag, WEIGHTS_DTYPE_HELP } from './options.js';
 import { isPostgresUrl, parseFilterFlag } from '../retrieval/pgvector/index.js';
 import type { MetadataFilter } from '../retrieval/types.js';
+import { VERB_SUMMARIES } from './verbs.js';
 
 interface SearchFlags {
   index: string;
@@ -41,7 +42,7 @@ interface SearchFlags {
 export function register(program: Command): void {
   program
     .command('search')
-    .description('search an index (flat, hnsw, bm25, or a pgvector table) with a queries file and write a run')
+    .description(VERB_SUMMARIES['search'])
     .requiredOption('--index <dir|url>', 'index folder from `densekit index`, or postgres://USER@HOST:PORT/DB with --table')
     .option('--table <name>', 'pgvector: the table `densekit index --type pgvector` built')
     .option('--probes <n>', 'pgvector ivfflat: lists probed per query', positiveInt('--probes'))

@@ -11,6 +11,7 @@ import { openService } from '../serve/launch.js';
 import type { Device } from '../tensor/index.js';
 import type { WeightsDtype } from '../models/weights-dtype.js';
 import { deviceFlag, nonNegativeInt, oneOf, positiveInt, weightsDtypeFlag, WEIGHTS_DTYPE_HELP } from './options.js';
+import { VERB_SUMMARIES } from './verbs.js';
 
 interface ServeFlags {
   index: string[];
@@ -59,7 +60,7 @@ function weights(v: string): number[] {
 export function register(program: Command): void {
   program
     .command('serve')
-    .description('serve search over an index (dense, BM25, or both for hybrid): JSON API, web page, metrics')
+    .description(VERB_SUMMARIES['serve'])
     .option('--index <dir|url>', 'index folder (flat, hnsw or bm25) or postgres://... (pgvector, with --table); give a dense and a BM25 index for hybrid', collect, [] as string[])
     .option('--table <name>', 'pgvector: the table of a postgres:// --index')
     .option('--model <dir|hub-id>', 'query encoder (default: the model recorded in the dense index)')
@@ -125,7 +126,7 @@ export function register(program: Command): void {
         process.on('SIGTERM', stop).on('SIGINT', stop);
       });
       const url = await app.listen({ host: f.host, port: f.port });
-      say(`listening on ${url} (modes: ${modes.join(', ')}${documents !== undefined ? `; ${documents} documents` : ''}); open it in a browser to search`);
+      say(`listening on ${url} (modes: ${modes.join(', ')}${documents !== undefined ? `; ${documents} documents` : ''}); open it in a browser to search, or see ${url}/openapi.json for the API`);
       await closed;
       say('stopped');
     });

@@ -9,6 +9,7 @@ import { guessKind, readTextRecords } from '../formats/index.js';
 import { ensureModel } from '../hub/index.js';
 import { ModelInput, type ModelRecord, type TextKind } from '../models/model-input.js';
 import { oneOf, positiveInt } from './options.js';
+import { VERB_SUMMARIES } from './verbs.js';
 
 interface TokenizeFlags {
   model: string;
@@ -33,7 +34,7 @@ encode: query when the file name says so, else passage.`;
 export function register(program: Command): void {
   program
     .command('tokenize')
-    .description('print the token ids and tokens the model sees for each text (JSON lines)')
+    .description(VERB_SUMMARIES['tokenize'])
     .requiredOption('--model <dir|id>', 'model or tokenizer folder, or a Hugging Face id found in the local caches')
     .option('--text <text>', 'one text to tokenize')
     .option('--input <file>', 'corpus.jsonl / queries.jsonl / id<TAB>text tsv')

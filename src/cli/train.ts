@@ -5,6 +5,7 @@ import { Progress } from '../util/progress.js';
 import type { LogEntry } from '../train/log.js';
 import type { Device } from '../tensor/index.js';
 import { deviceFlag, nonNegativeInt, oneOf, positiveInt, positiveNumber } from './options.js';
+import { VERB_SUMMARIES } from './verbs.js';
 
 interface TrainFlags {
   recipe: string;
@@ -43,7 +44,7 @@ const abs = (p: string | undefined) => (p === undefined ? undefined : resolve(p)
 export function register(program: Command): void {
   program
     .command('train')
-    .description('train or fine-tune a dense retriever with a recipe (built-in tas-b or gtr, or a JSON/YAML file); rerun to resume')
+    .description(VERB_SUMMARIES['train'])
     .requiredOption('--recipe <tas-b|gtr|file>', 'built-in recipe name or recipe file (see recipes/README.md)')
     .requiredOption('--output <dir>', 'output folder: <stage>/final (model), <stage>/best, checkpoints, train-log.jsonl, train-plot.html')
     .option('--model <dir|hub-id>', 'starting model of the first stage')

@@ -17,6 +17,8 @@ export interface HtmlReportOptions extends CompareOptions {
   primaryMeasure?: string;
   /** Depths of the recall curve (default 1..1000, limited to the deepest run). */
   recallDepths?: number[];
+  /** The files evaluated, named in the report's header so that a report read later says what it measured. */
+  sources?: { qrels: string; runs: readonly string[] };
 }
 
 const DEFAULT_DEPTHS = [1, 2, 3, 5, 10, 20, 30, 50, 100, 200, 300, 500, 1000];
@@ -64,21 +66,43 @@ export function renderHtmlReport(qrels: Qrels | RelInfo, runs: readonly Run[], o
   const data = { runIds, primary, bins, histogram, differences, depths, recallCurves };
   const summaryColumns = evaluations[0]!.columns.filter((c) => c.summary);
   const cell = (v: unknown, integer = false) => (typeof v === 'number' ? (integer ? String(Math.trunc(v)) : formatFixed(v, 4)) : escapeHtml(String(v)));
-  const summaryTable = `<table><thead><tr><th>measure</th>${runIds.map((r) => `<th>${escapeHtml(r)}</th>`).join('')}</tr></thead><tbody>${
+  // Wide tables scroll inside their own box (a phone shows every column), never widen the page.
+  const scrolling = (label: string, table: string) => `<div class="scroll" role="region" tabindex="0" aria-label="${escapeHtml(label)}">${table}</div>`;
+  const summaryTable = scrolling('Summary table', `<table><thead><tr><th>measure</th>${runIds.map((r) => `<th>${escapeHtml(r)}</th>`).join('')}</tr></thead><tbody>${
     summaryColumns.map((c) => `<tr><td>${escapeHtml(c.name)}</td>${evaluations.map((e) => `<td>${cell(e.aggregate[c.name], c.kind === 'long')}</td>`).join('')}</tr>`).join('')
-  }</tbody></table>`;
+  }</tbody></table>`);
   const comparisonTable = comparison
-    ? `<h2>Comparison with ${escapeHtml(comparison.baseline)} (${comparison.queries.length} paired queries)</h2><table><thead><tr><th>measure</th><th>run</th><th>mean</th><th>delta</th><th>95% CI</th><th>p (t-test)</th><th>p (randomization)</th><th>p (t, Holm)</th><th>p (rand., Holm)</th><th>W/T/L</th></tr></thead><tbody>${
+    ? `<h2>Comparison with ${escapeHtml(comparison.baseline)} (${comparison.queries.length} paired queries)</h2>${scrolling('Comparison table', `<table><thead><tr><th>measure</th><th>run</th><th>mean</th><th>delta</th><th>95% CI</th><th>p (t-test)</th><th>p (randomization)</th><th>p (t, Holm)</th><th>p (rand., Holm)</th><th>W/T/L</th></tr></thead><tbody>${
         comparison.measures.flatMap((m) => m.runs.map((r) => `<tr><td>${escapeHtml(m.measure)}</td><td>${escapeHtml(r.runId)}</td><td>${cell(r.mean)}</td><td>${cell(r.delta)}</td><td>[${cell(r.ci[0])}, ${cell(r.ci[1])}]</td><td>${cell(r.pTTest)}</td><td>${cell(r.pRandomization)}</td><td>${cell(r.pTTestHolm)}</td><td>${cell(r.pRandomizationHolm)}</td><td>${r.wins}/${r.ties}/${r.losses}</td></tr>`)).join('')
-      }</tbody></table>`
+      }</tbody></table>`)}`
+    : '';
+  const judged = qrels instanceof Map ? qrels : qrels.format === 'qrels' ? qrels.qrels : undefined;
+  const sources = options.sources
+    ? `<dl class="sources"><dt>Judgments</dt><dd><code>${escapeHtml(options.sources.qrels)}</code>${judged ? ` (${judged.size} queries judged)` : ''}</dd>` +
+      `<dt>Run${runIds.length > 1 ? 's' : ''}</dt><dd><ul>${runIds.map((id, i) => `<li>${escapeHtml(id)}: <code>${escapeHtml(options.sources!.runs[i] ?? '?')}</code></li>`).join('')}</ul></dd></dl>`
     : '';
   const title = options.title ?? `Evaluation of ${runIds.join(', ')}`;
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
-<style>body{font-family:system-ui,sans-serif;margin:2rem;max-width:1100px}table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.25rem .6rem;text-align:right}td:first-child,th:first-child{text-align:left}.chart{position:relative;height:360px;margin:1rem 0 2.5rem}</style>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:0 auto;padding:1.5rem clamp(.75rem,4vw,2rem);max-width:1100px;color:#1b1f24;background:#fff;line-height:1.45}
+h1{font-size:clamp(1.35rem,5vw,2rem);margin:.25rem 0 .75rem;overflow-wrap:anywhere}
+h2{font-size:clamp(1.1rem,4vw,1.4rem);margin:1.75rem 0 .5rem;overflow-wrap:anywhere}
+.sources{display:grid;grid-template-columns:max-content 1fr;gap:.25rem .75rem;margin:0 0 1rem;color:#424a53}
+.sources dt{font-weight:600}.sources dd{margin:0;min-width:0}.sources ul{margin:0;padding:0;list-style:none}
+code{font-size:.9em;overflow-wrap:anywhere}
+.scroll{overflow-x:auto;max-width:100%;margin:1rem 0}
+.scroll:focus-visible{outline:3px solid #0b5cad;outline-offset:2px}
+table{border-collapse:collapse}
+td,th{border:1px solid #8c959f;padding:.3rem .6rem;text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
+th{background:#f3f5f7;vertical-align:bottom}
+td:first-child,th:first-child{text-align:left;position:sticky;left:0;background:#fff}
+th:first-child{background:#f3f5f7}
+.chart{position:relative;height:clamp(260px,60vw,360px);margin:1rem 0 2.5rem}
+</style>
 </head><body>
 <h1>${escapeHtml(title)}</h1>
-<h2>Summary</h2>${summaryTable}${comparisonTable}
+${sources}<h2>Summary</h2>${summaryTable}${comparisonTable}
 <h2>Per-query ${escapeHtml(primary)}: distribution</h2><div class="chart"><canvas id="distribution"></canvas></div>
 ${differences.map((d, i) => `<h2>Per-query ${escapeHtml(primary)}: ${escapeHtml(d.runId)} minus ${escapeHtml(runIds[0]!)}, sorted</h2><div class="chart"><canvas id="difference-${i}"></canvas></div>`).join('\n')}
 <h2>Recall at depth k</h2><div class="chart"><canvas id="recall"></canvas></div>

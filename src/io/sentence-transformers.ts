@@ -14,6 +14,7 @@ import type { HostTensor } from './host-tensor.js';
 import { readHfConfig } from './hf-config.js';
 import { writeSafetensors, type TensorToWrite } from './safetensors.js';
 import { hasStateDict, loadStateDict } from './state-dict.js';
+import { packageVersion } from '../util/version.js';
 
 export type DenseActivation = 'identity' | 'tanh' | 'relu' | 'gelu' | 'sigmoid';
 
@@ -383,25 +384,6 @@ function replaceDirectory(tmp: string, dir: string): void {
     throw e;
   }
   rmSync(old, { recursive: true, force: true });
-}
-
-let cachedVersion: string | undefined;
-function packageVersion(): string {
-  if (cachedVersion === undefined) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
-      cachedVersion = pkg.version ?? 'unknown';
-    } catch {
-      // Compiled into dist/src/io the package file is one level further up.
-      try {
-        const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
-        cachedVersion = pkg.version ?? 'unknown';
-      } catch {
-        cachedVersion = 'unknown';
-      }
-    }
-  }
-  return cachedVersion;
 }
 
 function writeJson(path: string, value: unknown): void {

@@ -1,12 +1,13 @@
 /**
  * The whole BEIR protocol on one dataset folder: encode the corpus (cached and resumable), build or reuse the
  * indexes, search the test queries, and score the runs as BEIR does (trec_eval measures, hits whose id equals
- * the query id dropped, MRR@10 over the judged queries).
+ * the query id dropped). A dataset is a folder or a name looked up in the data directory (resolveDataset).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DensekitError, UsageError } from '../errors.js';
 import type { Precision, WeightsDtype } from '../models/index.js';
 import type { Device } from '../tensor/index.js';
@@ -16,13 +17,14 @@ import { buildIndex, openRetriever } from '../retrieval/registry.js';
 import { searchAll } from '../retrieval/run-search.js';
 import type { Query, Retriever } from '../retrieval/types.js';
 import { readBeirQrels, readQueries, type Run } from '../formats/index.js';
-import { evaluate, msmarcoMrr } from '../eval/index.js';
+import { evaluate } from '../eval/index.js';
 import { ensureModel } from '../hub/index.js';
 import { fileDigest, folderDigest } from '../util/digest.js';
 
 export type BeirRetriever = 'dense' | 'bm25' | 'hybrid';
 
 export interface BeirOptions {
+  /** A BEIR folder, or a dataset's name in the data directory (`scifact`: see resolveDataset). */
   dataset: string;
   retrievers: readonly BeirRetriever[];
   model?: string;
@@ -43,9 +45,17 @@ export interface BeirOptions {
   log?: (line: string) => void;
 }
 
+/**
+ * What runBeir reports, named as trec_eval (and so `densekit eval` and `evaluate`) names them: each value is what
+ * `densekit eval -m SPEC` prints for the run (with BEIR's identical-id rule), so the two can be compared by name.
+ * Keys: trec_eval's output names; values: the -m argument that produces them.
+ */
+export const BEIR_MEASURES = { ndcg_cut_10: 'ndcg_cut.10', recall_100: 'recall.100', recip_rank: 'recip_rank', map_cut_100: 'map_cut.100' } as const;
+export type BeirMeasure = keyof typeof BEIR_MEASURES;
+
 export interface BeirResult {
   retriever: BeirRetriever;
-  metrics: { 'nDCG@10': number; 'Recall@100': number; 'MRR@10': number; 'MAP@100': number };
+  metrics: Record<BeirMeasure, number>;
   run: RunHits;
   queries: number;
   searchSeconds: number;
@@ -63,12 +73,58 @@ export function defaultCacheDir(): string {
   return join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'densekit', 'beir');
 }
 
+/**
+ * Where datasets named without a folder live: $DENSEKIT_DATA if set, else ./data; then the data/ folder of the
+ * densekit package itself (which ships data/scifact), so `--dataset scifact` works from any folder.
+ */
+export function dataDirs(): string[] {
+  const env = process.env.DENSEKIT_DATA;
+  const dirs = [resolve(env && env !== '' ? env : 'data')];
+  const shipped = packageDataDir();
+  if (shipped && !dirs.includes(shipped)) dirs.push(shipped);
+  return dirs;
+}
+
+function packageDataDir(): string | undefined {
+  // src/pipeline (tsx) or dist/src/pipeline (compiled): the package root is the first parent with package.json and data/.
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++) {
+    dir = dirname(dir);
+    if (existsSync(join(dir, 'package.json')) && isFolder(join(dir, 'data'))) return join(dir, 'data');
+  }
+  return undefined;
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A dataset's folder: `dataset` itself when it is a folder (a path, as before), else, for a bare name
+ * (`scifact`, `nfcorpus`: no slash), NAME under each of dataDirs() in turn. Not found: one line listing every
+ * place looked at.
+ */
+export function resolveDataset(dataset: string): string {
+  if (isFolder(dataset)) return resolve(dataset);
+  const bareName = dataset !== '' && !/[\\/]/.test(dataset) && dataset !== '.' && dataset !== '..';
+  if (!bareName) return resolve(dataset); // a path: its missing corpus.jsonl is reported as such
+  const tried = [resolve(dataset), ...dataDirs().map((d) => join(d, dataset))];
+  const found = tried.slice(1).find(isFolder);
+  if (found) return found;
+  throw new DensekitError(`dataset "${dataset}": no such folder; looked for ${tried.join(', ')} ` +
+    '(a BEIR folder: corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv; DENSEKIT_DATA names the folder holding datasets, default ./data)');
+}
+
 function key(...parts: string[]): string {
   return createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 12);
 }
 
 export async function runBeir(o: BeirOptions): Promise<BeirReport> {
-  const dataset = resolve(o.dataset);
+  const dataset = resolveDataset(o.dataset);
   const split = o.split ?? 'test';
   const k = o.k ?? 1000;
   const log = o.log ?? (() => {});
@@ -153,15 +209,13 @@ export async function runBeir(o: BeirOptions): Promise<BeirReport> {
   const results = o.retrievers.map((retriever): BeirResult => {
     const { run, seconds } = runs.get(retriever)!;
     const evalRun: Run = { runId: retriever, queries: run };
-    const ev = evaluate(qrels, evalRun, { measures: ['ndcg_cut.10', 'recall.100', 'map_cut.100'], dropIdenticalIds: true });
-    const num = (name: string) => Number(ev.aggregate[name]);
-    return {
-      retriever, run, queries: queries.length, searchSeconds: seconds,
-      metrics: {
-        'nDCG@10': num('ndcg_cut_10'), 'Recall@100': num('recall_100'),
-        'MRR@10': msmarcoMrr(qrels, evalRun, { cutoff: 10 }).mrr, 'MAP@100': num('map_cut_100'),
-      },
-    };
+    const ev = evaluate(qrels, evalRun, { measures: Object.values(BEIR_MEASURES), dropIdenticalIds: true });
+    const metrics = Object.fromEntries((Object.keys(BEIR_MEASURES) as BeirMeasure[]).map((name) => {
+      const value = ev.aggregate[name];
+      if (value === undefined) throw new Error(`evaluate gave no ${name} for -m ${BEIR_MEASURES[name]}`);
+      return [name, Number(value)];
+    })) as Record<BeirMeasure, number>;
+    return { retriever, run, queries: queries.length, searchSeconds: seconds, metrics };
   });
   return { dataset, split, queries: queries.length, corpusEncodedNow: encodedNow, results };
 }

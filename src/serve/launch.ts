@@ -132,5 +132,5 @@ async function loadEvalReport(o: LaunchOptions): Promise<string | undefined> {
   const qrels = await readQrels(o.evalQrels);
   const runs: Run[] = [];
   for (const path of o.evalRuns) runs.push(await readRun(path));
-  return renderHtmlReport(qrels, runs);
+  return renderHtmlReport(qrels, runs, { sources: { qrels: o.evalQrels, runs: o.evalRuns } });
 }

@@ -5,13 +5,16 @@
  *
  *   POST /search          { query | queries[], k?, mode?, fields? }
  *   POST /encode          { texts[], kind? }
+ *   GET  /search?q=&k=    the same search, one query in the URL
  *   GET  /documents/:id
  *   GET  /health          modes, index sizes, model, status
  *   GET  /metrics         Prometheus text
+ *   GET  /openapi.json    OpenAPI 3 description of every route (generated from the route schemas)
  *   GET  /                the search page (GET /eval: the evaluation report shown in it)
  */
 import { createServer, STATUS_CODES } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
+import swagger from '@fastify/swagger';
 import type { Retriever, TextEncoder, VectorIndex } from '../retrieval/types.js';
 import type { DocumentLookup } from './documents.js';
 import { formatSchemaError, HttpError } from './http-errors.js';
@@ -23,9 +26,11 @@ import { documentRoutes } from './routes/documents.js';
 import { encodeRoutes } from './routes/encode.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { openapiRoutes } from './routes/openapi.js';
 import { searchRoutes } from './routes/search.js';
 import { webRoutes } from './routes/web.js';
 import { loadWebAssets, type WebAssets } from './web-assets.js';
+import { packageVersion } from '../util/version.js';
 
 export { RESULT_FIELDS, type ResultField, type ResultHit } from './routes/search.js';
 
@@ -157,7 +162,18 @@ export async function createService(opts: ServiceOptions): Promise<FastifyInstan
   });
 
   const ctx: RouteContext = { retrievers, encoder, documents: opts.documents, limits, metrics: m, evalReportHtml: opts.evalReportHtml, web };
-  for (const routes of [searchRoutes, encodeRoutes, documentRoutes, healthRoutes, metricsRoutes, webRoutes]) await app.register(routes(ctx));
+  // Registered before the routes: it collects each route's schema as the route is added.
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'densekit serve',
+        version: packageVersion(),
+        description: 'Search over dense, BM25 or hybrid retrievers. Every error is { statusCode, error, message } with a one-line message naming the field at fault.',
+      },
+    },
+  });
+  for (const routes of [searchRoutes, encodeRoutes, documentRoutes, healthRoutes, metricsRoutes, openapiRoutes, webRoutes]) await app.register(routes(ctx));
 
   await app.ready();
   return app;

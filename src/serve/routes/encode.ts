@@ -13,6 +13,8 @@ export function encodeRoutes({ encoder, limits }: RouteContext): FastifyPluginAs
   return async (app) => {
     app.post<{ Body: EncodeBody }>('/encode', {
       schema: {
+        summary: 'the model\'s vectors for texts (kind query, the default, or passage)',
+        description: `Answers { kind, dim, similarity, embeddings }; at most ${limits.maxTexts} texts of ${limits.maxTextLength} characters.`,
         body: {
           type: 'object',
           additionalProperties: false,

@@ -4,7 +4,9 @@ import type { RouteContext } from './context.js';
 
 export function healthRoutes({ retrievers, encoder, documents, evalReportHtml }: RouteContext): FastifyPluginAsync {
   return async (app) => {
-    app.get('/health', async (_req, reply) => {
+    app.get('/health', {
+      schema: { summary: 'modes, default mode, index sizes, documents, model (dim, similarity), queue depth; 503 once the encoder has died' },
+    }, async (_req, reply) => {
       // WorkerEncoder reports why its thread died; an in-process encoder has no such state.
       const encoderError = (encoder as { error?: Error } | undefined)?.error;
       const status = encoderError ? 'degraded' : 'ok';

@@ -1,4 +1,7 @@
-/** POST /search { query | queries[], k?, mode?, fields? }: ranked hits, with titles, snippets and highlights. */
+/**
+ * POST /search { query | queries[], k?, mode?, fields? } and GET /search?q=&k=: ranked hits, with titles, snippets
+ * and highlights.
+ */
 import type { FastifyPluginAsync } from 'fastify';
 import type { Hit, MetadataFilter } from '../../retrieval/types.js';
 import type { DocumentLookup } from '../documents.js';
@@ -33,65 +36,117 @@ interface SearchBody {
   efSearch?: number;
 }
 
+/** The query-string form of GET /search: POST /search's fields, each once (fields as a comma-separated list). */
+interface SearchQuery {
+  q: string;
+  k?: number;
+  mode?: SearchMode;
+  fields?: ResultField[];
+  efSearch?: number;
+}
+
 export function searchRoutes({ retrievers, documents, limits, metrics }: RouteContext): FastifyPluginAsync {
+  // One schema per field, shared by the body of POST /search and the query string of GET /search, so that both
+  // forms take the same values within the same limits (and the OpenAPI document says so once).
+  const field = {
+    k: { type: 'integer', minimum: 1, maximum: limits.maxK, default: 10, description: 'hits per query' },
+    mode: { type: 'string', enum: SEARCH_MODES, description: 'retriever; the service\'s default mode when absent' },
+    fields: {
+      type: 'array', items: { type: 'string', enum: RESULT_FIELDS }, uniqueItems: true,
+      description: 'what each hit carries besides id and score; default title and snippet when the service has a corpus',
+    },
+    efSearch: { type: 'integer', minimum: 1, maximum: 1000, description: 'HNSW (usearch or pgvector): candidates explored per query' },
+  } as const;
+
+  const search = async (body: SearchBody, queryField = 'body.query') => {
+    const started = performance.now();
+    const single = body.queries === undefined;
+    if (body.query !== undefined && body.queries !== undefined) throw new HttpError(400, 'body: give either query or queries, not both');
+    if (body.query === undefined && body.queries === undefined) throw new HttpError(400, `${queryField} is required (a string; or body.queries, a list of strings)`);
+    const queries = single ? [body.query!] : body.queries!;
+    if (queries.length > limits.maxQueries) {
+      throw new HttpError(413, `body.queries has ${queries.length} queries; the limit is ${limits.maxQueries} per request`);
+    }
+    queries.forEach((q, i) => checkText(q, single ? queryField : `body.queries[${i}]`, limits.maxTextLength));
+    const mode = body.mode ?? retrievers.defaultMode;
+    const k = body.k ?? 10;
+    const fields = new Set<ResultField>(body.fields ?? (documents ? ['title', 'snippet'] : []));
+    const needsDocuments = [...fields].find((f) => f !== 'highlights');
+    if (needsDocuments && !documents) {
+      throw new HttpError(400, `body.fields: "${needsDocuments}" needs the documents; this service was started without a corpus (--corpus FILE)`);
+    }
+    if (fields.size > 0 && queries.length * k > limits.maxHitsWithFields) {
+      throw new HttpError(413, `body asks for ${queries.length} x ${k} = ${queries.length * k} hits with fields ${[...fields].join(', ')}; ` +
+        `the limit is ${limits.maxHitsWithFields} per request (ask for fewer, or give "fields": [] for ids and scores only)`);
+    }
+    const retriever = retrievers.get(mode);
+    // Request queries have no ids of their own; their position names them.
+    const opts = { ...(body.filter ? { filter: body.filter } : {}), ...(body.efSearch ? { efSearch: body.efSearch } : {}) };
+    const runs = await retriever.search(queries.map((text, i) => ({ id: String(i), text })), k, opts);
+    metrics.queries.inc({ mode }, queries.length);
+    const missing: string[] = [];
+    const results: Array<{ query: string; hits: ReturnType<typeof presentHits> }> = [];
+    for (let i = 0; i < queries.length; i++) {
+      // Between queries other requests (/health) get the event loop.
+      if (i > 0 && fields.size > 0) await new Promise((resolve) => setImmediate(resolve));
+      results.push({ query: queries[i]!, hits: presentHits(runs[i]!, queries[i]!, fields, documents, missing) });
+    }
+    const tookMs = performance.now() - started;
+    const warnings = missing.length
+      ? [`${missing.length} hit(s) are not in the corpus, e.g. ${JSON.stringify(missing[0])}: the index and --corpus do not match`]
+      : undefined;
+    return single
+      ? { mode, k, tookMs, hits: results[0]!.hits, ...(warnings && { warnings }) }
+      : { mode, k, tookMs, results, ...(warnings && { warnings }) };
+  };
+
   return async (app) => {
     app.post<{ Body: SearchBody }>('/search', {
       schema: {
+        summary: 'search with one query (query) or several (queries)',
+        description: 'Answers { mode, k, tookMs, hits } for query, { mode, k, tookMs, results: [{ query, hits }] } for queries; ' +
+          `at most ${limits.maxQueries} queries of ${limits.maxTextLength} characters, ${limits.maxHitsWithFields} queries x k with fields.`,
         body: {
           type: 'object',
           additionalProperties: false,
           properties: {
-            query: TEXT_SCHEMA,
-            queries: { type: 'array', items: TEXT_SCHEMA, minItems: 1 },
-            k: { type: 'integer', minimum: 1, maximum: limits.maxK },
-            mode: { type: 'string', enum: SEARCH_MODES },
-            fields: { type: 'array', items: { type: 'string', enum: RESULT_FIELDS }, uniqueItems: true },
-            filter: { type: 'object' },
-            efSearch: { type: 'integer', minimum: 1, maximum: 1000 },
+            query: { ...TEXT_SCHEMA, description: 'one query (or give queries)' },
+            queries: { type: 'array', items: TEXT_SCHEMA, minItems: 1, description: 'several queries, answered in order' },
+            k: field.k,
+            mode: field.mode,
+            fields: field.fields,
+            filter: { type: 'object', description: 'pgvector only: metadata filter, e.g. {"lang":"en","year":{"gte":2020}}' },
+            efSearch: field.efSearch,
           },
         },
       },
+    }, async (req) => search(req.body));
+
+    app.get<{ Querystring: SearchQuery }>('/search', {
+      schema: {
+        summary: 'search with one query in the URL: GET /search?q=...&k=10',
+        description: 'POST /search with { query: q, k, mode, fields, efSearch }: the same limits and the same reply. ' +
+          'fields is comma-separated (fields=title,snippet; fields= for ids and scores only).',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['q'],
+          properties: { q: { ...TEXT_SCHEMA, description: 'the query' }, k: field.k, mode: field.mode, fields: field.fields, efSearch: field.efSearch },
+        },
+      },
+      // A query string holds only strings and the service's schemas do not coerce types (a JSON body's "10" is an
+      // error, not 10), so the numbers and the list are read here, before validation applies the shared limits.
+      preValidation: async (req) => {
+        const query = req.query as unknown as Record<string, unknown>;
+        for (const key of ['k', 'efSearch'] as const) {
+          const v = query[key];
+          if (typeof v === 'string' && /^[0-9]{1,15}$/.test(v)) query[key] = Number(v);
+        }
+        if (typeof query.fields === 'string') query.fields = query.fields === '' ? [] : query.fields.split(',');
+      },
     }, async (req) => {
-      const body = req.body;
-      const started = performance.now();
-      const single = body.queries === undefined;
-      if (body.query !== undefined && body.queries !== undefined) throw new HttpError(400, 'body: give either query or queries, not both');
-      if (body.query === undefined && body.queries === undefined) throw new HttpError(400, 'body.query is required (a string; or body.queries, a list of strings)');
-      const queries = single ? [body.query!] : body.queries!;
-      if (queries.length > limits.maxQueries) {
-        throw new HttpError(413, `body.queries has ${queries.length} queries; the limit is ${limits.maxQueries} per request`);
-      }
-      queries.forEach((q, i) => checkText(q, single ? 'body.query' : `body.queries[${i}]`, limits.maxTextLength));
-      const mode = body.mode ?? retrievers.defaultMode;
-      const k = body.k ?? 10;
-      const fields = new Set<ResultField>(body.fields ?? (documents ? ['title', 'snippet'] : []));
-      const needsDocuments = [...fields].find((f) => f !== 'highlights');
-      if (needsDocuments && !documents) {
-        throw new HttpError(400, `body.fields: "${needsDocuments}" needs the documents; this service was started without a corpus (--corpus FILE)`);
-      }
-      if (fields.size > 0 && queries.length * k > limits.maxHitsWithFields) {
-        throw new HttpError(413, `body asks for ${queries.length} x ${k} = ${queries.length * k} hits with fields ${[...fields].join(', ')}; ` +
-          `the limit is ${limits.maxHitsWithFields} per request (ask for fewer, or give "fields": [] for ids and scores only)`);
-      }
-      const retriever = retrievers.get(mode);
-      // Request queries have no ids of their own; their position names them.
-      const opts = { ...(body.filter ? { filter: body.filter } : {}), ...(body.efSearch ? { efSearch: body.efSearch } : {}) };
-      const runs = await retriever.search(queries.map((text, i) => ({ id: String(i), text })), k, opts);
-      metrics.queries.inc({ mode }, queries.length);
-      const missing: string[] = [];
-      const results: Array<{ query: string; hits: ReturnType<typeof presentHits> }> = [];
-      for (let i = 0; i < queries.length; i++) {
-        // Between queries other requests (/health) get the event loop.
-        if (i > 0 && fields.size > 0) await new Promise((resolve) => setImmediate(resolve));
-        results.push({ query: queries[i]!, hits: presentHits(runs[i]!, queries[i]!, fields, documents, missing) });
-      }
-      const tookMs = performance.now() - started;
-      const warnings = missing.length
-        ? [`${missing.length} hit(s) are not in the corpus, e.g. ${JSON.stringify(missing[0])}: the index and --corpus do not match`]
-        : undefined;
-      return single
-        ? { mode, k, tookMs, hits: results[0]!.hits, ...(warnings && { warnings }) }
-        : { mode, k, tookMs, results, ...(warnings && { warnings }) };
+      const { q, ...rest } = req.query;
+      return search({ query: q, ...rest }, 'querystring.q');
     });
   };
 }
