@@ -40,7 +40,7 @@ function alive(pid: number): boolean {
  * Removes temp files that a killed writer left in `dir` (names from tempPathFor whose process is gone), so a
  * successful rerun leaves only its outputs. Temp files of live processes (a concurrent writer) are kept.
  */
-export function removeStaleTemps(dir: string): void {
+export function removeStaleTemps(dir: string, forName?: string): void {
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -48,8 +48,12 @@ export function removeStaleTemps(dir: string): void {
     return; // no folder yet: nothing left over
   }
   for (const name of names) {
+    if (forName !== undefined && !name.startsWith(`.${forName}.tmp-`)) continue;
     const m = TEMP_NAME.exec(name);
-    if (m && (Number(m[1]) === process.pid || !alive(Number(m[1])))) rmSync(join(dir, name), { force: true, recursive: true });
+    if (!m) continue;
+    const pid = Number(m[1]);
+    // This process's own temp files are in use when a single name is cleaned (another writer of ours may be open).
+    if (forName !== undefined ? pid !== process.pid && !alive(pid) : pid === process.pid || !alive(pid)) rmSync(join(dir, name), { force: true, recursive: true });
   }
 }
 
@@ -173,6 +177,8 @@ export class AtomicWriter {
       return;
     }
     const opening = this.tmp ?? this.target.path;
+    // A writer of this name killed earlier (kill -9, power loss) left its temp file: a successful write cleans it up.
+    if (this.target.kind === 'file') removeStaleTemps(dirname(this.target.path), basename(this.target.path));
     try {
       // 'wx': a temp name that exists already is not ours. Streams are appended to: when stdout is a file
       // the shell opened, what was printed before stays.
@@ -242,6 +248,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
 export function replaceFileSync(path: string, write: (tmp: string) => void): void {
   const target = outputTarget(path);
   if (target.kind !== 'file') throw new OutputError(`${path}: cannot write here: it is not a regular file`);
+  removeStaleTemps(dirname(target.path), basename(target.path));
   const tmp = tempPathFor(target.path);
   try {
     write(tmp);
