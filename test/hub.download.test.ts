@@ -11,6 +11,8 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
+import { createHash } from 'node:crypto';
+import { seededRandom } from '../src/util/random.js';
 import { FakeHub, fakeFile, filesOf, type FakeFile } from './fake-hub.js';
 import { fixturesDir } from './helpers.js';
 import { spawnCli, type CliResult } from './cli.js';
@@ -332,4 +334,35 @@ test('two processes downloading the same model at once: one transfer, one correc
   const repoDir = join(env.HF_HUB_CACHE!, 'models--fixtures--tasb-tiny');
   assert.deepEqual(readdirSync(join(repoDir, 'blobs')).filter((b) => b.includes('.incomplete')), []);
   assert.deepEqual(readdirSync(join(env.HF_HUB_CACHE!, '.locks', 'models--fixtures--tasb-tiny')).filter((l) => l.endsWith('.densekit.lock')), [], 'locks are released');
+});
+
+test('SIGKILL at random points of a download: the rerun completes it, every file byte-identical to the Hub\'s, no partial blob under a final name', async () => {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...freshEnv() };
+  const files = filesOf(model('tasb-distilbert-tiny'));
+  const r = seededRandom(14);
+  hub.faults.lfsBytesPerSecond = 400_000; // ~1 s for the weights: the kills land mid-transfer
+  try {
+    for (let round = 0; round < 3; round++) {
+      const child = spawnCli(['download', 'fixtures/tasb-tiny'], { env });
+      child.stdout.resume();
+      child.stderr.resume();
+      setTimeout(() => child.kill('SIGKILL'), 100 + r() * 900);
+      await once(child, 'exit');
+      // Whatever sits under a blob's final name (its sha256) is that blob, whole.
+      const blobs = join(env.HF_HUB_CACHE!, 'models--fixtures--tasb-tiny', 'blobs');
+      if (existsSync(blobs)) {
+        for (const b of readdirSync(blobs).filter((n) => /^[0-9a-f]{64}$/.test(n))) {
+          assert.equal(createHash('sha256').update(readFileSync(join(blobs, b))).digest('hex'), b, `round ${round}: blob ${b} is not whole`);
+        }
+      }
+    }
+  } finally {
+    hub.faults.lfsBytesPerSecond = 0;
+  }
+  const done = await runCli(['download', 'fixtures/tasb-tiny'], { env });
+  assert.equal(done.code, 0, done.stderr);
+  const dir = done.stdout.trim();
+  for (const name of needed(files)) assert.deepEqual(readFileSync(join(dir, name)), files.get(name)!.content, name);
+  const blobs = join(env.HF_HUB_CACHE!, 'models--fixtures--tasb-tiny', 'blobs');
+  assert.deepEqual(readdirSync(blobs).filter((b) => b.includes('.incomplete')), [], 'no partial transfer left');
 });

@@ -17,6 +17,7 @@ export const VERB_SUMMARIES = {
   serve: 'serve search over an index (dense, BM25, or both for hybrid): JSON API, web page, metrics',
   demo: 'encode -> index -> search -> evaluate SciFact (data/scifact) with the demo model (models/scifact-mini): dense, BM25, hybrid',
   download: 'download a sentence-transformers model from the Hugging Face Hub into the shared cache (HF_HUB_CACHE); prints its folder',
+  verify: 'check an index, encode, model or checkpoint folder against the sizes and sha256 recorded when it was written',
 } as const;
 
 export type VerbName = keyof typeof VERB_SUMMARIES;

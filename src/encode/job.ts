@@ -105,7 +105,7 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeSummary> 
     manifest = {
       format: EMBEDDINGS_FORMAT, version: 1, model, kind: o.kind, dim: o.encoder.dim, dtype: 'float32',
       similarity: o.encoder.similarity, precision: precision, input, total, shardSize, shards: [],
-      truncated: { count: 0, maxLength: o.encoder.maxLength[o.kind] }, complete: false, job, ...(slice ? { slice } : {}),
+      truncated: { count: 0, maxLength: o.encoder.maxLength[o.kind] }, complete: false, job, ...(slice ? { slice } : {}), files: {},
     };
     writeManifest(o.output, manifest);
   }
@@ -123,7 +123,8 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeSummary> 
   let buffer: TextRecord[] = [];
   const flush = async () => {
     const { vectors, truncated } = await o.encoder.encode(buffer.map(recordText), o.kind, { onProgress: (n) => progress.tick(n) });
-    m.shards.push(writeShard(o.output, m.shards.length, buffer.map((r) => r.id), vectors, m.dim));
+    // A job started before checksums were recorded keeps none: a record of only some shards would read as complete.
+    m.shards.push(writeShard(o.output, m.shards.length, buffer.map((r) => r.id), vectors, m.dim, m.files));
     m.truncated.count += truncated;
     writeManifest(o.output, m);
     buffer = [];

@@ -103,5 +103,5 @@ export function readSetShardVectors(s: SetShard): Float32Array {
 }
 
 export function readSetShardIds(s: SetShard): string[] {
-  return readShardIds(s.dir, s.entry);
+  return readShardIds(s.dir, s.entry, s.manifest);
 }

@@ -12,6 +12,7 @@
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { writeFileAtomicSync } from '../util/fs.js';
+import { checkRecordedSizes, readFileRecords, type FileRecords } from '../util/checksums.js';
 import { readDescriptorSync } from '../util/lines.js';
 import { readNpy, readNpyHeader, writeNpy } from '../io/npy.js';
 import { idProblem, readIdsFile } from './ids.js';
@@ -48,6 +49,11 @@ export interface EmbeddingManifest {
   job?: EncodeJobIdentity;
   /** `densekit encode --shard I/N`: this folder holds input records [start, end) of `records` (absent: all of them). */
   slice?: EncodeSlice;
+  /**
+   * Size and sha256 of each shard file (src/util/checksums.ts): sizes checked when shards are read, hashes by
+   * `densekit verify`. Absent in folders written before checksums were recorded.
+   */
+  files?: FileRecords;
 }
 
 export interface EncodeJobIdentity {
@@ -97,6 +103,7 @@ function checkManifestFields(m: EmbeddingManifest, path: string): void {
   if (!count(m.total)) bad('total', 'a non-negative integer', m.total);
   if (!count(m.shardSize, 1)) bad('shardSize', 'a positive integer', m.shardSize);
   if (typeof m.complete !== 'boolean') bad('complete', 'true or false', m.complete);
+  readFileRecords(m.files, path);
   const t = m.truncated as unknown as Record<string, unknown> | null;
   if (t === null || typeof t !== 'object' || !count(t.count) || !count(t.maxLength)) bad('truncated', '{count, maxLength} non-negative integers', m.truncated);
   if (!Array.isArray(m.shards)) bad('shards', 'a list', m.shards);
@@ -127,19 +134,32 @@ export function shardNames(index: number): { vectors: string; ids: string } {
   return { vectors: `${stem}.npy`, ids: `${stem}.ids.txt` };
 }
 
-/** Writes one shard's two files atomically (ids first, vectors second; the manifest entry makes it count). */
-export function writeShard(dir: string, index: number, ids: readonly string[], vectors: Float32Array, dim: number): ShardEntry {
+/**
+ * Writes one shard's two files atomically (ids first, vectors second; the manifest entry makes it count), and
+ * puts their sizes and sha256 in `files` (the manifest's record) when given.
+ */
+export function writeShard(dir: string, index: number, ids: readonly string[], vectors: Float32Array, dim: number, files?: FileRecords): ShardEntry {
   const names = shardNames(index);
   for (const id of ids) {
     const problem = idProblem(id);
     if (problem !== undefined) throw new InputError(join(dir, names.ids), undefined, `cannot write id ${JSON.stringify(id)}: it ${problem}`);
   }
-  writeFileAtomicSync(join(dir, names.ids), ids.join('\n') + (ids.length ? '\n' : ''));
-  writeNpy(join(dir, names.vectors), 'float32', [ids.length, dim], vectors);
+  const idsRecord = writeFileAtomicSync(join(dir, names.ids), ids.join('\n') + (ids.length ? '\n' : ''));
+  const vectorsRecord = writeNpy(join(dir, names.vectors), 'float32', [ids.length, dim], vectors);
+  if (files) {
+    files[names.ids] = idsRecord;
+    files[names.vectors] = vectorsRecord;
+  }
   return { ...names, rows: ids.length };
 }
 
-export function readShardIds(dir: string, shard: ShardEntry): string[] {
+/** The cheap check before shards are read: each recorded shard file is there at its recorded size. */
+export function checkShardFiles(dir: string, m: EmbeddingManifest, shard: ShardEntry): void {
+  checkRecordedSizes(dir, m.files, 'manifest.json', [shard.ids, shard.vectors]);
+}
+
+export function readShardIds(dir: string, shard: ShardEntry, m?: EmbeddingManifest): string[] {
+  if (m) checkShardFiles(dir, m, shard);
   const path = join(dir, shard.ids);
   const ids = readIdsFile(path);
   if (ids.length !== shard.rows) throw new InputError(path, undefined, `${ids.length} ids but the manifest records ${shard.rows} rows`);
@@ -150,6 +170,7 @@ export function readShardIds(dir: string, shard: ShardEntry): string[] {
 
 /** Checks a shard's .npy header against the manifest without reading its data. */
 export function checkShard(dir: string, m: EmbeddingManifest, shard: ShardEntry): void {
+  checkShardFiles(dir, m, shard);
   const path = join(dir, shard.vectors);
   const h = readNpyHeader(path);
   if (h.dtype !== 'float32' || h.shape.length !== 2) throw new InputError(path, undefined, `expected a float32 2-D array, found ${h.dtype} [${h.shape}]`);
@@ -166,7 +187,7 @@ export function readEmbeddings(dir: string): { manifest: EmbeddingManifest; ids:
   let off = 0;
   for (const shard of manifest.shards) {
     checkShard(dir, manifest, shard);
-    ids.push(...readShardIds(dir, shard));
+    ids.push(...readShardIds(dir, shard, manifest));
     const arr = readNpy(join(dir, shard.vectors));
     vectors.set(arr.data as Float32Array, off);
     off += shard.rows * manifest.dim;

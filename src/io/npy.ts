@@ -5,7 +5,7 @@
  */
 import { readFileSync, openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import { InputError } from '../errors.js';
-import { writeFileAtomicSync } from '../util/fs.js';
+import { writeFileAtomicSync, type FileRecord } from '../util/fs.js';
 
 export type NpyDtype = 'float32' | 'float16' | 'int64' | 'int32' | 'uint8' | 'int8' | 'float64';
 
@@ -117,8 +117,8 @@ export function readNpy(path: string): NpyArray {
 }
 
 /** Writes a C-ordered array atomically. `data` length must equal the product of `shape`. */
-export function writeNpy(path: string, dtype: NpyDtype, shape: readonly number[], data: ArrayBufferView): void {
+export function writeNpy(path: string, dtype: NpyDtype, shape: readonly number[], data: ArrayBufferView): FileRecord {
   const count = shape.reduce((a, b) => a * b, 1);
   if (data.byteLength !== count * BYTES[dtype]) throw new Error(`writeNpy: ${data.byteLength} bytes for shape [${shape}] ${dtype}`);
-  writeFileAtomicSync(path, [encodeNpyHeader(dtype, shape), new Uint8Array(data.buffer, data.byteOffset, data.byteLength)]);
+  return writeFileAtomicSync(path, [encodeNpyHeader(dtype, shape), new Uint8Array(data.buffer, data.byteOffset, data.byteLength)]);
 }

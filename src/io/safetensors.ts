@@ -7,7 +7,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { InputError } from '../errors.js';
-import { writeFileAtomicSync } from '../util/fs.js';
+import { writeFileAtomicSync, type FileRecord } from '../util/fs.js';
 import { BYTES_PER_ELEMENT, numel, type HostDType, type HostTensor, type StoredTensor } from './host-tensor.js';
 
 const DTYPE_FROM_CODE: Record<string, HostDType> = {
@@ -227,8 +227,8 @@ export function writeSafetensors(
   path: string,
   tensors: Record<string, TensorToWrite> | Map<string, TensorToWrite>,
   metadata: Record<string, string> = { format: 'pt' },
-): void {
-  writeFileAtomicSync(path, safetensorsChunks(tensors, metadata, path));
+): FileRecord {
+  return writeFileAtomicSync(path, safetensorsChunks(tensors, metadata, path));
 }
 
 /**

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } fro
 import { basename, dirname, join } from 'node:path';
 import { DensekitError, InputError } from '../errors.js';
 import { writeFileAtomicSync } from '../util/fs.js';
+import { checkRecordedSizes, FOLDER_RECORDS, readFolderRecords, writeFolderRecords } from '../util/checksums.js';
 import { readJsonFileSync as readJson } from '../util/lines.js';
 import { pathInside } from '../util/paths.js';
 import type { HostTensor } from './host-tensor.js';
@@ -138,6 +139,8 @@ function readModuleEntries(dir: string): ModuleEntry[] | undefined {
 /** Reads a sentence-transformers folder; a folder without modules.json is a plain HF model with mean pooling. */
 export function readSentenceTransformer(dir: string): SentenceTransformerSpec {
   if (!isDirectory(dir)) throw new DensekitError(`${dir}: model folder does not exist`);
+  // A folder densekit wrote records its files: a truncated or half-copied one fails here, naming the file.
+  checkRecordedSizes(dir, readFolderRecords(dir), FOLDER_RECORDS);
   const entries = readModuleEntries(dir);
   const spec: SentenceTransformerSpec = { dir, modules: [], ...inputOf(dir, entries) };
   if (!entries) {
@@ -301,7 +304,7 @@ export function writeSentenceTransformer(dir: string, model: SentenceTransformer
   mkdirSync(tmp);
   try {
     writeJson(join(tmp, 'config.json'), config);
-    writeSafetensors(join(tmp, 'model.safetensors'), model.weights);
+    const weights = writeSafetensors(join(tmp, 'model.safetensors'), model.weights);
     if (model.sourceDir) {
       for (const name of TOKENIZER_FILES) {
         const src = join(model.sourceDir, name);
@@ -322,6 +325,8 @@ export function writeSentenceTransformer(dir: string, model: SentenceTransformer
     if (model.similarity !== undefined) stMeta.similarity_fn_name = model.similarity;
     if (model.trainedMaxLength) stMeta.densekit = { query_max_length: model.trainedMaxLength.query, passage_max_length: model.trainedMaxLength.passage };
     writeJson(join(tmp, 'config_sentence_transformers.json'), stMeta);
+    // The weights were hashed as written; the small files are hashed here.
+    writeFolderRecords(tmp, { 'model.safetensors': weights });
     replaceDirectory(tmp, dir);
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });

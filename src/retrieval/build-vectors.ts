@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { openEmbeddingSet, readSetShardIds, readSetShardVectors, setShards } from '../encode/slices.js';
 import { AtomicWriter, removeStaleTemps, writeFileAtomicSync } from '../util/fs.js';
+import type { FileRecords } from '../util/checksums.js';
 import { metaPath, type Similarity } from './meta.js';
 import { int8Scales, quantizeRows, toBfloat16 } from './quantize.js';
 
@@ -36,6 +37,8 @@ export interface VectorFilesInfo {
   maxNorm: number;
   model: string;
   ids: string[];
+  /** What was written, for index.json's "files". */
+  files: FileRecords;
 }
 
 /** Float32 inner products of two rows this long stay finite (FLT_MAX ~ 3.4e38). */
@@ -109,8 +112,9 @@ export function writeVectorFiles(inputDirs: string | readonly string[], outDir: 
     bf16?.abort();
     throw e;
   }
-  out.commit();
-  bf16?.commit();
+  const files: FileRecords = {};
+  files[VECTORS_F32] = out.commit();
+  if (bf16) files[VECTORS_BF16] = bf16.commit();
 
   if (storage === 'int8') {
     const scales = int8Scales(maxAbs);
@@ -134,9 +138,9 @@ export function writeVectorFiles(inputDirs: string | readonly string[], outDir: 
       q.abort();
       throw e;
     }
-    q.commit();
-    writeFileAtomicSync(join(outDir, 'int8-scales.f32'), new Uint8Array(scales.buffer));
+    files[VECTORS_I8] = q.commit();
+    files['int8-scales.f32'] = writeFileAtomicSync(join(outDir, 'int8-scales.f32'), new Uint8Array(scales.buffer));
   }
-  writeFileAtomicSync(join(outDir, 'ids.txt'), ids.join('\n') + (ids.length ? '\n' : ''));
-  return { dim, count, similarity, storage, maxNorm, model: set.model, ids };
+  files['ids.txt'] = writeFileAtomicSync(join(outDir, 'ids.txt'), ids.join('\n') + (ids.length ? '\n' : ''));
+  return { dim, count, similarity, storage, maxNorm, model: set.model, ids, files };
 }

@@ -46,7 +46,7 @@ export class DenseRetriever implements Retriever {
     });
     if (toEncode.length) {
       if (!this.encoder) throw new UsageError(`query ${JSON.stringify(queries[toEncode[0]!]!.id)} has no vector and this dense retriever has no encoder (give a model or precomputed query vectors)`);
-      const vectors = await this.encoder.encodeQueries(toEncode.map((i) => queries[i]!.text));
+      const vectors = await this.encoder.encodeQueries(toEncode.map((i) => queries[i]!.text), opts?.signal ? { signal: opts.signal } : undefined);
       if (vectors.length !== toEncode.length * dim) throw new Error(`encoder returned ${vectors.length} values for ${toEncode.length} texts of dim ${dim}`);
       toEncode.forEach((qi, j) => flat.set(vectors.subarray(j * dim, (j + 1) * dim), qi * dim));
     }

@@ -28,7 +28,7 @@ import type { Hit } from './types.js';
 import { exactDot, scanCandidates } from './kernels.js';
 import { nativeScan, scanTopKJs, type ScanFn, type ScanIsa } from './scan-kernel.js';
 import { openFileBytes } from './mapped-file.js';
-import { INDEX_FORMAT, readIdsFile, readIndexMeta, writeIndexMeta, type IndexMeta, type Similarity } from './meta.js';
+import { checkIndexFiles, INDEX_FORMAT, readIdsFile, readIndexMeta, writeIndexMeta, type IndexMeta, type Similarity } from './meta.js';
 import { quantizeQueries } from './quantize.js';
 import { loadTorch, measuredSgemmGflops, MIN_SGEMM_GFLOPS, scanCandidatesTorch } from './torch-kernel.js';
 import { VECTORS_BF16, VECTORS_F32, VECTORS_I8, writeVectorFiles, type VectorStorage } from './build-vectors.js';
@@ -72,7 +72,7 @@ export function buildFlatIndex(embeddingsDir: string | readonly string[], outDir
   const info = writeVectorFiles(embeddingsDir, outDir, opts);
   const meta: FlatMeta = {
     format: INDEX_FORMAT, version: 1, type: 'flat', count: info.count, dim: info.dim, similarity: info.similarity,
-    storage: info.storage, maxNorm: info.maxNorm, model: info.model,
+    storage: info.storage, maxNorm: info.maxNorm, model: info.model, files: info.files,
   };
   writeIndexMeta(outDir, meta);
   return meta;
@@ -134,6 +134,7 @@ export class FlatIndex extends LocalVectorIndex {
   static async open(dir: string, options: FlatSearchOptions = {}): Promise<FlatIndex> {
     const meta = readIndexMeta(dir) as FlatMeta;
     if (meta.type !== 'flat' && meta.type !== 'hnsw') throw new InputError(join(dir, 'index.json'), undefined, `type is "${meta.type}", expected a dense index`);
+    checkIndexFiles(dir, meta);
     const ids = readIdsFile(join(dir, 'ids.txt'), meta.count);
     const vectors = (await openMatrix(join(dir, VECTORS_F32), 'float32', meta.count, meta.dim)) as Float32Array;
     let compressed: CompressedRows | null = null;

@@ -16,6 +16,7 @@ import { checkGraphFile } from './hnsw-file.js';
 import { LocalVectorIndex } from './local-index.js';
 import type { Hit } from './types.js';
 import { INDEX_FORMAT, readIndexMeta, writeIndexMeta } from './meta.js';
+import { hashFileSync, type FileRecord } from '../util/checksums.js';
 
 export interface HnswParams {
   /** Graph degree (usearch "connectivity"). */
@@ -54,8 +55,14 @@ function addRows(graph: UsearchIndex, vectors: Float32Array, dim: number, firstR
   }
 }
 
-function saveGraph(graph: UsearchIndex, dir: string): void {
-  replaceFileSync(join(dir, GRAPH), (tmp) => graph.save(tmp));
+/** usearch writes the file itself, so its record is taken from the finished temp file before the rename. */
+function saveGraph(graph: UsearchIndex, dir: string): FileRecord {
+  let record: FileRecord | undefined;
+  replaceFileSync(join(dir, GRAPH), (tmp) => {
+    graph.save(tmp);
+    record = hashFileSync(tmp);
+  });
+  return record!;
 }
 
 export async function buildHnswIndex(embeddingsDir: string | readonly string[], outDir: string, params: Partial<HnswParams> = {}, threads = 0): Promise<HnswMeta> {
@@ -64,14 +71,14 @@ export async function buildHnswIndex(embeddingsDir: string | readonly string[], 
   const info = writeVectorFiles(embeddingsDir, outDir);
   const meta: HnswMeta = {
     format: INDEX_FORMAT, version: 1, type: 'hnsw', count: info.count, dim: info.dim, similarity: info.similarity,
-    storage: 'float32', maxNorm: info.maxNorm, model: info.model, hnsw: p,
+    storage: 'float32', maxNorm: info.maxNorm, model: info.model, hnsw: p, files: info.files,
   };
   // Built from exactly the stored (possibly normalized) rows. No index.json exists until the graph is saved:
   // a build killed before that leaves a folder nothing opens, never one that reads as a flat index.
   const { buffer } = await openFileBytes(join(outDir, VECTORS_F32));
   const graph = newGraph(meta.dim, p);
   addRows(graph, new Float32Array(buffer, 0, meta.count * meta.dim), meta.dim, 0, threads);
-  saveGraph(graph, outDir);
+  meta.files![GRAPH] = saveGraph(graph, outDir);
   writeIndexMeta(outDir, meta);
   return meta;
 }
@@ -168,9 +175,11 @@ export class HnswIndex extends LocalVectorIndex<HnswMeta> {
       maxNorm = Math.max(maxNorm, Math.sqrt(n2));
     }
     // Commit order: graph and ids/vectors first, index.json (the count readers check against) last.
-    saveGraph(this.graph, this.dir);
-    vectorsOut.commit();
-    writeFileAtomicSync(join(this.dir, 'ids.txt'), [...this.flat.ids, ...ids].join('\n') + '\n');
+    const graphRecord = saveGraph(this.graph, this.dir);
+    const vectorsRecord = vectorsOut.commit();
+    const idsRecord = writeFileAtomicSync(join(this.dir, 'ids.txt'), [...this.flat.ids, ...ids].join('\n') + '\n');
+    // Records of a folder built before checksums stay absent: verify would otherwise vouch for old files never hashed.
+    if (this.meta.files) this.meta.files = { ...this.meta.files, [GRAPH]: graphRecord, [VECTORS_F32]: vectorsRecord, 'ids.txt': idsRecord };
     this.meta.count = count;
     this.meta.maxNorm = maxNorm;
     writeIndexMeta(this.dir, this.meta);

@@ -8,6 +8,7 @@ import { InputError } from '../errors.js';
 import { writeFileAtomicSync } from '../util/fs.js';
 import { readDescriptorSync } from '../util/lines.js';
 import { readIdsFile as readIdLines } from '../formats/ids.js';
+import { checkRecordedSizes, readFileRecords, type FileRecords } from '../util/checksums.js';
 
 export const INDEX_FORMAT = 'densekit-index';
 
@@ -21,6 +22,11 @@ export interface IndexMeta {
   type: IndexType;
   /** Number of documents. */
   count: number;
+  /**
+   * Size and sha256 of every data file (src/util/checksums.ts): sizes checked on open, hashes by
+   * `densekit verify`. Absent in folders built before checksums were recorded.
+   */
+  files?: FileRecords;
   /** Free-form, type-specific parameters (see each index module). */
   [key: string]: unknown;
 }
@@ -48,6 +54,7 @@ function checkMetaFields(meta: IndexMeta, path: string): void {
   const int = (v: unknown, min: number): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
   if (meta.version !== 1) bad('version', '1 (written by another densekit version?)');
   if (!int(meta.count, 0)) bad('count', 'a non-negative integer');
+  readFileRecords(meta.files, path);
   if (meta.type !== 'flat' && meta.type !== 'hnsw') return; // other types check their own fields
   if (!int(meta.dim, 1) || (meta.dim as number) > MAX_DIM) bad('dim', `an integer from 1 to ${MAX_DIM}`);
   if (meta.similarity !== 'dot' && meta.similarity !== 'cosine') bad('similarity', '"dot" or "cosine"');
@@ -58,6 +65,11 @@ function checkMetaFields(meta: IndexMeta, path: string): void {
     const h = meta.hnsw as Record<string, unknown> | null | undefined;
     if (h === null || typeof h !== 'object' || !int(h.M, 2) || !int(h.efConstruction, 1) || !int(h.efSearch, 1)) bad('hnsw', '{M, efConstruction, efSearch} positive integers');
   }
+}
+
+/** The cheap check on open: the recorded data files are all there, at their recorded sizes. */
+export function checkIndexFiles(dir: string, meta: IndexMeta, names?: readonly string[]): void {
+  checkRecordedSizes(dir, meta.files, 'index.json', names);
 }
 
 export function writeIndexMeta(dir: string, meta: IndexMeta): void {

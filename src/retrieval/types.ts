@@ -31,6 +31,8 @@ export interface SearchOptions {
   probes?: number;
   /** Metadata filter (pgvector): equality and ranges on metadata keys. */
   filter?: MetadataFilter;
+  /** Aborted when the caller has gone (a service client that disconnected): work not yet started is dropped. */
+  signal?: AbortSignal;
 }
 
 export type MetadataFilter = Record<string, string | number | boolean | { gte?: number; gt?: number; lte?: number; lt?: number }>;
@@ -56,7 +58,7 @@ export interface TextEncoder {
   /** `onProgress` is told how many texts each finished batch held. */
   encode(texts: readonly string[], kind: TextKind, opts?: { onProgress?: (done: number) => void }): Promise<Encoded>;
   /** Row-major [texts.length, dim]. */
-  encodeQueries(texts: readonly string[]): Promise<Float32Array>;
+  encodeQueries(texts: readonly string[], opts?: { signal?: AbortSignal }): Promise<Float32Array>;
   encodePassages(texts: readonly string[]): Promise<Float32Array>;
   close(): Promise<void> | void;
 }

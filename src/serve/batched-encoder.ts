@@ -8,7 +8,7 @@ import { MicroBatcher, type MicroBatcherOptions } from './micro-batcher.js';
 export class BatchedEncoder implements TextEncoder {
   private readonly batcher: MicroBatcher<string, Float32Array>;
 
-  constructor(readonly inner: TextEncoder, batching: MicroBatcherOptions, onBatch?: (size: number) => void) {
+  constructor(readonly inner: TextEncoder, batching: MicroBatcherOptions, onBatch?: (size: number) => void, onDrop?: (size: number) => void) {
     const dim = inner.dim;
     this.batcher = new MicroBatcher(
       async (texts: string[]) => {
@@ -18,6 +18,7 @@ export class BatchedEncoder implements TextEncoder {
       },
       batching,
       onBatch,
+      onDrop,
     );
   }
 
@@ -40,8 +41,8 @@ export class BatchedEncoder implements TextEncoder {
     return s.queued + s.running;
   }
 
-  async encodeQueries(texts: readonly string[]): Promise<Float32Array> {
-    const rows = await Promise.all(texts.map((t) => this.batcher.submit(t)));
+  async encodeQueries(texts: readonly string[], opts?: { signal?: AbortSignal }): Promise<Float32Array> {
+    const rows = await this.batcher.submitAll(texts, opts?.signal);
     const out = new Float32Array(texts.length * this.dim);
     rows.forEach((v, i) => out.set(v, i * this.dim));
     return out;

@@ -15,6 +15,7 @@ export class ServiceMetrics {
   readonly latency: Histogram<'method' | 'route'>;
   readonly batchSize: Histogram;
   readonly queries: Counter<'mode'>;
+  readonly dropped: Counter;
 
   constructor(gauges: ServiceGauges, options: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -35,6 +36,11 @@ export class ServiceMetrics {
       name: 'densekit_encoder_batch_size',
       help: 'Queries per encoder call (micro-batching)',
       buckets: [1, 2, 4, 8, 16, 32, 64, 128],
+      registers,
+    });
+    this.dropped = new Counter({
+      name: 'densekit_encoder_dropped_total',
+      help: 'Queries never encoded because their client disconnected while they waited for the encoder',
       registers,
     });
     this.queries = new Counter({

@@ -32,6 +32,15 @@ interface Pending<In, Out> {
   reject: (err: unknown) => void;
 }
 
+/** An item whose caller went away (its signal aborted) before its batch ran: it never reaches the batch function. */
+export class CallerGoneError extends DensekitError {
+  override name = 'CallerGoneError';
+  constructor() {
+    // 499, nginx's "client closed request": nobody reads it, but logs and metrics see why the request ended.
+    super('the client went away before its queries were searched', { code: 'DENSEKIT_REQUEST', statusCode: 499 });
+  }
+}
+
 export class QueueFullError extends DensekitError {
   override name = 'QueueFullError';
   constructor(queued: number, limit: number) {
@@ -50,6 +59,8 @@ export class MicroBatcher<In, Out> {
     private readonly opts: MicroBatcherOptions,
     /** Called with every batch size sent (for metrics). */
     private readonly onBatch?: (size: number) => void,
+    /** Called with the number of items dropped because their caller had gone (for metrics). */
+    private readonly onDrop?: (size: number) => void,
   ) {
     if (!(opts.maxBatch >= 1)) throw new RangeError(`maxBatch must be >= 1, got ${opts.maxBatch}`);
     if (!(opts.maxWaitMs >= 0)) throw new RangeError(`maxWaitMs must be >= 0, got ${opts.maxWaitMs}`);
@@ -59,15 +70,47 @@ export class MicroBatcher<In, Out> {
     return { queued: this.queue.length, running: this.runningCount };
   }
 
-  submit(item: In): Promise<Out> {
+  submit(item: In, signal?: AbortSignal): Promise<Out> {
+    return this.submitAll([item], signal).then((outs) => outs[0]!);
+  }
+
+  /**
+   * One caller's items, results in order. `signal`: aborted when the caller no longer wants them (its client
+   * disconnected); its items still queued are then taken out and the call rejects with CallerGoneError, so a
+   * batch never encodes for nobody (items already inside a running call finish, their results unused).
+   */
+  submitAll(items: readonly In[], signal?: AbortSignal): Promise<Out[]> {
     if (this.closed) return Promise.reject(new Error('the batcher is closed'));
-    if (this.opts.maxQueue !== undefined && this.queue.length >= this.opts.maxQueue) {
+    if (signal?.aborted) {
+      this.onDrop?.(items.length);
+      return Promise.reject(new CallerGoneError());
+    }
+    if (this.opts.maxQueue !== undefined && this.queue.length + items.length > this.opts.maxQueue) {
       return Promise.reject(new QueueFullError(this.queue.length, this.opts.maxQueue));
     }
-    return new Promise<Out>((resolve, reject) => {
-      this.queue.push({ item, resolve, reject });
-      this.schedule();
+    const mine = new Set<Pending<In, Out>>();
+    const results = items.map((item) => new Promise<Out>((resolve, reject) => {
+      const p = { item, resolve, reject };
+      mine.add(p);
+      this.queue.push(p);
+    }));
+    // One listener per caller, not per item (a 64-query request would otherwise pass Node's listener warning).
+    let onAbort: (() => void) | undefined;
+    const gone = signal && new Promise<never>((_, reject) => {
+      onAbort = (): void => {
+        const before = this.queue.length;
+        this.queue = this.queue.filter((p) => !mine.has(p));
+        this.onDrop?.(before - this.queue.length);
+        reject(new CallerGoneError());
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
     });
+    this.schedule();
+    const all = Promise.all(results);
+    if (!gone) return all;
+    // Results of items dropped from the queue never settle: the race answers the caller.
+    all.catch(() => {});
+    return Promise.race([all, gone]).finally(() => signal!.removeEventListener('abort', onAbort!));
   }
 
   /** Rejects nothing: lets queued and running items finish, then refuses new ones. */

@@ -8,6 +8,7 @@ import { HybridRetriever, type HybridOptions } from '../retrieval/hybrid.js';
 import type { Retriever, TextEncoder, VectorIndex } from '../retrieval/types.js';
 import { BatchedEncoder } from './batched-encoder.js';
 import type { MicroBatcherOptions } from './micro-batcher.js';
+import { slicedIndex, SlicedRetriever } from './sliced-search.js';
 
 export type SearchMode = 'dense' | 'bm25' | 'hybrid';
 export const SEARCH_MODES: readonly SearchMode[] = ['dense', 'bm25', 'hybrid'];
@@ -21,6 +22,8 @@ export interface RetrieverParts {
   hybridDepth?: number;
   batching: MicroBatcherOptions;
   onBatch?: (size: number) => void;
+  /** Queries dropped before encoding because their client had gone. */
+  onDrop?: (size: number) => void;
 }
 
 export class ServiceRetrievers {
@@ -31,14 +34,15 @@ export class ServiceRetrievers {
 
   constructor(parts: RetrieverParts) {
     if (parts.dense) {
-      this.batched = new BatchedEncoder(parts.dense.encoder, parts.batching, parts.onBatch);
-      const dense = new DenseRetriever(this.batched, parts.dense.index, { allowModelMismatch: parts.dense.allowModelMismatch ?? false });
-      if (parts.lexical && parts.fusion) this.byMode.set('hybrid', new HybridRetriever(dense, parts.lexical, { ...parts.fusion, depth: parts.hybridDepth ?? 100 }));
+      this.batched = new BatchedEncoder(parts.dense.encoder, parts.batching, parts.onBatch, parts.onDrop);
+      // Searches that block the event loop run in slices (sliced-search.ts), so /health and small requests get in between.
+      const dense = new DenseRetriever(this.batched, slicedIndex(parts.dense.index), { allowModelMismatch: parts.dense.allowModelMismatch ?? false });
+      if (parts.lexical && parts.fusion) this.byMode.set('hybrid', new HybridRetriever(dense, new SlicedRetriever(parts.lexical), { ...parts.fusion, depth: parts.hybridDepth ?? 100 }));
       this.byMode.set('dense', dense);
       this.sizes.dense = dense.size;
     }
     if (parts.lexical) {
-      this.byMode.set('bm25', parts.lexical);
+      this.byMode.set('bm25', new SlicedRetriever(parts.lexical));
       this.sizes.bm25 = parts.lexical.size;
     }
     if (this.byMode.size === 0) throw new UsageError('nothing to serve: give a dense index with a model, or a BM25 index');

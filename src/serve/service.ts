@@ -79,6 +79,7 @@ export async function createService(opts: ServiceOptions): Promise<FastifyInstan
     hybridDepth: opts.hybridDepth,
     batching: { ...batching, maxQueue: limits.maxQueuedQueries },
     onBatch: (n) => metrics?.batchSize.observe(n),
+    onDrop: (n) => metrics?.dropped.inc(n),
   });
   metrics = new ServiceMetrics(
     { queueDepth: () => retrievers.queueDepth, indexSizes: () => retrievers.sizes },

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { openSafetensors, writeSafetensors, hostToFloat32, type HostTensor } from '../io/index.js';
 import { InputError } from '../errors.js';
 import { writeFileAtomicSync } from '../util/fs.js';
+import { checkRecordedSizes, FOLDER_RECORDS, readFolderRecords, writeFolderRecords } from '../util/checksums.js';
 import type { SentenceEncoder } from '../models/index.js';
 import { scope } from '../tensor/index.js';
 import type { Optimizer, OptimizerState } from './optim/index.js';
@@ -35,6 +36,7 @@ export function latestCheckpoint(stageDir: string): { dir: string; state: Traine
   if (!existsSync(pointer)) return undefined;
   const { checkpoint } = JSON.parse(readFileSync(pointer, 'utf8')) as { checkpoint: string };
   const dir = join(stageDir, checkpoint);
+  checkRecordedSizes(dir, readFolderRecords(dir), FOLDER_RECORDS);
   const stateFile = join(dir, 'trainer-state.json');
   let state: TrainerState;
   try {
@@ -62,8 +64,10 @@ export function saveCheckpoint(stageDir: string, model: SentenceEncoder, optimiz
   for (const [key, values] of opt.tensors) {
     tensors.set(key, { dtype: 'float32', shape: opt.shapes.get(key)!, data: new Uint8Array(values.buffer, values.byteOffset, values.byteLength) });
   }
-  writeSafetensors(join(dir, 'optimizer.safetensors'), tensors);
-  writeFileAtomicSync(join(dir, 'trainer-state.json'), JSON.stringify({ ...state, optimizer: opt.json }, null, 1) + '\n');
+  const optimizerRecord = writeSafetensors(join(dir, 'optimizer.safetensors'), tensors);
+  const stateRecord = writeFileAtomicSync(join(dir, 'trainer-state.json'), JSON.stringify({ ...state, optimizer: opt.json }, null, 1) + '\n');
+  // Written before latest.json points here: a resume (and `densekit verify`) can check every file of the checkpoint.
+  writeFolderRecords(dir, { ...readFolderRecords(dir), 'optimizer.safetensors': optimizerRecord, 'trainer-state.json': stateRecord });
   writeFileAtomicSync(join(stageDir, 'latest.json'), JSON.stringify({ checkpoint: name }) + '\n');
   for (const entry of readdirSync(stageDir)) {
     if (entry.startsWith('checkpoint-') && entry !== name && !keep.includes(entry)) rmSync(join(stageDir, entry), { recursive: true, force: true });

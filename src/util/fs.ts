@@ -7,7 +7,14 @@
  */
 import { chmodSync, closeSync, fsyncSync, lstatSync, openSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
 import { dirname, basename, join, resolve } from 'node:path';
+import { createHash, type Hash } from 'node:crypto';
 import { OutputError } from '../errors.js';
+
+/** What a written file's reader can check it against later: its byte size and sha256 (src/util/checksums.ts). */
+export interface FileRecord {
+  bytes: number;
+  sha256: string;
+}
 
 /** An iterable's chunks are made as they are written (a multi-GB file never sits in memory whole). */
 type Data = string | Uint8Array | Iterable<string | Uint8Array>;
@@ -33,7 +40,7 @@ function alive(pid: number): boolean {
  * Removes temp files that a killed writer left in `dir` (names from tempPathFor whose process is gone), so a
  * successful rerun leaves only its outputs. Temp files of live processes (a concurrent writer) are kept.
  */
-export function removeStaleTemps(dir: string): void {
+export function removeStaleTemps(dir: string, forName?: string): void {
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -41,8 +48,12 @@ export function removeStaleTemps(dir: string): void {
     return; // no folder yet: nothing left over
   }
   for (const name of names) {
+    if (forName !== undefined && !name.startsWith(`.${forName}.tmp-`)) continue;
     const m = TEMP_NAME.exec(name);
-    if (m && (Number(m[1]) === process.pid || !alive(Number(m[1])))) rmSync(join(dir, name), { force: true, recursive: true });
+    if (!m) continue;
+    const pid = Number(m[1]);
+    // This process's own temp files are in use when a single name is cleaned (another writer of ours may be open).
+    if (forName !== undefined ? pid !== process.pid && !alive(pid) : pid === process.pid || !alive(pid)) rmSync(join(dir, name), { force: true, recursive: true });
   }
 }
 
@@ -155,6 +166,9 @@ export class AtomicWriter {
   private readonly target: Target;
   private readonly tmp: string | null;
   private fd: number | null;
+  // Hashed as written: recording a checksum costs no second read of a multi-GB file.
+  private readonly hash: Hash = createHash('sha256');
+  private bytes = 0;
   constructor(private readonly path: string) {
     this.target = outputTarget(path);
     this.tmp = this.target.kind === 'file' ? tempPathFor(this.target.path) : null;
@@ -163,6 +177,8 @@ export class AtomicWriter {
       return;
     }
     const opening = this.tmp ?? this.target.path;
+    // A writer of this name killed earlier (kill -9, power loss) left its temp file: a successful write cleans it up.
+    if (this.target.kind === 'file') removeStaleTemps(dirname(this.target.path), basename(this.target.path));
     try {
       // 'wx': a temp name that exists already is not ours. Streams are appended to: when stdout is a file
       // the shell opened, what was printed before stays.
@@ -173,23 +189,33 @@ export class AtomicWriter {
   }
   write(data: Data): void {
     try {
-      writeAll(this.fd!, toParts(data));
+      writeAll(this.fd!, this.hashed(toParts(data)));
     } catch (e) {
       this.abort();
       throw outputError(this.path, e, 'write');
     }
   }
-  commit(): void {
+  private *hashed(parts: Iterable<Uint8Array>): Generator<Uint8Array> {
+    for (const p of parts) {
+      this.hash.update(p);
+      this.bytes += p.byteLength;
+      yield p;
+    }
+  }
+  /** Puts the file in place; returns the size and sha256 of everything written. */
+  commit(): FileRecord {
     const fd = this.fd!;
     this.fd = null;
+    const record = { bytes: this.bytes, sha256: this.hash.digest('hex') };
     try {
-      if (this.target.kind === 'stdout') return;
+      if (this.target.kind === 'stdout') return record;
       if (this.target.kind === 'file') {
         if (this.target.mode !== null) chmodSync(this.tmp!, this.target.mode);
         fsyncSync(fd);
       }
       closeSync(fd);
       if (this.tmp) renameSync(this.tmp, this.target.path);
+      return record;
     } catch (e) {
       try { closeSync(fd); } catch { /* closed before the failure */ }
       if (this.tmp) rmSync(this.tmp, { force: true });
@@ -204,10 +230,10 @@ export class AtomicWriter {
 }
 
 /** Write a file so that readers see either the old content or the complete new content, never a part. */
-export function writeFileAtomicSync(path: string, data: Data): void {
+export function writeFileAtomicSync(path: string, data: Data): FileRecord {
   const w = new AtomicWriter(path);
   w.write(data);
-  w.commit();
+  return w.commit();
 }
 
 /** The same as writeFileAtomicSync, for async callers (one way to write: the writes are local and bounded). */
@@ -222,6 +248,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
 export function replaceFileSync(path: string, write: (tmp: string) => void): void {
   const target = outputTarget(path);
   if (target.kind !== 'file') throw new OutputError(`${path}: cannot write here: it is not a regular file`);
+  removeStaleTemps(dirname(target.path), basename(target.path));
   const tmp = tempPathFor(target.path);
   try {
     write(tmp);

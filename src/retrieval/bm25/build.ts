@@ -110,12 +110,14 @@ export async function buildBm25Index(corpusPath: string, outDir: string, params:
   for (let i = 0; i < offsets.length; i++) dv.setFloat64(layout.offsetsOffset + 8 * i, offsets[i]!, true);
   for (let i = 0; i < df.length; i++) dv.setUint32(layout.dfOffset + 4 * i, df[i]!, true);
 
-  writeFileAtomicSync(join(outDir, 'postings.bin'), [head, ...chunks]);
-  writeFileAtomicSync(join(outDir, 'ids.txt'), ids.join('\n') + (ids.length ? '\n' : ''));
-  writeFileAtomicSync(join(outDir, 'terms.txt'), [...termIds.keys()].join('\n') + (termIds.size ? '\n' : ''));
+  const files = {
+    'postings.bin': writeFileAtomicSync(join(outDir, 'postings.bin'), [head, ...chunks]),
+    'ids.txt': writeFileAtomicSync(join(outDir, 'ids.txt'), ids.join('\n') + (ids.length ? '\n' : '')),
+    'terms.txt': writeFileAtomicSync(join(outDir, 'terms.txt'), [...termIds.keys()].join('\n') + (termIds.size ? '\n' : '')),
+  };
   const meta: Bm25Meta = {
     format: INDEX_FORMAT, version: 1, type: 'bm25', count: ids.length, k1: p.k1, b: p.b, analyzer: ANALYZER_NAME,
-    fields: 'flat', docCount, sumTotalTermFreq, terms: termIds.size, source: corpusPath,
+    fields: 'flat', docCount, sumTotalTermFreq, terms: termIds.size, source: corpusPath, files,
   };
   writeIndexMeta(outDir, meta);
   return meta;

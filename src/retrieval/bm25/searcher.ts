@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { InputError, positiveInteger } from '../../errors.js';
 import { compareHits } from '../hits.js';
 import type { Hit } from '../types.js';
-import { readIdsFile, readIndexMeta } from '../meta.js';
+import { checkIndexFiles, readIdsFile, readIndexMeta } from '../meta.js';
 import { analyze, ANALYZER_NAME } from './analyzer.js';
 import type { Bm25Meta, Bm25Params } from './build.js';
 import { checkBm25Params } from './build.js';
@@ -60,6 +60,7 @@ export class Bm25Index {
     if (meta.type !== 'bm25') throw new InputError(join(dir, 'index.json'), undefined, `type is "${meta.type}", expected "bm25"`);
     // Queries must be analyzed exactly as the documents were: an index from another analyzer is rebuilt, not read.
     if (meta.analyzer !== ANALYZER_NAME) throw new InputError(join(dir, 'index.json'), undefined, `built with analyzer "${meta.analyzer}", this version analyzes text as "${ANALYZER_NAME}" (rebuild the index)`);
+    checkIndexFiles(dir, meta);
     const ids = readIdsFile(join(dir, 'ids.txt'), meta.count);
     const termsPath = join(dir, 'terms.txt');
     const terms = readIdsFile(termsPath, meta.terms);

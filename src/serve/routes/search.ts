@@ -1,8 +1,14 @@
 /**
  * POST /search { query | queries[], k?, mode?, fields? } and GET /search?q=&k=: ranked hits, with titles, snippets
  * and highlights.
+ *
+ * The reply is streamed, one query's hits at a time, yielding the event loop between them: a request at the
+ * limits (64 queries x k 1,000) is a few MB of JSON, and building it whole on the event loop held /health for
+ * seconds. A client that disconnects stops the work: its queries still waiting for the encoder are dropped
+ * (MicroBatcher), and the reply is not built further.
  */
-import type { FastifyPluginAsync } from 'fastify';
+import { Readable } from 'node:stream';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { Hit, MetadataFilter } from '../../retrieval/types.js';
 import type { DocumentLookup } from '../documents.js';
 import { makeSnippet, matchSpans, queryTerms } from '../highlight.js';
@@ -58,7 +64,12 @@ export function searchRoutes({ retrievers, documents, limits, metrics }: RouteCo
     efSearch: { type: 'integer', minimum: 1, maximum: 1000, description: 'HNSW (usearch or pgvector): candidates explored per query' },
   } as const;
 
-  const search = async (body: SearchBody, queryField = 'body.query') => {
+  const search = async (body: SearchBody, reply: FastifyReply, queryField = 'body.query') => {
+    // 'close' before the reply finished: the client has gone.
+    const gone = new AbortController();
+    reply.raw.on('close', () => {
+      if (!reply.raw.writableFinished) gone.abort();
+    });
     const started = performance.now();
     const single = body.queries === undefined;
     if (body.query !== undefined && body.queries !== undefined) throw new HttpError(400, 'body: give either query or queries, not both');
@@ -81,23 +92,37 @@ export function searchRoutes({ retrievers, documents, limits, metrics }: RouteCo
     }
     const retriever = retrievers.get(mode);
     // Request queries have no ids of their own; their position names them.
-    const opts = { ...(body.filter ? { filter: body.filter } : {}), ...(body.efSearch ? { efSearch: body.efSearch } : {}) };
+    const opts = {
+      ...(body.filter ? { filter: body.filter } : {}), ...(body.efSearch ? { efSearch: body.efSearch } : {}), signal: gone.signal,
+    };
     const runs = await retriever.search(queries.map((text, i) => ({ id: String(i), text })), k, opts);
     metrics.queries.inc({ mode }, queries.length);
-    const missing: string[] = [];
-    const results: Array<{ query: string; hits: ReturnType<typeof presentHits> }> = [];
-    for (let i = 0; i < queries.length; i++) {
-      // Between queries other requests (/health) get the event loop.
-      if (i > 0 && fields.size > 0) await new Promise((resolve) => setImmediate(resolve));
-      results.push({ query: queries[i]!, hits: presentHits(runs[i]!, queries[i]!, fields, documents, missing) });
+    async function* json(): AsyncGenerator<string> {
+      const missing: string[] = [];
+      // Other requests (/health) get the event loop whenever this one has held it for BREATHE_MS.
+      let since = performance.now();
+      yield `{"mode":${JSON.stringify(mode)},"k":${k},${single ? '"hits":' : '"results":['}`;
+      for (let i = 0; i < queries.length; i++) {
+        yield `${i > 0 ? ',' : ''}${single ? '' : `{"query":${JSON.stringify(queries[i]!)},"hits":`}[`;
+        const run = runs[i]!;
+        for (let a = 0; a < run.length; a += HITS_PER_PIECE) {
+          if (performance.now() - since > BREATHE_MS) {
+            await new Promise((resolve) => setImmediate(resolve));
+            since = performance.now();
+          }
+          if (gone.signal.aborted) return;
+          const piece = presentHits(run.slice(a, a + HITS_PER_PIECE), queries[i]!, fields, documents, missing, a);
+          yield (a > 0 ? ',' : '') + piece.map((h) => JSON.stringify(h)).join(',');
+        }
+        yield single ? ']' : ']}';
+      }
+      const warnings = missing.length
+        ? [`${missing.length} hit(s) are not in the corpus, e.g. ${JSON.stringify(missing[0])}: the index and --corpus do not match`]
+        : undefined;
+      yield `${single ? '' : ']'},"tookMs":${performance.now() - started}${warnings ? `,"warnings":${JSON.stringify(warnings)}` : ''}}`;
     }
-    const tookMs = performance.now() - started;
-    const warnings = missing.length
-      ? [`${missing.length} hit(s) are not in the corpus, e.g. ${JSON.stringify(missing[0])}: the index and --corpus do not match`]
-      : undefined;
-    return single
-      ? { mode, k, tookMs, hits: results[0]!.hits, ...(warnings && { warnings }) }
-      : { mode, k, tookMs, results, ...(warnings && { warnings }) };
+    void reply.type('application/json; charset=utf-8');
+    return reply.send(Readable.from(json()));
   };
 
   return async (app) => {
@@ -120,7 +145,7 @@ export function searchRoutes({ retrievers, documents, limits, metrics }: RouteCo
           },
         },
       },
-    }, async (req) => search(req.body));
+    }, async (req, reply) => search(req.body, reply));
 
     app.get<{ Querystring: SearchQuery }>('/search', {
       schema: {
@@ -144,9 +169,9 @@ export function searchRoutes({ retrievers, documents, limits, metrics }: RouteCo
         }
         if (typeof query.fields === 'string') query.fields = query.fields === '' ? [] : query.fields.split(',');
       },
-    }, async (req) => {
+    }, async (req, reply) => {
       const { q, ...rest } = req.query;
-      return search({ query: q, ...rest }, 'querystring.q');
+      return search({ query: q, ...rest }, reply, 'querystring.q');
     });
   };
 }
@@ -156,12 +181,17 @@ function checkText(text: string, field: string, maxLength: number): void {
   if (text.trim() === '') throw new HttpError(400, `${field} is empty`);
 }
 
-function presentHits(hits: Hit[], query: string, fields: ReadonlySet<ResultField>, documents: DocumentLookup | undefined, missing: string[]): ResultHit[] {
+/** Hits are made into JSON this many at a time (snippets and highlights of 1,000 long documents take tens of ms). */
+const HITS_PER_PIECE = 100;
+const BREATHE_MS = 5;
+
+/** `first`: the 0-based rank of hits[0] in its query's list. */
+function presentHits(hits: Hit[], query: string, fields: ReadonlySet<ResultField>, documents: DocumentLookup | undefined, missing: string[], first = 0): ResultHit[] {
   const wantsText = fields.has('title') || fields.has('text') || fields.has('snippet');
   const marks = fields.has('highlights');
   const terms = marks || fields.has('snippet') ? queryTerms(query) : new Set<string>();
   return hits.map((h, i) => {
-    const out: ResultHit = { rank: i + 1, id: h.id, score: h.score };
+    const out: ResultHit = { rank: first + i + 1, id: h.id, score: h.score };
     if (!wantsText || !documents) return out;
     const doc = documents.get(h.id);
     if (!doc) {
