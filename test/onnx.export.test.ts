@@ -15,6 +15,7 @@ import { OnnxRecorder } from '../src/backends/onnx/recorder.js';
 import { SentenceEncoder } from '../src/models/index.js';
 import { noGrad, scope, tensor, Tensor, withBackend, zeros, arange } from '../src/tensor/index.js';
 import { cosine, fixturesDir, maxAbsDiff, readJson, repoRoot } from './helpers.js';
+import { runCli } from './cli.js';
 
 interface Case { input_ids: number[]; attention_mask: number[]; token_type_ids?: number[]; embedding: number[]; last_hidden_state?: number[][] }
 interface Oracle {
@@ -191,4 +192,29 @@ test('the recorder refuses what it cannot follow, in one clear message', () => {
   real.dispose();
   // Shape inference follows the symbols through ops: [batch, sequence] -> [batch, sequence, 1].
   assert.deepEqual(ids.unsqueeze(-1).shape, [batch, length, 1]);
+});
+
+test('densekit export --format onnx writes the folder; a bad --format or a missing model is one line and a non-zero exit', async () => {
+  const out = join(work, 'cli-out');
+  const src = join(fixturesDir, 'models', 'tasb-distilbert-tiny');
+  const ok = runCli(['export', '--model', src, '--format', 'onnx', '--output', out]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(ok.stdout.trim(), out);
+  for (const f of ['model.onnx', 'densekit-onnx.json', 'vocab.txt', 'tokenizer_config.json']) assert.ok(existsSync(join(out, f)), f);
+  const session = await ort.InferenceSession.create(join(out, 'model.onnx'));
+  const c = readJson<Oracle>(join(src, 'oracle.json')).cases[3]!;
+  assert.ok(maxAbsDiff((await runOrt(session, [c.input_ids], [c.attention_mask])).sentence, c.embedding) <= TOL);
+  for (const [args, pattern] of [
+    [['export', '--model', src, '--format', 'tflite', '--output', join(work, 'x')], /--format expects one of onnx/],
+    [['export', '--model', join(work, 'no-such-model'), '--format', 'onnx', '--output', join(work, 'x')], /no-such-model/],
+    [['export', '--model', src, '--format', 'onnx', '--weights-dtype', 'int4', '--output', join(work, 'x')], /--weights-dtype expects one of fp32\|fp16/],
+  ] as const) {
+    const r = runCli(args);
+    assert.notEqual(r.code, 0);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0]!, /^densekit: error: /);
+    assert.match(lines[0]!, pattern);
+    assert.ok(!existsSync(join(work, 'x')), 'nothing written on error');
+  }
 });

@@ -164,6 +164,7 @@ export async function exportOnnx(modelDirOrId: string, opts: OnnxExportOptions):
   const weightsDtype = opts.weightsDtype ?? 'fp32';
   if (!ONNX_WEIGHTS_DTYPES.includes(weightsDtype)) throw new UsageError(`weights dtype must be one of ${ONNX_WEIGHTS_DTYPES.join('|')}, got '${weightsDtype}'`);
   const src = await ensureModel(modelDirOrId, opts);
+  opts.log?.(`${src}: recording the ONNX graph (weights ${weightsDtype})`);
   const { recorder, encoder } = recordModel(src, weightsDtype);
   const out = resolve(opts.output);
   mkdirSync(dirname(out), { recursive: true });
@@ -190,7 +191,6 @@ export async function exportOnnx(modelDirOrId: string, opts: OnnxExportOptions):
     };
     writeFileAtomicSync(join(tmp, 'densekit-onnx.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     replaceDirectory(tmp, out);
-    opts.log?.(`${out}: model.onnx ${sizes.modelBytes} bytes${sizes.externalDataBytes ? `, ${EXTERNAL_DATA_FILE} ${sizes.externalDataBytes} bytes` : ''} (${recorder.nodes.length} nodes, weights ${weightsDtype})`);
     return { dir: out, ...sizes, nodes: recorder.nodes.length, initializers: recorder.initializers.length, manifest };
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
