@@ -129,10 +129,13 @@ function promote(a: DType, b: DType, op: string): DType {
   throw new Error(`recorder: ${op}: mixed dtypes ${a} and ${b} are not supported`);
 }
 
+const HALF_SCRATCH_F32 = new Float32Array(1);
+const HALF_SCRATCH_U32 = new Uint32Array(HALF_SCRATCH_F32.buffer);
+
 /** float32 -> IEEE half bits, round to nearest even (as PyTorch's .half()). */
 export function floatToHalf(v: number): number {
-  const f = new Float32Array([v]);
-  const x = new Uint32Array(f.buffer)[0]!;
+  HALF_SCRATCH_F32[0] = v;
+  const x = HALF_SCRATCH_U32[0]!;
   const sign = (x >>> 16) & 0x8000;
   const exp = (x >>> 23) & 0xff;
   const mant = x & 0x7fffff;
