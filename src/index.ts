@@ -21,3 +21,4 @@ export {
 export { BEIR_MEASURES, resolveDataset, runBeir, type BeirMeasure, type BeirOptions, type BeirReport, type BeirResult } from './pipeline/beir.js';
 export { train, loadRecipe, parseRecipe, BUILTIN_RECIPES, type TrainOptions, type StageSummary, type Recipe, type RecipeOverrides } from './train/index.js';
 export * as tensor from './tensor/index.js';
+export { exportOnnx, type OnnxExportOptions, type OnnxExportResult, type OnnxManifest, type OnnxWeightsDtype } from './backends/onnx/export.js';

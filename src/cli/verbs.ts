@@ -18,6 +18,7 @@ export const VERB_SUMMARIES = {
   demo: 'encode -> index -> search -> evaluate SciFact (data/scifact) with the demo model (models/scifact-mini): dense, BM25, hybrid',
   download: 'download a sentence-transformers model from the Hugging Face Hub into the shared cache (HF_HUB_CACHE); prints its folder',
   verify: 'check an index, encode, model or checkpoint folder against the sizes and sha256 recorded when it was written',
+  export: 'export a model as an ONNX graph recorded from densekit\'s own model code (for ONNX Runtime: CPU, CUDA, the browser)',
 } as const;
 
 export type VerbName = keyof typeof VERB_SUMMARIES;
