@@ -21,3 +21,4 @@ export {
 export { runBeir, type BeirOptions, type BeirReport } from './pipeline/beir.js';
 export { train, loadRecipe, parseRecipe, BUILTIN_RECIPES, type TrainOptions, type StageSummary, type Recipe, type RecipeOverrides } from './train/index.js';
 export * as tensor from './tensor/index.js';
+export { exportWeb, MAX_WEB_VECTORS, MAX_WEB_VECTOR_BYTES, type ExportWebOptions, type ExportWebResult, type SiteManifest } from './web-export/index.js';

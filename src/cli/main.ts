@@ -21,6 +21,7 @@ import { register as registerMine } from './mine.js';
 import { register as registerServe } from './serve.js';
 import { register as registerDemo } from './demo.js';
 import { register as registerDownload } from './download.js';
+import { register as registerExportWeb } from './export-web.js';
 
 export function buildProgram(): Command {
   const program = new Command('densekit')
@@ -32,7 +33,7 @@ export function buildProgram(): Command {
     .exitOverride();
   for (const register of [
     registerEncode, registerTokenize, registerIndex, registerSearch, registerFuse,
-    registerEval, registerBeir, registerClusterQueries, registerMine, registerTrain, registerServe, registerDemo, registerDownload,
+    registerEval, registerBeir, registerClusterQueries, registerMine, registerTrain, registerServe, registerDemo, registerDownload, registerExportWeb,
   ]) register(program);
   return program;
 }

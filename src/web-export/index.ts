@@ -1,0 +1,280 @@
+/**
+ * `densekit export-web` as a library function: a static folder that searches a dense index in a browser tab,
+ * with no server code (layout: ./site-format.ts; the page: ./browser/app.ts).
+ *
+ * - Vectors: int8 codes with per-dimension scales (src/retrieval/quantize.ts, the codes `densekit index
+ *   --storage int8` writes; an int8 index's own codes are copied), plus the float32 rows for rescoring unless
+ *   `rescore: 'none'`, so the page ranks as `densekit search` ranks an int8-storage flat index. A flat index of
+ *   any storage and an HNSW index (its vectors; the page always scans exactly) are accepted.
+ * - The model: an ONNX export folder (`densekit export --model M --format onnx [--quantize int8]`): model.onnx,
+ *   densekit-onnx.json, the tokenizer files. Its source identity must be the index's (as DenseRetriever checks)
+ *   unless allowModelMismatch; dimension and similarity always.
+ * - Bounds: a browser tab holds the whole collection in memory, so at most MAX_WEB_VECTORS rows and
+ *   MAX_WEB_VECTOR_BYTES of vector files (codes + rescoring rows) are exported; past that, one line says so.
+ * The folder is written beside its target and renamed into place, so a failed export leaves no half site; an
+ * existing target is replaced only when it is a densekit-web site.
+ */
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DensekitError, InputError, UsageError } from '../errors.js';
+import { readBeirCorpus, readTextRecords, isJsonl } from '../formats/index.js';
+import { sameModel } from '../retrieval/dense.js';
+import { openFileBytes } from '../retrieval/mapped-file.js';
+import { readIdsFile, readIndexMeta } from '../retrieval/meta.js';
+import { int8Scales, quantizeRows } from '../retrieval/quantize.js';
+import { VECTORS_F32, VECTORS_I8 } from '../retrieval/build-vectors.js';
+import type { FlatMeta } from '../retrieval/flat.js';
+import { fileDigest } from '../util/digest.js';
+import { Progress } from '../util/progress.js';
+import { bundlePage } from './bundle.js';
+import { ORT_FILES, SITE_FILES, SITE_FORMAT, SITE_MANIFEST, SITE_MODEL_DIR, SITE_ORT_DIR, type SiteFile, type SiteManifest } from './site-format.js';
+
+export * from './site-format.js';
+
+/** Rows a browser tab is asked to hold (each scanned per query in plain JavaScript: ~1 s per 10^9 multiply-adds). */
+export const MAX_WEB_VECTORS = 2_000_000;
+/** Bytes of vector files (int8 codes + float32 rescoring rows) a browser tab is asked to download and hold. */
+export const MAX_WEB_VECTOR_BYTES = 1024 ** 3;
+/** Characters of each document's text kept as its snippet. */
+export const SNIPPET_CHARS = 240;
+
+export const ONNX_EXPORT_INFO = 'densekit-onnx.json';
+/** The tokenizer files an export folder may hold (src/text/load.ts reads these). */
+const TOKENIZER_FILES = ['tokenizer.json', 'vocab.txt', 'spiece.model', 'tokenizer_config.json', 'special_tokens_map.json', 'added_tokens.json'];
+
+export interface ExportWebOptions {
+  /** A flat or HNSW index folder. */
+  index: string;
+  /** An ONNX export folder (model.onnx + densekit-onnx.json + tokenizer files). */
+  model: string;
+  /** The site folder to write. */
+  output: string;
+  /** The indexed corpus (BEIR corpus.jsonl or id<TAB>text tsv), for titles and snippets; without it the page shows ids. */
+  corpus?: string;
+  /** The corpus field shown as each hit's title (default "title"; another BEIR field, e.g. from "metadata"). */
+  titleField?: string;
+  /** The page's heading (default: the index folder's name). */
+  title?: string;
+  /** 'float32' (default): ship the float32 rows and rescore; 'none': int8 scores only (4x+ smaller, approximate). */
+  rescore?: 'float32' | 'none';
+  allowModelMismatch?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface ExportWebResult {
+  manifest: SiteManifest;
+  /** Total bytes of the site folder. */
+  bytes: number;
+  summary: string;
+}
+
+interface ExportInfo {
+  model: string;
+  dim: number;
+  similarity: 'dot' | 'cosine';
+  quantization: 'none' | 'int8';
+}
+
+/** The fields of densekit-onnx.json the site depends on, checked (the page reads the rest: prompts, lengths, casing). */
+function readExportInfo(dir: string): ExportInfo {
+  const file = join(dir, ONNX_EXPORT_INFO);
+  if (!existsSync(file) || !existsSync(join(dir, 'model.onnx')))
+    throw new UsageError(`--model ${dir}: not an ONNX export folder (needs model.onnx and ${ONNX_EXPORT_INFO}); make one with \`densekit export --model M --format onnx --quantize int8 --output DIR\``);
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new InputError(file, undefined, `not valid JSON (${(e as Error).message})`);
+  }
+  const bad = (field: string, want: string): never => {
+    throw new InputError(file, undefined, `field "${field}" is ${JSON.stringify(raw[field]) ?? 'missing'}, expected ${want}`);
+  };
+  if (typeof raw.model !== 'string' || raw.model === '') bad('model', 'the source model\'s identity');
+  if (!Number.isInteger(raw.dim) || (raw.dim as number) < 1) bad('dim', 'a positive integer');
+  if (raw.similarity !== 'dot' && raw.similarity !== 'cosine') bad('similarity', '"dot" or "cosine"');
+  const ml = raw.maxLength as Record<string, unknown> | undefined;
+  if (!ml || !Number.isInteger(ml.query) || (ml.query as number) < 2) bad('maxLength', 'an object {query, passage} of integers >= 2');
+  const q = raw.quantization ?? 'none';
+  if (q !== 'none' && q !== 'int8') bad('quantization', '"none" or "int8"');
+  return { model: raw.model as string, dim: raw.dim as number, similarity: raw.similarity as 'dot' | 'cosine', quantization: q as 'none' | 'int8' };
+}
+
+/** One document's title and snippet, from the corpus. */
+async function readTitles(corpus: string, ids: readonly string[], titleField: string): Promise<{ titles: string[]; snippets: string[] }> {
+  const row = new Map(ids.map((id, i) => [id, i]));
+  const titles = new Array<string>(ids.length).fill('');
+  const snippets = new Array<string>(ids.length).fill('');
+  const seen = new Uint8Array(ids.length);
+  const snippet = (text: string): string => {
+    const cps = Array.from(text.replace(/\s+/g, ' ').trim());
+    return cps.length > SNIPPET_CHARS ? cps.slice(0, SNIPPET_CHARS).join('').trimEnd() + '…' : cps.join('');
+  };
+  const take = (id: string, title: unknown, text: string): void => {
+    const i = row.get(id);
+    if (i === undefined) return; // the corpus may hold more documents than the index
+    seen[i] = 1;
+    titles[i] = typeof title === 'string' ? title : title === undefined || title === null ? '' : String(title);
+    snippets[i] = snippet(text);
+  };
+  if (isJsonl(corpus)) {
+    for await (const d of readBeirCorpus(corpus)) take(d.id, titleField === 'title' ? d.title : d.metadata[titleField], d.text);
+  } else {
+    if (titleField !== 'title') throw new UsageError(`--title-field ${titleField}: a tsv corpus (id<TAB>text) has no fields; give a BEIR corpus.jsonl`);
+    for await (const r of readTextRecords(corpus)) take(r.id, '', r.text);
+  }
+  const missing = seen.indexOf(0);
+  if (missing >= 0) throw new InputError(corpus, undefined, `has no document ${JSON.stringify(ids[missing])}, which the index holds (${seen.length - seen.reduce((a, b) => a + b, 0)} of ${ids.length} missing): give the corpus the index was built from`);
+  return { titles, snippets };
+}
+
+function packageFile(rel: string): string {
+  return fileURLToPath(new URL(rel, import.meta.url));
+}
+
+/** The page's html and css live in the source tree (tsc copies no .html), which ships with the package. */
+function pageDir(): string {
+  for (const rel of ['./page/', '../../../src/web-export/page/']) {
+    const d = packageFile(rel);
+    if (existsSync(join(d, 'index.html'))) return d;
+  }
+  throw new Error('the export-web page files (src/web-export/page/index.html, style.css) are missing from the package');
+}
+
+function ortDistDir(): string {
+  const require = createRequire(import.meta.url);
+  let entry: string;
+  try {
+    entry = require.resolve('onnxruntime-web');
+  } catch {
+    throw new UsageError('export-web needs onnxruntime-web (a dependency of densekit): run `npm ci`');
+  }
+  // The package's "main" sits in its dist/ folder, with the wasm files beside it.
+  let d = dirname(entry);
+  while (!existsSync(join(d, ORT_FILES[0])) && dirname(d) !== d && basename(d) !== 'node_modules') d = dirname(d);
+  if (!existsSync(join(d, ORT_FILES[0]))) d = join(d, 'dist');
+  for (const f of ORT_FILES) if (!existsSync(join(d, f))) throw new UsageError(`onnxruntime-web is incomplete: ${join(d, f)} is missing (reinstall it with \`npm ci\`)`);
+  return d;
+}
+
+export async function exportWeb(opts: ExportWebOptions): Promise<ExportWebResult> {
+  const log = opts.log ?? (() => {});
+  const rescore = opts.rescore ?? 'float32';
+  const meta = readIndexMeta(opts.index) as FlatMeta;
+  if (meta.type !== 'flat' && meta.type !== 'hnsw') throw new InputError(join(opts.index, 'index.json'), undefined, `type is "${meta.type}": export-web searches dense indexes (flat or hnsw)`);
+  const { count, dim } = meta;
+  const vectorBytes = count * dim * (1 + (rescore === 'float32' ? 4 : 0));
+  if (count > MAX_WEB_VECTORS || vectorBytes > MAX_WEB_VECTOR_BYTES)
+    throw new UsageError(`${opts.index}: ${count.toLocaleString('en')} x ${dim} vectors make ${(vectorBytes / 1024 ** 2).toFixed(0)} MiB for the page (${rescore === 'float32' ? 'int8 codes + float32 rescoring rows' : 'int8 codes'}); a browser tab is given at most ${MAX_WEB_VECTORS.toLocaleString('en')} vectors and ${MAX_WEB_VECTOR_BYTES / 1024 ** 3} GiB${rescore === 'float32' ? ' (--rescore none ships the int8 codes alone)' : ''}`);
+
+  const info = readExportInfo(opts.model);
+  if (info.dim !== dim) throw new DensekitError(`the index has dimension ${dim} but the model ${info.model} produces ${info.dim} (a different model?)`, { code: 'DENSEKIT_DIMENSION_MISMATCH' });
+  if (meta.similarity === 'dot' && info.similarity === 'cosine')
+    throw new DensekitError(`the index ranks by dot product but the model ${info.model} produces cosine (normalized) vectors (a different model?)`, { code: 'DENSEKIT_SIMILARITY_MISMATCH' });
+  const matches = sameModel(meta.model, info.model);
+  if (!matches && !opts.allowModelMismatch)
+    throw new DensekitError(`the index was built with the model ${meta.model} but ${opts.model} was exported from ${info.model}; export that model, or set allowModelMismatch`, { code: 'DENSEKIT_MODEL_MISMATCH', param: 'allowModelMismatch' });
+  const notes: string[] = [];
+  if (info.quantization !== 'int8') notes.push('The model is fp32 (an int8 export is about 4x smaller and faster: densekit export --quantize int8).');
+
+  const ids = readIdsFile(join(opts.index, 'ids.txt'), count);
+  const docs = opts.corpus ? await readTitles(opts.corpus, ids, opts.titleField ?? 'title') : { titles: ids.map(() => ''), snippets: ids.map(() => '') };
+
+  const out = resolve(opts.output);
+  if (existsSync(out)) {
+    const st = statSync(out);
+    if (!st.isDirectory() || !existsSync(join(out, SITE_MANIFEST)))
+      throw new UsageError(`--output ${opts.output}: exists and is not a densekit-web site; give a new folder (an old site is replaced)`);
+  }
+  const tmp = `${out}.partial-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(join(tmp, SITE_MODEL_DIR), { recursive: true });
+  mkdirSync(join(tmp, SITE_ORT_DIR), { recursive: true });
+  try {
+    // Vectors: the index's own int8 codes when it has them, else quantized here exactly as `--storage int8` does.
+    const { buffer } = await openFileBytes(join(opts.index, VECTORS_F32));
+    if (buffer.byteLength !== count * dim * 4) throw new InputError(join(opts.index, VECTORS_F32), undefined, `file is ${buffer.byteLength} bytes, expected ${count * dim * 4} for ${count} x ${dim} float32 (truncated or corrupt)`);
+    const rows = new Float32Array(buffer, 0, count * dim);
+    if (meta.storage === 'int8') {
+      copyFileSync(join(opts.index, VECTORS_I8), join(tmp, SITE_FILES.codes));
+      copyFileSync(join(opts.index, 'int8-scales.f32'), join(tmp, SITE_FILES.scales));
+      if (statSync(join(tmp, SITE_FILES.codes)).size !== count * dim) throw new InputError(join(opts.index, VECTORS_I8), undefined, `not ${count * dim} bytes (truncated or corrupt)`);
+      if (statSync(join(tmp, SITE_FILES.scales)).size !== dim * 4) throw new InputError(join(opts.index, 'int8-scales.f32'), undefined, `not ${dim * 4} bytes (truncated or corrupt)`);
+    } else {
+      const maxAbs = new Float32Array(dim);
+      for (let i = 0; i < rows.length; i++) {
+        const a = Math.abs(rows[i]!);
+        if (a > maxAbs[i % dim]!) maxAbs[i % dim] = a;
+      }
+      const scales = int8Scales(maxAbs);
+      const codes = new Int8Array(count * dim);
+      const progress = new Progress({ label: 'quantizing', total: count, unit: 'vectors' });
+      const step = 65_536;
+      for (let r = 0; r < count; r += step) {
+        const end = Math.min(count, r + step);
+        quantizeRows(rows.subarray(r * dim, end * dim), scales, codes, r * dim);
+        progress.tick(end - r);
+      }
+      progress.finish();
+      writeFileSync(join(tmp, SITE_FILES.codes), codes);
+      writeFileSync(join(tmp, SITE_FILES.scales), new Uint8Array(scales.buffer));
+    }
+    if (rescore === 'float32') copyFileSync(join(opts.index, VECTORS_F32), join(tmp, SITE_FILES.rows));
+    writeFileSync(join(tmp, SITE_FILES.docs), JSON.stringify({ ids, titles: docs.titles, snippets: docs.snippets }));
+
+    copyFileSync(join(opts.model, 'model.onnx'), join(tmp, SITE_MODEL_DIR, 'model.onnx'));
+    copyFileSync(join(opts.model, ONNX_EXPORT_INFO), join(tmp, SITE_MODEL_DIR, ONNX_EXPORT_INFO));
+    const tokenizerFiles = TOKENIZER_FILES.filter((f) => existsSync(join(opts.model, f)));
+    if (!tokenizerFiles.some((f) => f === 'tokenizer.json' || f === 'vocab.txt' || f === 'spiece.model'))
+      throw new InputError(opts.model, undefined, 'no tokenizer files (tokenizer.json, vocab.txt or spiece.model) in the ONNX export folder');
+    for (const f of tokenizerFiles) copyFileSync(join(opts.model, f), join(tmp, SITE_MODEL_DIR, f));
+    const ort = ortDistDir();
+    for (const f of ORT_FILES) copyFileSync(join(ort, f), join(tmp, SITE_ORT_DIR, f));
+
+    const page = pageDir();
+    copyFileSync(join(page, 'index.html'), join(tmp, 'index.html'));
+    copyFileSync(join(page, 'style.css'), join(tmp, 'style.css'));
+    writeFileSync(join(tmp, 'app.js'), await bundlePage());
+
+    const listed = [SITE_FILES.codes, SITE_FILES.scales, ...(rescore === 'float32' ? [SITE_FILES.rows] : []), SITE_FILES.docs,
+      `${SITE_MODEL_DIR}/model.onnx`, `${SITE_MODEL_DIR}/${ONNX_EXPORT_INFO}`, ...tokenizerFiles.map((f) => `${SITE_MODEL_DIR}/${f}`)];
+    const files: SiteFile[] = [];
+    for (const path of listed) files.push({ path, ...(await fileDigest(join(tmp, path))) });
+    const manifest: SiteManifest = {
+      format: SITE_FORMAT, version: 1, title: opts.title ?? basename(resolve(opts.index)), count, dim, similarity: meta.similarity, rescore,
+      identity: { index: meta.model, model: info.model, quantization: info.quantization, allowModelMismatch: !matches },
+      files, notes,
+    };
+    // Written last: a folder without manifest.json is not a site (the page says so).
+    writeFileSync(join(tmp, SITE_MANIFEST), JSON.stringify(manifest, null, 1) + '\n');
+
+    if (existsSync(out)) {
+      const old = `${out}.old-${process.pid}`;
+      renameSync(out, old);
+      renameSync(tmp, out);
+      rmSync(old, { recursive: true, force: true });
+    } else renameSync(tmp, out);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  const bytes = siteBytes(out);
+  for (const n of notes) log(n);
+  const summary = `site written to ${opts.output}: ${count.toLocaleString('en')} x ${dim} ${meta.similarity} vectors (int8${rescore === 'float32' ? ' + float32 rescoring' : ''}), ${info.quantization === 'int8' ? 'int8' : 'fp32'} model, ${(bytes / 1024 ** 2).toFixed(1)} MiB; serve it with any static server, e.g. \`python3 -m http.server -d ${opts.output}\``;
+  return { manifest: JSON.parse(readFileSync(join(out, SITE_MANIFEST), 'utf8')) as SiteManifest, bytes, summary };
+}
+
+function siteBytes(dir: string): number {
+  let total = 0;
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      const st = statSync(p);
+      if (st.isDirectory()) walk(p);
+      else total += st.size;
+    }
+  };
+  walk(dir);
+  return total;
+}
