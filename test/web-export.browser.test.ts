@@ -215,6 +215,7 @@ test('export-web: the page searches as densekit search does, in headless Chromiu
     await page.waitForSelector('body[data-ready="error"]');
     assert.match((await page.textContent('#error'))!, /^This site's model \(sentence-transformers\/some-other-model, 64 dimensions\) is not the model its index was built with \(/);
     assert.equal(await page.isDisabled('#q'), true);
+    await page.screenshot({ path: join(repoRoot, 'test-artifacts/web-export-refused.png') });
     // ... a file changed after export ...
     const changed = join(work, 'site-changed');
     cpSync(join(work, 'site-fp32'), changed, { recursive: true });

@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { writeManifest, writeShard, type EmbeddingManifest } from '../src/formats/index.js';
-import { buildFlatIndex, FlatIndex } from '../src/retrieval/index.js';
+import { buildFlatIndex, buildHnswIndex, FlatIndex } from '../src/retrieval/index.js';
 import { seededRandom } from '../src/util/random.js';
 import { searchVectors, type SiteVectors } from '../src/web-export/browser/scan.js';
 import { exportWeb, type SiteManifest } from '../src/web-export/index.js';
@@ -119,7 +119,7 @@ test('export-web writes the site: manifest sizes and sha256 match the files, tit
   const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as SiteManifest;
   assert.deepEqual({ ...manifest, files: [] }, {
     format: 'densekit-web', version: 1, title: 'Small', count: 50, dim: 8, similarity: 'dot', rescore: 'float32',
-    identity: { index: 'test-model', model: 'test-model', quantization: 'int8', allowModelMismatch: false }, files: [], notes: [],
+    identity: { index: 'test-model', model: 'test-model', quantization: 'int8', matches: true, allowModelMismatch: false }, files: [], notes: [],
   });
   for (const f of manifest.files) {
     const bytes = readFileSync(join(out, f.path));
@@ -143,6 +143,17 @@ test('export-web writes the site: manifest sizes and sha256 match the files, tit
   assert.ok(!existsSync(join(out, 'vectors.f32')));
   assert.equal((JSON.parse(readFileSync(join(out, 'docs.json'), 'utf8')) as { titles: string[] }).titles[3], 'S3');
   assert.deepEqual(readFileSync(join(out, 'vectors.i8')), readFileSync(join(tmp, 'site', 'vectors.i8')));
+
+  // An HNSW index is exported through its vectors (the page scans exactly); an int8 index's own codes are copied.
+  const hnsw = join(tmp, 'hnsw-small');
+  await buildHnswIndex(join(tmp, 'emb-small'), hnsw, { M: 8, efConstruction: 32, efSearch: 32 });
+  await exportWeb({ index: hnsw, model: fakeExport('onnx'), output: join(tmp, 'site-hnsw') });
+  assert.deepEqual(readFileSync(join(tmp, 'site-hnsw', 'vectors.i8')), readFileSync(join(out, 'vectors.i8')), 'same codes as from the flat index');
+  const int8 = join(tmp, 'int8-small');
+  buildFlatIndex(join(tmp, 'emb-small'), int8, { storage: 'int8' });
+  await exportWeb({ index: int8, model: fakeExport('onnx'), output: join(tmp, 'site-int8') });
+  assert.deepEqual(readFileSync(join(tmp, 'site-int8', 'vectors.i8')), readFileSync(join(int8, 'vectors.i8')));
+  assert.deepEqual(readFileSync(join(tmp, 'site-int8', 'int8-scales.f32')), readFileSync(join(int8, 'int8-scales.f32')));
 });
 
 test('export-web refuses in one line: another model, another dimension, a corpus without the index\'s documents, a folder that is not a site, a collection too big for a tab', async () => {
@@ -161,7 +172,13 @@ test('export-web refuses in one line: another model, another dimension, a corpus
   await oneLine(exportWeb({ index: flat, model: fakeExport('onnx-other', { model: 'org/other' }), output: out('s1') }), /index was built with the model org\/index-model but .* was exported from org\/other; .*allowModelMismatch/);
   assert.ok(!existsSync(out('s1')) && !existsSync(`${out('s1')}.partial-${process.pid}`), 'nothing left behind');
   const allowed = await exportWeb({ index: flat, model: fakeExport('onnx-other', { model: 'org/other' }), output: out('s1'), allowModelMismatch: true });
-  assert.equal(allowed.manifest.identity.allowModelMismatch, true);
+  assert.deepEqual(allowed.manifest.identity, { index: 'org/index-model', model: 'org/other', quantization: 'int8', matches: false, allowModelMismatch: true });
+  // One model folder named two ways (relative in the index, absolute in the export) is one model.
+  const folder = join(fixturesDir, 'models/tasb-distilbert-tiny');
+  const relFlat = join(tmp, 'flat-relative');
+  buildFlatIndex(writeEncodeDir('emb-relative', ids, clustered(n, dim, 5), dim, 'dot', relative(process.cwd(), folder)), relFlat);
+  const rel = await exportWeb({ index: relFlat, model: fakeExport('onnx-abs', { model: folder }), output: out('s-rel') });
+  assert.deepEqual(rel.manifest.identity, { index: relative(process.cwd(), folder), model: folder, quantization: 'int8', matches: true, allowModelMismatch: false });
   await oneLine(exportWeb({ index: flat, model: fakeExport('onnx-dim', { model: 'org/index-model', dim: 16 }), output: out('s2') }), /index has dimension 8 but the model org\/index-model produces 16/);
   await oneLine(exportWeb({ index: flat, model: fakeExport('onnx-cos', { model: 'org/index-model', similarity: 'cosine' }), output: out('s2') }), /ranks by dot product but .* produces cosine/);
   await oneLine(exportWeb({ index: flat, model: join(fixturesDir, 'models/tasb-distilbert-tiny'), output: out('s2') }), /not an ONNX export folder .*densekit export --model M --format onnx/);

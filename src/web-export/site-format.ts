@@ -50,10 +50,11 @@ export interface SiteManifest {
   rescore: 'float32' | 'none';
   /**
    * Model identity: `index` is what the index recorded, `model` the source identity in the ONNX export's
-   * densekit-onnx.json (the page refuses a model/ whose densekit-onnx.json names another), and
-   * `allowModelMismatch` records that the exporter was told to accept a difference.
+   * densekit-onnx.json (the page refuses a model/ whose densekit-onnx.json names another), `matches` whether the
+   * exporter found them the same model (src/retrieval/dense.ts sameModel: a relative and an absolute path of one
+   * folder are one model), and `allowModelMismatch` that it was told to accept a difference.
    */
-  identity: { index: string; model: string; quantization: 'none' | 'int8'; allowModelMismatch: boolean };
+  identity: { index: string; model: string; quantization: 'none' | 'int8'; matches: boolean; allowModelMismatch: boolean };
   /** Every data and model file, with its size and sha256 (the page checks each one it fetches). */
   files: SiteFile[];
   /** What the exporter wants the page to say (e.g. the fp32 fallback). */

@@ -108,7 +108,7 @@ async function load(): Promise<Loaded> {
   const infoBytes = await fetchChecked(manifest, `${SITE_MODEL_DIR}/densekit-onnx.json`);
   const info = JSON.parse(new TextDecoder().decode(infoBytes)) as ModelInfo;
   const { identity } = manifest;
-  if (info.model !== identity.model || (identity.model !== identity.index && !identity.allowModelMismatch) || info.dim !== manifest.dim)
+  if (info.model !== identity.model || (!identity.matches && !identity.allowModelMismatch) || info.dim !== manifest.dim)
     throw new SiteError(`This site's model (${info.model}, ${info.dim} dimensions) is not the model its index was built with (${identity.index}, ${manifest.dim} dimensions); queries would be ranked by unrelated vectors. Re-export the site with the index's model.`);
 
   setStatus('Loading the collection…');
@@ -167,7 +167,8 @@ function render(site: Loaded, hits: { id: string; score: number }[]): void {
     li.dataset.score = String(h.score);
     const head = document.createElement('div');
     head.className = 'hit-head';
-    const title = document.createElement('span');
+    // A heading per hit: screen readers list and jump between results by heading.
+    const title = document.createElement('h2');
     title.className = 'hit-title';
     title.textContent = site.docs.titles[i] || h.id;
     const meta = document.createElement('span');
