@@ -27,6 +27,7 @@ import { int8Scales, quantizeRows } from '../retrieval/quantize.js';
 import { VECTORS_F32, VECTORS_I8 } from '../retrieval/build-vectors.js';
 import type { FlatMeta } from '../retrieval/flat.js';
 import { fileDigest } from '../util/digest.js';
+import { AtomicWriter } from '../util/fs.js';
 import { Progress } from '../util/progress.js';
 import { bundlePage } from './bundle.js';
 import { ORT_FILES, SITE_FILES, SITE_FORMAT, SITE_MANIFEST, SITE_MODEL_DIR, SITE_ORT_DIR, type SiteFile, type SiteManifest } from './site-format.js';
@@ -41,6 +42,8 @@ export * from './site-format.js';
 export const MAX_WEB_VECTORS = 2_000_000;
 /** Bytes of vector files (int8 codes + float32 rescoring rows) a browser tab is asked to download and hold. */
 export const MAX_WEB_VECTOR_BYTES = 1024 ** 3;
+/** Bytes of ids, titles and snippets (docs.json) a browser tab is asked to parse. */
+export const MAX_WEB_DOCS_BYTES = 256 * 1024 ** 2;
 /** Characters of each document's text kept as its snippet. */
 export const SNIPPET_CHARS = 240;
 
@@ -183,7 +186,11 @@ export async function exportWeb(opts: ExportWebOptions): Promise<ExportWebResult
   if (info.quantization !== 'int8') notes.push('The model is fp32 (an int8 export is about 4x smaller and faster: densekit export --quantize int8).');
 
   const ids = readIdsFile(join(opts.index, 'ids.txt'), count);
+  if (count === 0) throw new InputError(join(opts.index, 'index.json'), undefined, 'the index holds no documents: nothing to search');
   const docs = opts.corpus ? await readTitles(opts.corpus, ids, opts.titleField ?? 'title') : { titles: ids.map(() => ''), snippets: ids.map(() => '') };
+  const docsBytes = [ids, docs.titles, docs.snippets].reduce((sum, list) => sum + list.reduce((a, x) => a + Buffer.byteLength(x) + 3, 0), 40);
+  if (docsBytes > MAX_WEB_DOCS_BYTES)
+    throw new UsageError(`${opts.corpus ?? opts.index}: ids, titles and snippets make ${(docsBytes / 1024 ** 2).toFixed(0)} MiB, more than the ${MAX_WEB_DOCS_BYTES / 1024 ** 2} MiB a browser tab is given (export without --corpus for ids only)`);
 
   const out = resolve(opts.output);
   if (existsSync(out)) {
@@ -225,7 +232,7 @@ export async function exportWeb(opts: ExportWebOptions): Promise<ExportWebResult
       writeFileSync(join(tmp, SITE_FILES.scales), new Uint8Array(scales.buffer));
     }
     if (rescore === 'float32') copyFileSync(join(opts.index, VECTORS_F32), join(tmp, SITE_FILES.rows));
-    writeFileSync(join(tmp, SITE_FILES.docs), JSON.stringify({ ids, titles: docs.titles, snippets: docs.snippets }));
+    writeDocs(join(tmp, SITE_FILES.docs), { ids, titles: docs.titles, snippets: docs.snippets });
 
     copyFileSync(join(opts.model, 'model.onnx'), join(tmp, SITE_MODEL_DIR, 'model.onnx'));
     copyFileSync(join(opts.model, ONNX_EXPORT_INFO), join(tmp, SITE_MODEL_DIR, ONNX_EXPORT_INFO));
@@ -267,6 +274,25 @@ export async function exportWeb(opts: ExportWebOptions): Promise<ExportWebResult
   for (const n of notes) log(n);
   const summary = `site written to ${opts.output}: ${count.toLocaleString('en')} x ${dim} ${meta.similarity} vectors (int8${rescore === 'float32' ? ' + float32 rescoring' : ''}), ${info.quantization === 'int8' ? 'int8' : 'fp32'} model, ${(bytes / 1024 ** 2).toFixed(1)} MiB; serve it with any static server, e.g. \`python3 -m http.server -d ${opts.output}\``;
   return { manifest: JSON.parse(readFileSync(join(out, SITE_MANIFEST), 'utf8')) as SiteManifest, bytes, summary };
+}
+
+/** docs.json, written list by list in slices (one JSON.stringify of millions of snippets could pass V8's string limit). */
+function writeDocs(path: string, lists: Record<'ids' | 'titles' | 'snippets', readonly string[]>): void {
+  const w = new AtomicWriter(path);
+  try {
+    let sep = '{';
+    for (const [key, list] of Object.entries(lists)) {
+      w.write(`${sep}${JSON.stringify(key)}:[`);
+      for (let i = 0; i < list.length; i += 10_000) w.write((i ? ',' : '') + list.slice(i, i + 10_000).map((x) => JSON.stringify(x)).join(','));
+      w.write(']');
+      sep = ',';
+    }
+    w.write('}');
+  } catch (e) {
+    w.abort();
+    throw e;
+  }
+  w.commit();
 }
 
 function siteBytes(dir: string): number {
