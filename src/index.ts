@@ -21,4 +21,5 @@ export {
 export { runBeir, type BeirOptions, type BeirReport } from './pipeline/beir.js';
 export { train, loadRecipe, parseRecipe, BUILTIN_RECIPES, type TrainOptions, type StageSummary, type Recipe, type RecipeOverrides } from './train/index.js';
 export * as tensor from './tensor/index.js';
+export { exportOnnx, type OnnxExportOptions, type OnnxExportResult, type OnnxManifest, type OnnxWeightsDtype } from './backends/onnx/export.js';
 export { exportWeb, MAX_WEB_VECTORS, MAX_WEB_VECTOR_BYTES, type ExportWebOptions, type ExportWebResult, type SiteManifest } from './web-export/index.js';
