@@ -156,6 +156,25 @@ test('export-web writes the site: manifest sizes and sha256 match the files, tit
   assert.deepEqual(readFileSync(join(tmp, 'site-int8', 'int8-scales.f32')), readFileSync(join(int8, 'int8-scales.f32')));
 });
 
+test('export-web exports a model folder itself (densekit export --format onnx), leaving no export folder behind', async () => {
+  const model = join(fixturesDir, 'models/tasb-distilbert-tiny');
+  const n = 30, dim = 64;
+  const ids = Array.from({ length: n }, (_, i) => `d${i}`);
+  const flat = join(tmp, 'flat-tasb');
+  buildFlatIndex(writeEncodeDir('emb-tasb', ids, clustered(n, dim, 11), dim, 'dot', model), flat);
+  const lines: string[] = [];
+  const out = join(tmp, 'site-tasb');
+  const r = await exportWeb({ index: flat, model, output: out, log: (l) => lines.push(l) });
+  assert.equal(r.manifest.identity.model, model);
+  assert.equal(r.manifest.identity.matches, true);
+  const info = JSON.parse(readFileSync(join(out, 'model/densekit-onnx.json'), 'utf8')) as { format: string; model: string; dim: number };
+  assert.deepEqual([info.format, info.model, info.dim], ['densekit-onnx', model, 64]);
+  assert.ok(readFileSync(join(out, 'model/model.onnx')).byteLength > 100_000, 'a real graph with its weights');
+  assert.ok(existsSync(join(out, 'model/vocab.txt')));
+  assert.ok(lines.some((l) => /^exporting .*tasb-distilbert-tiny to ONNX/.test(l)), lines.join(' | '));
+  assert.ok(!existsSync(`${out}.onnx-${process.pid}`) && !existsSync(`${out}.partial-${process.pid}`));
+});
+
 test('export-web refuses in one line: another model, another dimension, a corpus without the index\'s documents, a folder that is not a site, a collection too big for a tab', async () => {
   const n = 20, dim = 8;
   const ids = Array.from({ length: n }, (_, i) => `d${i}`);
@@ -181,7 +200,8 @@ test('export-web refuses in one line: another model, another dimension, a corpus
   assert.deepEqual(rel.manifest.identity, { index: relative(process.cwd(), folder), model: folder, quantization: 'int8', matches: true, allowModelMismatch: false });
   await oneLine(exportWeb({ index: flat, model: fakeExport('onnx-dim', { model: 'org/index-model', dim: 16 }), output: out('s2') }), /index has dimension 8 but the model org\/index-model produces 16/);
   await oneLine(exportWeb({ index: flat, model: fakeExport('onnx-cos', { model: 'org/index-model', similarity: 'cosine' }), output: out('s2') }), /ranks by dot product but .* produces cosine/);
-  await oneLine(exportWeb({ index: flat, model: join(fixturesDir, 'models/tasb-distilbert-tiny'), output: out('s2') }), /not an ONNX export folder .*densekit export --model M --format onnx/);
+  await oneLine(exportWeb({ index: flat, model: join(fixturesDir, 'models/tasb-distilbert-tiny'), output: out('s2') }), /index was built with the model org\/index-model but the model given is .*tasb-distilbert-tiny; .*allowModelMismatch/);
+  assert.ok(!existsSync(out('s2')) && !existsSync(`${out('s2')}.onnx-${process.pid}`), 'refused before exporting');
   const good = fakeExport('onnx-good', { model: 'org/index-model' });
   const partial = join(tmp, 'partial.jsonl');
   writeFileSync(partial, JSON.stringify({ _id: 'd0', title: 't', text: 'x' }) + '\n');

@@ -18,7 +18,9 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameS
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { exportOnnx } from '../backends/onnx/export.js';
 import { DensekitError, InputError, UsageError } from '../errors.js';
+import { TOKENIZER_FILES } from '../io/sentence-transformers.js';
 import { readBeirCorpus, readTextRecords, isJsonl } from '../formats/index.js';
 import { sameModel } from '../retrieval/dense.js';
 import { openFileBytes } from '../retrieval/mapped-file.js';
@@ -48,13 +50,14 @@ export const MAX_WEB_DOCS_BYTES = 256 * 1024 ** 2;
 export const SNIPPET_CHARS = 240;
 
 export const ONNX_EXPORT_INFO = 'densekit-onnx.json';
-/** The tokenizer files an export folder may hold (src/text/load.ts reads these). */
-const TOKENIZER_FILES = ['tokenizer.json', 'vocab.txt', 'spiece.model', 'tokenizer_config.json', 'special_tokens_map.json', 'added_tokens.json'];
 
 export interface ExportWebOptions {
   /** A flat or HNSW index folder. */
   index: string;
-  /** An ONNX export folder (model.onnx + densekit-onnx.json + tokenizer files). */
+  /**
+   * The index's model: an ONNX export folder (`densekit export --format onnx`: model.onnx, densekit-onnx.json,
+   * tokenizer files), or a model folder / Hub id, exported here.
+   */
   model: string;
   /** The site folder to write. */
   output: string;
@@ -85,10 +88,14 @@ interface ExportInfo {
 }
 
 /** The fields of densekit-onnx.json the site depends on, checked (the page reads the rest: prompts, lengths, casing). */
+/** Whether `dir` is a folder `densekit export --format onnx` wrote (else it is a model to export). */
+export function isOnnxExportFolder(dir: string): boolean {
+  return existsSync(join(dir, ONNX_EXPORT_INFO));
+}
+
 function readExportInfo(dir: string): ExportInfo {
   const file = join(dir, ONNX_EXPORT_INFO);
-  if (!existsSync(file) || !existsSync(join(dir, 'model.onnx')))
-    throw new UsageError(`--model ${dir}: not an ONNX export folder (needs model.onnx and ${ONNX_EXPORT_INFO}); make one with \`densekit export --model M --format onnx --quantize int8 --output DIR\``);
+  if (!existsSync(join(dir, 'model.onnx'))) throw new InputError(join(dir, 'model.onnx'), undefined, 'missing (the ONNX export folder is incomplete; export it again)');
   let raw: Record<string, unknown>;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
@@ -105,6 +112,8 @@ function readExportInfo(dir: string): ExportInfo {
   if (!ml || !Number.isInteger(ml.query) || (ml.query as number) < 2) bad('maxLength', 'an object {query, passage} of integers >= 2');
   const q = raw.quantization ?? 'none';
   if (q !== 'none' && q !== 'int8') bad('quantization', '"none" or "int8"');
+  if (raw.externalData !== undefined && raw.externalData !== null)
+    throw new InputError(file, undefined, `the model keeps its weights in ${JSON.stringify(raw.externalData)} (over 2 GB): too big for a browser tab; export a smaller model`);
   return { model: raw.model as string, dim: raw.dim as number, similarity: raw.similarity as 'dot' | 'cosine', quantization: q as 'none' | 'int8' };
 }
 
@@ -175,16 +184,12 @@ export async function exportWeb(opts: ExportWebOptions): Promise<ExportWebResult
   if (count > MAX_WEB_VECTORS || vectorBytes > MAX_WEB_VECTOR_BYTES)
     throw new UsageError(`${opts.index}: ${count.toLocaleString('en')} x ${dim} vectors make ${(vectorBytes / 1024 ** 2).toFixed(0)} MiB for the page (${rescore === 'float32' ? 'int8 codes + float32 rescoring rows' : 'int8 codes'}); a browser tab is given at most ${MAX_WEB_VECTORS.toLocaleString('en')} vectors and ${MAX_WEB_VECTOR_BYTES / 1024 ** 3} GiB${rescore === 'float32' ? ' (--rescore none ships the int8 codes alone)' : ''}`);
 
-  const info = readExportInfo(opts.model);
-  if (info.dim !== dim) throw new DensekitError(`the index has dimension ${dim} but the model ${info.model} produces ${info.dim} (a different model?)`, { code: 'DENSEKIT_DIMENSION_MISMATCH' });
-  if (meta.similarity === 'dot' && info.similarity === 'cosine')
-    throw new DensekitError(`the index ranks by dot product but the model ${info.model} produces cosine (normalized) vectors (a different model?)`, { code: 'DENSEKIT_SIMILARITY_MISMATCH' });
-  const matches = sameModel(meta.model, info.model);
-  if (!matches && !opts.allowModelMismatch)
-    throw new DensekitError(`the index was built with the model ${meta.model} but ${opts.model} was exported from ${info.model}; export that model, or set allowModelMismatch`, { code: 'DENSEKIT_MODEL_MISMATCH', param: 'allowModelMismatch' });
-  const notes: string[] = [];
-  if (info.quantization !== 'int8') notes.push('The model is fp32 (an int8 export is about 4x smaller and faster: densekit export --quantize int8).');
-
+  const mismatch = (exportedFrom: string): DensekitError => new DensekitError(
+    `the index was built with the model ${meta.model} but ${opts.model === exportedFrom ? 'the model given is' : `${opts.model} was exported from`} ${exportedFrom}; use that model, or set allowModelMismatch`,
+    { code: 'DENSEKIT_MODEL_MISMATCH', param: 'allowModelMismatch' });
+  const given = isOnnxExportFolder(opts.model);
+  // A model to export is checked by name first: the export takes a while, a refusal should not.
+  if (!given && !sameModel(meta.model, opts.model) && !opts.allowModelMismatch) throw mismatch(opts.model);
   const ids = readIdsFile(join(opts.index, 'ids.txt'), count);
   if (count === 0) throw new InputError(join(opts.index, 'index.json'), undefined, 'the index holds no documents: nothing to search');
   const docs = opts.corpus ? await readTitles(opts.corpus, ids, opts.titleField ?? 'title') : { titles: ids.map(() => ''), snippets: ids.map(() => '') };
@@ -198,6 +203,34 @@ export async function exportWeb(opts: ExportWebOptions): Promise<ExportWebResult
     if (!st.isDirectory() || !existsSync(join(out, SITE_MANIFEST)))
       throw new UsageError(`--output ${opts.output}: exists and is not a densekit-web site; give a new folder (an old site is replaced)`);
   }
+  const exported = given ? null : `${out}.onnx-${process.pid}`;
+  try {
+    if (exported) {
+      log(`exporting ${opts.model} to ONNX (fp32)`);
+      await exportOnnx(opts.model, { output: exported, log });
+    }
+    return await writeSite(opts, meta, exported ?? opts.model, ids, docs, out, mismatch);
+  } finally {
+    if (exported) rmSync(exported, { recursive: true, force: true });
+  }
+}
+
+async function writeSite(
+  opts: ExportWebOptions, meta: FlatMeta, modelDir: string, ids: string[], docs: { titles: string[]; snippets: string[] }, out: string,
+  mismatch: (exportedFrom: string) => DensekitError,
+): Promise<ExportWebResult> {
+  const log = opts.log ?? (() => {});
+  const rescore = opts.rescore ?? 'float32';
+  const { count, dim } = meta;
+  const info = readExportInfo(modelDir);
+  if (info.dim !== dim) throw new DensekitError(`the index has dimension ${dim} but the model ${info.model} produces ${info.dim} (a different model?)`, { code: 'DENSEKIT_DIMENSION_MISMATCH' });
+  if (meta.similarity === 'dot' && info.similarity === 'cosine')
+    throw new DensekitError(`the index ranks by dot product but the model ${info.model} produces cosine (normalized) vectors (a different model?)`, { code: 'DENSEKIT_SIMILARITY_MISMATCH' });
+  const matches = sameModel(meta.model, info.model);
+  if (!matches && !opts.allowModelMismatch) throw mismatch(info.model);
+  const notes: string[] = [];
+  if (info.quantization !== 'int8') notes.push('The model is fp32 (an int8 export is about 4x smaller and faster: densekit export --quantize int8).');
+
   const tmp = `${out}.partial-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(join(tmp, SITE_MODEL_DIR), { recursive: true });
@@ -234,12 +267,12 @@ export async function exportWeb(opts: ExportWebOptions): Promise<ExportWebResult
     if (rescore === 'float32') copyFileSync(join(opts.index, VECTORS_F32), join(tmp, SITE_FILES.rows));
     writeDocs(join(tmp, SITE_FILES.docs), { ids, titles: docs.titles, snippets: docs.snippets });
 
-    copyFileSync(join(opts.model, 'model.onnx'), join(tmp, SITE_MODEL_DIR, 'model.onnx'));
-    copyFileSync(join(opts.model, ONNX_EXPORT_INFO), join(tmp, SITE_MODEL_DIR, ONNX_EXPORT_INFO));
-    const tokenizerFiles = TOKENIZER_FILES.filter((f) => existsSync(join(opts.model, f)));
+    copyFileSync(join(modelDir, 'model.onnx'), join(tmp, SITE_MODEL_DIR, 'model.onnx'));
+    copyFileSync(join(modelDir, ONNX_EXPORT_INFO), join(tmp, SITE_MODEL_DIR, ONNX_EXPORT_INFO));
+    const tokenizerFiles = TOKENIZER_FILES.filter((f) => existsSync(join(modelDir, f)));
     if (!tokenizerFiles.some((f) => f === 'tokenizer.json' || f === 'vocab.txt' || f === 'spiece.model'))
-      throw new InputError(opts.model, undefined, 'no tokenizer files (tokenizer.json, vocab.txt or spiece.model) in the ONNX export folder');
-    for (const f of tokenizerFiles) copyFileSync(join(opts.model, f), join(tmp, SITE_MODEL_DIR, f));
+      throw new InputError(modelDir, undefined, 'no tokenizer files densekit reads (tokenizer.json, vocab.txt or spiece.model) in the ONNX export folder');
+    for (const f of tokenizerFiles) copyFileSync(join(modelDir, f), join(tmp, SITE_MODEL_DIR, f));
     const ort = ortDistDir();
     for (const f of ORT_FILES) copyFileSync(join(ort, f), join(tmp, SITE_ORT_DIR, f));
 
