@@ -121,7 +121,7 @@ export interface OnnxEngineOptions {
 type Session = Awaited<ReturnType<Ort['InferenceSession']['create']>>;
 
 /** An ORT session with densekit's execution-provider and thread settings; CUDA refused in one line when absent. */
-export async function createSession(ort: Ort, modelPath: string, opts: Pick<OnnxEngineOptions, 'threads' | 'device'>): Promise<Session> {
+export async function createSession(ort: Ort, model: string | Uint8Array, opts: Pick<OnnxEngineOptions, 'threads' | 'device'>): Promise<Session> {
   const device = opts.device ?? 'cpu';
   const cuda = /^cuda(:(\d+))?$/.exec(device);
   if (device !== 'cpu' && !cuda) throw new UsageError(`the onnx engine runs on cpu or cuda[:N], not ${device}`);
@@ -133,11 +133,11 @@ export async function createSession(ort: Ort, modelPath: string, opts: Pick<Onnx
     ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
   };
   try {
-    return await ort.InferenceSession.create(modelPath, options);
+    return await (typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options));
   } catch (e) {
     const first = String((e as Error)?.message ?? e).split('\n')[0];
     if (cuda) throw new UsageError(`--device ${device}: onnxruntime-node could not start its CUDA provider (${first}); use --device cpu`);
-    throw new InputError(modelPath, undefined, `onnxruntime cannot load it: ${first}`);
+    throw new InputError(typeof model === 'string' ? model : 'model.onnx', undefined, `onnxruntime cannot load it: ${first}`);
   }
 }
 
@@ -203,6 +203,16 @@ export class OnnxTextEncoder implements TextEncoder {
     if (!name || !session.inputNames.includes('input_ids')) throw new InputError(modelPath, undefined, `no input_ids -> sentence_embedding / token_embeddings / last_hidden_state (has ${session.inputNames.join(', ')} -> ${session.outputNames.join(', ')})`);
     const output = name === 'sentence_embedding' ? { name } : { name, pooling: head.pooling, normalize: head.normalize };
     return new OnnxTextEncoder(ort, session, input, identity.model, identity.dim, identity.similarity, 'none', identity.modelSha256, opts.batchSize ?? 32, opts.tokenBudget, output, modelPath);
+  }
+
+  /**
+   * A model held in memory (`densekit export` checks its int8 graph against the fp32 one before writing either),
+   * with the input settings of the export it belongs to.
+   */
+  static async fromBytes(bytes: Uint8Array, input: ModelInput, info: Pick<OnnxExportInfo, 'model' | 'dim' | 'similarity' | 'quantization'>, opts: OnnxEngineOptions = {}): Promise<OnnxTextEncoder> {
+    const ort = await loadOrt();
+    const session = await createSession(ort, bytes, opts);
+    return new OnnxTextEncoder(ort, session, input, exportIdentity(info), info.dim, info.similarity, info.quantization, '', opts.batchSize ?? 32, opts.tokenBudget, { name: 'sentence_embedding' }, 'model.onnx');
   }
 
   private async run(encodings: readonly Encoding[]): Promise<Float32Array> {

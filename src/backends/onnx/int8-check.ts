@@ -1,0 +1,63 @@
+/**
+ * What `densekit export --quantize int8` reports: how close the int8 graph's vectors are to the fp32 graph's,
+ * as cosine per text (min and mean) over a sample, both run by ONNX Runtime with the export's own tokenizer
+ * settings. The sample is fixed (below) unless the caller gives texts, so two exports report comparable figures.
+ */
+import type { ModelInput } from '../../models/model-input.js';
+import type { Similarity, TextKind } from '../../retrieval/types.js';
+import { OnnxTextEncoder } from './engine.js';
+
+/** Queries and passages of retrieval-like lengths and scripts (accents, digits, punctuation, a long one). */
+export const INT8_SAMPLE_TEXTS: readonly string[] = [
+  'what is the capital of france',
+  'how do vaccines train the immune system',
+  'symptoms of vitamin d deficiency in adults',
+  'Paris is the capital and most populous city of France, on the Seine.',
+  'Dense retrieval encodes queries and passages into one vector space and ranks passages by inner product.',
+  'The mitochondrion is the powerhouse of the cell; it produces ATP through oxidative phosphorylation.',
+  'Zürich, 1999: naïve café prices rose 12% while the franc held steady against the mark.',
+  'BM25 scores a document by term frequency, inverse document frequency and document length normalization.',
+  'a',
+  'Transformers replaced recurrent networks in machine translation after 2017 because attention parallelizes over positions, and pre-training on large corpora followed soon after, giving BERT, T5 and their descendants.',
+  'Randomized controlled trials remain the strongest evidence for treatment effects in clinical medicine.',
+  'How many moons does Jupiter have?',
+];
+
+export interface Int8Agreement {
+  texts: number;
+  min: number;
+  mean: number;
+}
+
+function cosine(a: Float32Array, b: Float32Array): number {
+  let ab = 0, aa = 0, bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += a[i]! * b[i]!;
+    aa += a[i]! * a[i]!;
+    bb += b[i]! * b[i]!;
+  }
+  return aa === 0 && bb === 0 ? 1 : ab / Math.sqrt(aa * bb);
+}
+
+/** Cosine of int8 to fp32 vectors, text by text (one text per batch: no batch-wide activation scale shared). */
+export async function int8Agreement(
+  fp32: Uint8Array, int8: Uint8Array, input: ModelInput, info: { model: string; dim: number; similarity: Similarity },
+  texts: readonly string[] = INT8_SAMPLE_TEXTS, kind: TextKind = 'passage', threads?: number,
+): Promise<Int8Agreement> {
+  const opts = { batchSize: 1, ...(threads ? { threads } : {}) };
+  const a = await OnnxTextEncoder.fromBytes(fp32, input, { ...info, quantization: 'none' }, opts);
+  const b = await OnnxTextEncoder.fromBytes(int8, input, { ...info, quantization: 'int8' }, opts);
+  try {
+    const [va, vb] = [(await a.encode(texts, kind)).vectors, (await b.encode(texts, kind)).vectors];
+    let min = 1, sum = 0;
+    for (let i = 0; i < texts.length; i++) {
+      const c = cosine(va.subarray(i * info.dim, (i + 1) * info.dim), vb.subarray(i * info.dim, (i + 1) * info.dim));
+      min = Math.min(min, c);
+      sum += c;
+    }
+    return { texts: texts.length, min, mean: sum / texts.length };
+  } finally {
+    await a.close();
+    await b.close();
+  }
+}
