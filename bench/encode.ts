@@ -5,12 +5,21 @@
  * with its ratio to the best peer measured in the same run.
  * When Debian's python3-torch is installed, the same forward passes in PyTorch (bench/reference/torch_encode.py,
  * the same batches of token ids) are timed in the same run for comparison.
+ * Then the same weights exported to ONNX run through densekit's onnx engine (onnxruntime-node, the same batches):
+ * fp32, and int8 after densekit's dynamic-quantization pass (with its cosine to the fp32 vectors); and through
+ * transformers.js (its own tokenizer and pipeline, fp32 and q8 = the same int8 file) from a folder in its layout.
+ * The export is densekit's own where it exists, else Debian's torch.onnx (bench/reference/torch_onnx_export.py,
+ * DistilBERT only). BENCH_ENGINES=densekit,pytorch,onnx,transformers.js picks the engines timed.
  */
 import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { createTokenEncoder, RandomWeights, SentenceEncoder, type TokenEncoder } from '../src/models/index.js';
+import { createRequire } from 'node:module';
+import { mkdirSync, copyFileSync } from 'node:fs';
+import { createTokenEncoder, ModelInput, lengthSortedBatches, RandomWeights, SentenceEncoder, type TokenEncoder } from '../src/models/index.js';
+import { OnnxTextEncoder } from '../src/backends/onnx/engine.js';
+import { quantizeDynamicInt8, type ModelProtoLike } from '../src/backends/onnx/quantize-int8.js';
 import { parseHfConfig, writeSentenceTransformer, type HfConfig } from '../src/io/index.js';
 import { manualSeed, setNumThreads, getNumThreads, cpuCapabilities } from '../src/tensor/index.js';
 import { seededRandom as mulberry } from '../src/util/random.js';
@@ -22,6 +31,7 @@ const TOKEN_BUDGET = Number(process.env.BENCH_TOKEN_BUDGET ?? 4096);
 const BUDGET_MAX_BATCH = 256;
 /** e.g. BENCH_ONLY=distilbert:fp32,t5:fp32 times only those configurations. */
 const ONLY = process.env.BENCH_ONLY;
+const ENGINES = new Set((process.env.BENCH_ENGINES ?? 'densekit,pytorch,onnx,transformers.js').split(','));
 const repo = new URL('..', import.meta.url).pathname.replace(/dist\/$/, '');
 const shared = join(repo, '../shared');
 
@@ -67,6 +77,83 @@ function passages(): string[] {
   return out;
 }
 
+/** ONNX protobuf codec for the int8 pass: the static onnx.proto build that onnxruntime-web ships (bench only). */
+function onnxCodec(): { decode(b: Uint8Array): ModelProtoLike; encode(m: ModelProtoLike): Uint8Array } {
+  const require = createRequire(import.meta.url);
+  const { onnx } = require(join(repo, 'node_modules/onnxruntime-web/lib/onnxjs/ort-schema/protobuf/onnx.js')) as { onnx: { ModelProto: { decode(b: Uint8Array): ModelProtoLike; encode(m: ModelProtoLike): { finish(): Uint8Array } } } };
+  return { decode: (b) => onnx.ModelProto.decode(b), encode: (m) => onnx.ModelProto.encode(m).finish() };
+}
+
+/** model.onnx of the random-weight folder, or why there is none. */
+function exportOnnx(dir: string, modelType: string): Uint8Array | string {
+  const out = join(dir, 'bench.onnx');
+  if (modelType !== 'distilbert') return 'no ONNX export of this architecture for the bench (torch.onnx script: DistilBERT only)';
+  if (!haveTorch) return 'no ONNX export: python3-torch is not installed';
+  const r = spawnSync('/usr/bin/python3', [join(repo, 'bench/reference/torch_onnx_export.py'), dir, out], { encoding: 'utf8' });
+  if (r.status !== 0) return `torch.onnx export failed: ${r.stderr.trim().split('\n').at(-1)}`;
+  return readFileSync(out);
+}
+
+function cosines(a: Float32Array, b: Float32Array, dim: number): { min: number; mean: number } {
+  let min = 1, sum = 0;
+  const n = a.length / dim;
+  for (let r = 0; r < n; r++) {
+    let ab = 0, aa = 0, bb = 0;
+    for (let i = r * dim; i < (r + 1) * dim; i++) {
+      ab += a[i]! * b[i]!;
+      aa += a[i]! * a[i]!;
+      bb += b[i]! * b[i]!;
+    }
+    const c = ab / Math.sqrt(aa * bb);
+    min = Math.min(min, c);
+    sum += c;
+  }
+  return { min, mean: sum / n };
+}
+
+/**
+ * transformers.js on the same ONNX files, from a folder in its layout (config.json, tokenizer.json, onnx/model.onnx
+ * and onnx/model_quantized.onnx), offline; its feature-extraction pipeline reads `token_embeddings` and pools.
+ * Passages/s, or why it could not run.
+ */
+async function timeTransformersJs(dir: string, fp32: Uint8Array, int8: Uint8Array | undefined, tokenizerDir: string, batches: string[][], pooling: 'cls' | 'mean'): Promise<Record<'fp32' | 'q8', number | string>> {
+  const none = (why: string) => ({ fp32: why, q8: why });
+  let tjs: typeof import('@huggingface/transformers');
+  try {
+    tjs = await import('@huggingface/transformers');
+  } catch {
+    return none('transformers.js: not installed (npm install --save-dev @huggingface/transformers)');
+  }
+  if (!existsSync(join(tokenizerDir, 'tokenizer.json'))) return none('transformers.js: needs tokenizer.json, the tokenizer folder has none');
+  const root = join(dir, 'tjs'), name = 'model';
+  mkdirSync(join(root, name, 'onnx'), { recursive: true });
+  copyFileSync(join(dir, 'config.json'), join(root, name, 'config.json'));
+  for (const f of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) if (existsSync(join(tokenizerDir, f))) copyFileSync(join(tokenizerDir, f), join(root, name, f));
+  writeFileSync(join(root, name, 'onnx/model.onnx'), fp32);
+  if (int8) writeFileSync(join(root, name, 'onnx/model_quantized.onnx'), int8);
+  tjs.env.allowRemoteModels = false;
+  tjs.env.allowLocalModels = true;
+  tjs.env.localModelPath = root + '/';
+  const out: Record<'fp32' | 'q8', number | string> = { fp32: 'not run', q8: int8 ? 'not run' : 'transformers.js q8: no int8 file' };
+  for (const dtype of int8 ? (['fp32', 'q8'] as const) : (['fp32'] as const)) {
+    try {
+      const extractor = await tjs.pipeline('feature-extraction', name, { dtype, device: 'cpu', session_options: { intraOpNumThreads: THREADS, interOpNumThreads: 1 } });
+      await extractor(batches[0]!.slice(0, 8), { pooling }); // warm-up
+      const t0 = performance.now();
+      let n = 0;
+      for (const b of batches) {
+        await extractor(b, { pooling });
+        n += b.length;
+      }
+      out[dtype] = n / ((performance.now() - t0) / 1000);
+      await extractor.dispose();
+    } catch (e) {
+      out[dtype] = `transformers.js ${dtype} failed: ${String((e as Error).message ?? e).split('\n')[0]}`;
+    }
+  }
+  return out;
+}
+
 function torchAvailable(): boolean {
   return spawnSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 }
@@ -74,47 +161,96 @@ function torchAvailable(): boolean {
 setNumThreads(THREADS);
 const work = mkdtempSync(join(tmpdir(), 'dk-bench-enc-'));
 const texts = passages();
-const rows: string[] = [];
 const haveTorch = existsSync('/usr/bin/python3') && torchAvailable();
+/** One printed line: engine, passages/s, and its ratio to PyTorch fp32 on the same model and texts. */
+interface Row { label: string; engine: string; rate: number; note: string }
+const fmtRow = (r: Row, base: number) =>
+  `${r.label}  ${r.engine.padEnd(30)}${Number.isNaN(r.rate) ? '      -' : r.rate.toFixed(1).padStart(7)} passages/s` +
+  (Number.isNaN(r.rate) || Number.isNaN(base) ? '' : `  ${(r.rate / base).toFixed(2)}x PyTorch fp32`) + (r.note ? `  ${r.note}` : '');
 try {
   for (const [name, config, tok, pooling] of [
     ['DistilBERT-base (TAS-B size)', distilbert, join(shared, 'fixtures/tokenizers/bert-base-uncased'), 'cls'],
     ['T5-base encoder (GTR-Base size)', t5, join(shared, 'fixtures/tokenizers/legal-t5-32k'), 'mean'],
   ] as const) {
+    const short = name.split(' ')[0]!.split('-')[0]!.toLowerCase();
+    const wanted = (dtype: string) => !ONLY || ONLY.split(',').includes(`${short}:${dtype}`);
+    if (!['fp32', 'bf16', 'onnx'].some(wanted)) continue;
     const dir = join(work, name.split(' ')[0]!);
     makeModel(dir, config, tok, pooling);
+    const label = name.padEnd(32);
+    const rows: Row[] = [];
+    const print = (r: Row) => {
+      rows.push(r);
+      const base = rows.find((x) => x.engine.startsWith('PyTorch 1.13 fp32'))?.rate ?? NaN;
+      console.log(fmtRow(r, base));
+    };
+    const input = ModelInput.load(dir);
+    const encodings = input.encode(texts, 'passage');
+    const lengths = encodings.map((e) => e.ids.length);
+    const mean = lengths.reduce((a, b) => a + b, 0) / lengths.length;
     for (const dtype of ['fp32', 'bf16'] as const) {
-      if (ONLY && !ONLY.split(',').includes(`${name.split(' ')[0]!.split('-')[0]!.toLowerCase()}:${dtype}`)) continue;
-      const enc = SentenceEncoder.load(dir, { dtype });
-      const encodings = enc.tokenizeTexts(texts, 'passage');
-      const lengths = encodings.map((e) => e.ids.length);
-      enc.embed(texts.slice(0, 64), 'passage', { batchSize: 32 }); // warm-up
-      const timed = (opts: { batchSize: number; tokenBudget?: number }) => {
-        const t0 = performance.now();
-        enc.embed(texts, 'passage', opts);
-        return N / ((performance.now() - t0) / 1000);
-      };
-      const fixed = timed({ batchSize: 32 });
-      const bucketed = timed({ batchSize: BUDGET_MAX_BATCH, tokenBudget: TOKEN_BUDGET });
-      enc.dispose();
-      let torchRate = NaN;
-      let torchNote = haveTorch ? '' : 'PyTorch: not installed (apt-get install python3-torch)';
-      if (haveTorch) {
-        const idsFile = join(work, 'ids.json');
-        writeFileSync(idsFile, JSON.stringify(encodings.map((e) => e.ids)));
-        const r = spawnSync('/usr/bin/python3', [join(repo, 'bench/reference/torch_encode.py'), join(dir, 'config.json'), idsFile, dtype, String(THREADS), pooling], { encoding: 'utf8' });
-        if (r.status === 0) torchRate = Number(r.stdout.trim());
-        else torchNote = `PyTorch failed: ${r.stderr.trim().split('\n').at(-1)}`;
+      if (!wanted(dtype)) continue;
+      // PyTorch first: its fp32 rate is the base every later line's ratio is given against.
+      if (ENGINES.has('pytorch')) {
+        if (!haveTorch) print({ label, engine: `PyTorch 1.13 ${dtype}`, rate: NaN, note: 'not installed (apt-get install python3-torch)' });
+        else {
+          const idsFile = join(work, 'ids.json');
+          writeFileSync(idsFile, JSON.stringify(encodings.map((e) => e.ids)));
+          const r = spawnSync('/usr/bin/python3', [join(repo, 'bench/reference/torch_encode.py'), join(dir, 'config.json'), idsFile, dtype, String(THREADS), pooling], { encoding: 'utf8' });
+          print(r.status === 0
+            ? { label, engine: `PyTorch 1.13 ${dtype} batch 32`, rate: Number(r.stdout.trim()), note: '(same batches of token ids)' }
+            : { label, engine: `PyTorch 1.13 ${dtype}`, rate: NaN, note: `failed: ${r.stderr.trim().split('\n').at(-1)}` });
+        }
       }
-      const mean = lengths.reduce((a, b) => a + b, 0) / lengths.length;
-      const vsPeer = (x: number) => (Number.isNaN(torchRate) ? '' : `  ${(x / torchRate).toFixed(2)}x best peer`);
-      const label = `${name.padEnd(32)} ${dtype}`;
-      rows.push(
-        `${label}  densekit batch 32          ${fixed.toFixed(1).padStart(7)} passages/s${vsPeer(fixed)}  (mean ${mean.toFixed(0)} tokens)`,
-        `${label}  densekit ${`budget ${TOKEN_BUDGET} tokens`.padEnd(18)}${bucketed.toFixed(1).padStart(7)} passages/s${vsPeer(bucketed)}  (${(bucketed / fixed).toFixed(2)}x batch 32)`,
-        Number.isNaN(torchRate) ? `${label}  ${torchNote}` : `${label}  PyTorch 1.13 batch 32      ${torchRate.toFixed(1).padStart(7)} passages/s  1.00x best peer (same batches of token ids)`,
-      );
-      for (const r of rows.slice(-3)) console.log(r);
+      if (ENGINES.has('densekit')) {
+        const enc = SentenceEncoder.load(dir, { dtype });
+        enc.embed(texts.slice(0, 64), 'passage', { batchSize: 32 }); // warm-up
+        const timed = (opts: { batchSize: number; tokenBudget?: number }) => {
+          const t0 = performance.now();
+          enc.embed(texts, 'passage', opts);
+          return N / ((performance.now() - t0) / 1000);
+        };
+        const fixed = timed({ batchSize: 32 });
+        const bucketed = timed({ batchSize: BUDGET_MAX_BATCH, tokenBudget: TOKEN_BUDGET });
+        enc.dispose();
+        print({ label, engine: `densekit ${dtype} batch 32`, rate: fixed, note: `(mean ${mean.toFixed(0)} tokens)` });
+        print({ label, engine: `densekit ${dtype} budget ${TOKEN_BUDGET}`, rate: bucketed, note: `(${(bucketed / fixed).toFixed(2)}x batch 32)` });
+      }
+    }
+    if (!wanted('onnx') && ONLY) continue;
+    if (!ENGINES.has('onnx') && !ENGINES.has('transformers.js')) continue;
+    const exported = exportOnnx(dir, config.model_type);
+    if (typeof exported === 'string') {
+      print({ label, engine: 'onnx', rate: NaN, note: exported });
+      continue;
+    }
+    const codec = onnxCodec();
+    const proto = codec.decode(exported);
+    quantizeDynamicInt8(proto);
+    const int8 = codec.encode(proto);
+    const info = { model: dir, dim: 768, similarity: (pooling === 'mean' ? 'cosine' : 'dot') as 'dot' | 'cosine' };
+    if (ENGINES.has('onnx')) {
+      const vectors: Float32Array[] = [];
+      for (const [q, bytes] of [['none', exported], ['int8', int8]] as const) {
+        const e = await OnnxTextEncoder.fromBytes(bytes, input, { ...info, quantization: q }, { batchSize: 32, threads: THREADS });
+        await e.encode(texts.slice(0, 64), 'passage'); // warm-up
+        const t0 = performance.now();
+        vectors.push((await e.encode(texts, 'passage')).vectors);
+        const rate = N / ((performance.now() - t0) / 1000);
+        await e.close();
+        const c = q === 'int8' ? cosines(vectors[0]!, vectors[1]!, info.dim) : undefined;
+        print({ label, engine: `densekit onnx ${q === 'none' ? 'fp32' : 'int8'} batch 32`, rate, note: c ? `(cosine to onnx fp32: min ${c.min.toFixed(5)}, mean ${c.mean.toFixed(5)})` : '(onnxruntime-node 1.30, same batches)' });
+      }
+    }
+    if (ENGINES.has('transformers.js')) {
+      const batches = lengthSortedBatches(encodings, 32).map((b) => b.map((i) => texts[i]!));
+      const t = await timeTransformersJs(dir, exported, int8, tok, batches, pooling);
+      for (const d of ['fp32', 'q8'] as const) {
+        const v = t[d];
+        print(typeof v === 'number'
+          ? { label, engine: `transformers.js 4.3 ${d} batch 32`, rate: v, note: d === 'q8' ? '(the same int8 file; its own tokenizer)' : '(its own tokenizer and pipeline)' }
+          : { label, engine: `transformers.js ${d}`, rate: NaN, note: v });
+      }
     }
   }
 } finally {
