@@ -6,6 +6,7 @@
 import type { ModelInput } from '../../models/model-input.js';
 import type { Similarity, TextKind } from '../../retrieval/types.js';
 import { OnnxTextEncoder } from './engine.js';
+import { quantizeDynamicInt8, type ModelProtoLike, type QuantizeReport } from './quantize-int8.js';
 
 /** Queries and passages of retrieval-like lengths and scripts (accents, digits, punctuation, a long one). */
 export const INT8_SAMPLE_TEXTS: readonly string[] = [
@@ -60,4 +61,32 @@ export async function int8Agreement(
     await a.close();
     await b.close();
   }
+}
+
+export interface Int8Export {
+  /** The int8 model.onnx. */
+  bytes: Uint8Array;
+  report: QuantizeReport;
+  agreement: Int8Agreement;
+}
+
+/**
+ * `--quantize int8` at export: quantizes `model` in place (quantizeDynamicInt8) and measures the result against the
+ * fp32 graph it came from. `serialize` is the exporter's ModelProto writer.
+ */
+export async function quantizeForExport(
+  model: ModelProtoLike, serialize: (m: ModelProtoLike) => Uint8Array, input: ModelInput,
+  info: { model: string; dim: number; similarity: Similarity }, opts: { texts?: readonly string[]; threads?: number } = {},
+): Promise<Int8Export> {
+  const fp32 = serialize(model);
+  const report = quantizeDynamicInt8(model);
+  const bytes = serialize(model);
+  const agreement = await int8Agreement(fp32, bytes, input, info, opts.texts ?? INT8_SAMPLE_TEXTS, 'passage', opts.threads);
+  return { bytes, report, agreement };
+}
+
+/** The line `densekit export --quantize int8` prints. */
+export function describeInt8(e: Int8Export): string {
+  const mb = (n: number) => (n / 2 ** 20).toFixed(1);
+  return `int8: ${e.report.quantized} MatMul/Gemm weights quantized (${mb(e.report.floatBytes)} MiB fp32 -> ${mb(e.report.int8Bytes)} MiB int8); cosine to fp32 on ${e.agreement.texts} texts: min ${e.agreement.min.toFixed(6)}, mean ${e.agreement.mean.toFixed(6)}`;
 }
