@@ -114,41 +114,34 @@ function cosines(a: Float32Array, b: Float32Array, dim: number): { min: number; 
 /**
  * transformers.js on the same ONNX files, from a folder in its layout (config.json, tokenizer.json, onnx/model.onnx
  * and onnx/model_quantized.onnx), offline; its feature-extraction pipeline reads `token_embeddings` and pools.
- * Passages/s, or why it could not run.
+ * Its pipelines (fp32, q8), or why it cannot run.
  */
-async function timeTransformersJs(dir: string, fp32: Uint8Array, int8: Uint8Array | undefined, tokenizerDir: string, batches: string[][], pooling: 'cls' | 'mean'): Promise<Record<'fp32' | 'q8', number | string>> {
-  const none = (why: string) => ({ fp32: why, q8: why });
+type Extractor = (texts: string[], o: { pooling: 'cls' | 'mean' }) => Promise<unknown>;
+async function transformersJs(dir: string, fp32: Uint8Array, int8: Uint8Array, tokenizerDir: string): Promise<Array<[string, Extractor & { dispose(): Promise<void> }]> | string> {
   let tjs: typeof import('@huggingface/transformers');
   try {
     tjs = await import('@huggingface/transformers');
   } catch {
-    return none('transformers.js: not installed (npm install --save-dev @huggingface/transformers)');
+    return 'transformers.js: not installed (npm install --save-dev @huggingface/transformers)';
   }
-  if (!existsSync(join(tokenizerDir, 'tokenizer.json'))) return none('transformers.js: needs tokenizer.json, the tokenizer folder has none');
+  if (!existsSync(join(tokenizerDir, 'tokenizer.json'))) return 'transformers.js: needs tokenizer.json, the tokenizer folder has none';
   const root = join(dir, 'tjs'), name = 'model';
   mkdirSync(join(root, name, 'onnx'), { recursive: true });
   copyFileSync(join(dir, 'config.json'), join(root, name, 'config.json'));
   for (const f of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) if (existsSync(join(tokenizerDir, f))) copyFileSync(join(tokenizerDir, f), join(root, name, f));
   writeFileSync(join(root, name, 'onnx/model.onnx'), fp32);
-  if (int8) writeFileSync(join(root, name, 'onnx/model_quantized.onnx'), int8);
+  writeFileSync(join(root, name, 'onnx/model_quantized.onnx'), int8);
   tjs.env.allowRemoteModels = false;
   tjs.env.allowLocalModels = true;
   tjs.env.localModelPath = root + '/';
-  const out: Record<'fp32' | 'q8', number | string> = { fp32: 'not run', q8: int8 ? 'not run' : 'transformers.js q8: no int8 file' };
-  for (const dtype of int8 ? (['fp32', 'q8'] as const) : (['fp32'] as const)) {
+  const out: Array<[string, Extractor & { dispose(): Promise<void> }]> = [];
+  for (const dtype of ['fp32', 'q8'] as const) {
     try {
-      const extractor = await tjs.pipeline('feature-extraction', name, { dtype, device: 'cpu', session_options: { intraOpNumThreads: THREADS, interOpNumThreads: 1 } });
-      await extractor(batches[0]!.slice(0, 8), { pooling }); // warm-up
-      const t0 = performance.now();
-      let n = 0;
-      for (const b of batches) {
-        await extractor(b, { pooling });
-        n += b.length;
-      }
-      out[dtype] = n / ((performance.now() - t0) / 1000);
-      await extractor.dispose();
+      const p = await tjs.pipeline('feature-extraction', name, { dtype, device: 'cpu', session_options: { intraOpNumThreads: THREADS, interOpNumThreads: 1 } });
+      const f = Object.assign((t: string[], o: { pooling: 'cls' | 'mean' }) => p(t, o), { dispose: () => p.dispose() });
+      out.push([dtype, f]);
     } catch (e) {
-      out[dtype] = `transformers.js ${dtype} failed: ${String((e as Error).message ?? e).split('\n')[0]}`;
+      return `transformers.js ${dtype} failed: ${String((e as Error).message ?? e).split('\n')[0]}`;
     }
   }
   return out;
@@ -162,11 +155,13 @@ setNumThreads(THREADS);
 const work = mkdtempSync(join(tmpdir(), 'dk-bench-enc-'));
 const texts = passages();
 const haveTorch = existsSync('/usr/bin/python3') && torchAvailable();
-/** One printed line: engine, passages/s, and its ratio to PyTorch fp32 on the same model and texts. */
-interface Row { label: string; engine: string; rate: number; note: string }
-const fmtRow = (r: Row, base: number) =>
-  `${r.label}  ${r.engine.padEnd(30)}${Number.isNaN(r.rate) ? '      -' : r.rate.toFixed(1).padStart(7)} passages/s` +
-  (Number.isNaN(r.rate) || Number.isNaN(base) ? '' : `  ${(r.rate / base).toFixed(2)}x PyTorch fp32`) + (r.note ? `  ${r.note}` : '');
+/** Rounds over all engines: each round times every engine once, in turn, so load changes hit all of them alike. */
+const REPS = Number(process.env.BENCH_REPS ?? 3);
+
+/** An engine timed by passes: `pass` encodes all texts once and returns its seconds (NaN + note: it cannot run). */
+interface Runner { engine: string; pass: () => Promise<number>; note?: () => string; close?: () => Promise<void> | void }
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 try {
   for (const [name, config, tok, pooling] of [
     ['DistilBERT-base (TAS-B size)', distilbert, join(shared, 'fixtures/tokenizers/bert-base-uncased'), 'cls'],
@@ -178,82 +173,113 @@ try {
     const dir = join(work, name.split(' ')[0]!);
     makeModel(dir, config, tok, pooling);
     const label = name.padEnd(32);
-    const rows: Row[] = [];
-    const print = (r: Row) => {
-      rows.push(r);
-      const base = rows.find((x) => x.engine.startsWith('PyTorch 1.13 fp32'))?.rate ?? NaN;
-      console.log(fmtRow(r, base));
-    };
     const input = ModelInput.load(dir);
     const encodings = input.encode(texts, 'passage');
-    const lengths = encodings.map((e) => e.ids.length);
-    const mean = lengths.reduce((a, b) => a + b, 0) / lengths.length;
+    const mean = encodings.reduce((a, e) => a + e.ids.length, 0) / encodings.length;
+    const runners: Runner[] = [];
+    const missing: string[] = [];
+    const idsFile = join(dir, 'ids.json');
+    writeFileSync(idsFile, JSON.stringify(encodings.map((e) => e.ids)));
     for (const dtype of ['fp32', 'bf16'] as const) {
       if (!wanted(dtype)) continue;
-      // PyTorch first: its fp32 rate is the base every later line's ratio is given against.
       if (ENGINES.has('pytorch')) {
-        if (!haveTorch) print({ label, engine: `PyTorch 1.13 ${dtype}`, rate: NaN, note: 'not installed (apt-get install python3-torch)' });
-        else {
-          const idsFile = join(work, 'ids.json');
-          writeFileSync(idsFile, JSON.stringify(encodings.map((e) => e.ids)));
-          const r = spawnSync('/usr/bin/python3', [join(repo, 'bench/reference/torch_encode.py'), join(dir, 'config.json'), idsFile, dtype, String(THREADS), pooling], { encoding: 'utf8' });
-          print(r.status === 0
-            ? { label, engine: `PyTorch 1.13 ${dtype} batch 32`, rate: Number(r.stdout.trim()), note: '(same batches of token ids)' }
-            : { label, engine: `PyTorch 1.13 ${dtype}`, rate: NaN, note: `failed: ${r.stderr.trim().split('\n').at(-1)}` });
-        }
+        if (!haveTorch) missing.push(`PyTorch ${dtype}: not installed (apt-get install python3-torch)`);
+        else runners.push({
+          engine: `PyTorch 1.13 ${dtype} batch 32`, note: () => '(same batches of token ids)',
+          pass: async () => {
+            const r = spawnSync('/usr/bin/python3', [join(repo, 'bench/reference/torch_encode.py'), join(dir, 'config.json'), idsFile, dtype, String(THREADS), pooling], { encoding: 'utf8' });
+            if (r.status !== 0) throw new Error(`PyTorch failed: ${r.stderr.trim().split('\n').at(-1)}`);
+            return N / Number(r.stdout.trim());
+          },
+        });
       }
       if (ENGINES.has('densekit')) {
         const enc = SentenceEncoder.load(dir, { dtype });
         enc.embed(texts.slice(0, 64), 'passage', { batchSize: 32 }); // warm-up
-        const timed = (opts: { batchSize: number; tokenBudget?: number }) => {
+        const timed = (opts: { batchSize: number; tokenBudget?: number }) => async () => {
           const t0 = performance.now();
           enc.embed(texts, 'passage', opts);
-          return N / ((performance.now() - t0) / 1000);
+          return (performance.now() - t0) / 1000;
         };
-        const fixed = timed({ batchSize: 32 });
-        const bucketed = timed({ batchSize: BUDGET_MAX_BATCH, tokenBudget: TOKEN_BUDGET });
-        enc.dispose();
-        print({ label, engine: `densekit ${dtype} batch 32`, rate: fixed, note: `(mean ${mean.toFixed(0)} tokens)` });
-        print({ label, engine: `densekit ${dtype} budget ${TOKEN_BUDGET}`, rate: bucketed, note: `(${(bucketed / fixed).toFixed(2)}x batch 32)` });
+        runners.push({ engine: `densekit ${dtype} batch 32`, pass: timed({ batchSize: 32 }), note: () => `(mean ${mean.toFixed(0)} tokens)` });
+        runners.push({ engine: `densekit ${dtype} budget ${TOKEN_BUDGET}`, pass: timed({ batchSize: BUDGET_MAX_BATCH, tokenBudget: TOKEN_BUDGET }), close: () => enc.dispose() });
       }
     }
-    if (!wanted('onnx') && ONLY) continue;
-    if (!ENGINES.has('onnx') && !ENGINES.has('transformers.js')) continue;
-    const exported = exportOnnx(dir, config.model_type);
-    if (typeof exported === 'string') {
-      print({ label, engine: 'onnx', rate: NaN, note: exported });
-      continue;
-    }
-    const codec = onnxCodec();
-    const proto = codec.decode(exported);
-    quantizeDynamicInt8(proto);
-    const int8 = codec.encode(proto);
-    const info = { model: dir, dim: 768, similarity: (pooling === 'mean' ? 'cosine' : 'dot') as 'dot' | 'cosine' };
-    if (ENGINES.has('onnx')) {
-      const vectors: Float32Array[] = [];
-      for (const [q, bytes] of [['none', exported], ['int8', int8]] as const) {
-        const e = await OnnxTextEncoder.fromBytes(bytes, input, { ...info, quantization: q }, { batchSize: 32, threads: THREADS });
-        await e.encode(texts.slice(0, 64), 'passage'); // warm-up
-        const t0 = performance.now();
-        vectors.push((await e.encode(texts, 'passage')).vectors);
-        const rate = N / ((performance.now() - t0) / 1000);
-        await e.close();
-        const c = q === 'int8' ? cosines(vectors[0]!, vectors[1]!, info.dim) : undefined;
-        print({ label, engine: `densekit onnx ${q === 'none' ? 'fp32' : 'int8'} batch 32`, rate, note: c ? `(cosine to onnx fp32: min ${c.min.toFixed(5)}, mean ${c.mean.toFixed(5)})` : '(onnxruntime-node 1.30, same batches)' });
+    if (wanted('onnx') && (ENGINES.has('onnx') || ENGINES.has('transformers.js'))) {
+      const exported = exportOnnx(dir, config.model_type);
+      if (typeof exported === 'string') missing.push(`onnx: ${exported}`);
+      else {
+        const codec = onnxCodec();
+        const proto = codec.decode(exported);
+        quantizeDynamicInt8(proto);
+        const int8 = codec.encode(proto);
+        const info = { model: dir, dim: 768, similarity: (pooling === 'mean' ? 'cosine' : 'dot') as 'dot' | 'cosine' };
+        if (ENGINES.has('onnx')) {
+          const vectors = new Map<string, Float32Array>();
+          for (const [q, bytes] of [['fp32', exported], ['int8', int8]] as const) {
+            const e = await OnnxTextEncoder.fromBytes(bytes, input, { ...info, quantization: q === 'fp32' ? 'none' : 'int8' }, { batchSize: 32, threads: THREADS });
+            await e.encode(texts.slice(0, 64), 'passage'); // warm-up
+            runners.push({
+              engine: `densekit onnx ${q} batch 32`,
+              pass: async () => {
+                const t0 = performance.now();
+                vectors.set(q, (await e.encode(texts, 'passage')).vectors);
+                return (performance.now() - t0) / 1000;
+              },
+              note: () => {
+                if (q === 'fp32') return '(onnxruntime-node 1.30, same batches)';
+                const c = cosines(vectors.get('fp32')!, vectors.get('int8')!, info.dim);
+                return `(cosine to onnx fp32: min ${c.min.toFixed(5)}, mean ${c.mean.toFixed(5)})`;
+              },
+              close: () => e.close(),
+            });
+          }
+        }
+        if (ENGINES.has('transformers.js')) {
+          const batches = lengthSortedBatches(encodings, 32).map((b) => b.map((i) => texts[i]!));
+          const t = await transformersJs(dir, exported, int8, tok);
+          if (typeof t === 'string') missing.push(t);
+          else for (const [d, extractor] of t) {
+            await extractor(batches[0]!.slice(0, 8), { pooling }); // warm-up
+            runners.push({
+              engine: `transformers.js 4.3 ${d} batch 32`,
+              pass: async () => {
+                const t0 = performance.now();
+                for (const b of batches) await extractor(b, { pooling });
+                return (performance.now() - t0) / 1000;
+              },
+              note: () => (d === 'q8' ? '(the same int8 file; its own tokenizer)' : '(its own tokenizer and pipeline)'),
+              close: () => extractor.dispose(),
+            });
+          }
+        }
       }
     }
-    if (ENGINES.has('transformers.js')) {
-      const batches = lengthSortedBatches(encodings, 32).map((b) => b.map((i) => texts[i]!));
-      const t = await timeTransformersJs(dir, exported, int8, tok, batches, pooling);
-      for (const d of ['fp32', 'q8'] as const) {
-        const v = t[d];
-        print(typeof v === 'number'
-          ? { label, engine: `transformers.js 4.3 ${d} batch 32`, rate: v, note: d === 'q8' ? '(the same int8 file; its own tokenizer)' : '(its own tokenizer and pipeline)' }
-          : { label, engine: `transformers.js ${d}`, rate: NaN, note: v });
+    const seconds = runners.map(() => [] as number[]);
+    const failed = new Map<number, string>();
+    for (let rep = 0; rep < REPS; rep++) {
+      for (const [i, r] of runners.entries()) {
+        if (failed.has(i)) continue;
+        try {
+          seconds[i]!.push(await r.pass());
+        } catch (e) {
+          failed.set(i, String((e as Error).message ?? e).split('\n')[0]!);
+        }
       }
     }
+    const rate = (i: number) => (seconds[i]!.length ? N / median(seconds[i]!) : NaN);
+    const base = rate(runners.findIndex((r) => r.engine.startsWith('PyTorch 1.13 fp32')));
+    const best = Math.max(...runners.map((_, i) => rate(i)).filter((x) => !Number.isNaN(x)));
+    for (const [i, r] of runners.entries()) {
+      const v = rate(i);
+      console.log(`${label}  ${r.engine.padEnd(30)}${Number.isNaN(v) ? '      -' : v.toFixed(1).padStart(7)} passages/s` +
+        (Number.isNaN(v) || Number.isNaN(base) ? '' : `  ${(v / base).toFixed(2)}x PyTorch fp32`) + (Number.isNaN(v) ? '' : `  ${(v / best).toFixed(2)}x fastest`) +
+        `  ${failed.get(i) ?? r.note?.() ?? ''}`);
+      await r.close?.();
+    }
+    for (const m of missing) console.log(`${label}  ${m}`);
   }
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
-console.log(`threads ${getNumThreads()}, ${N} passages, length-sorted batches, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}; CPU flags: ${[...cpuCapabilities().flags].filter((f) => /avx512_bf16|amx|avx512f$|avx512_vnni/.test(f)).join(' ') || 'no AVX-512'}`);
+console.log(`threads ${getNumThreads()}, ${N} passages, length-sorted batches, median of ${REPS} rounds (engines alternated pass by pass), load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}; CPU flags: ${[...cpuCapabilities().flags].filter((f) => /avx512_bf16|amx|avx512f$|avx512_vnni/.test(f)).join(' ') || 'no AVX-512'}`);

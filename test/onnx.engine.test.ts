@@ -189,3 +189,27 @@ test('--engine errors are one line: unknown engine, no ONNX model, bf16 on onnx,
     assert.match(r.stderr, pattern);
   }
 });
+
+test('serve with the onnx engine (in its worker) answers as the torch engine does', async () => {
+  const { openService } = await import('../src/serve/launch.js');
+  const model = join(fixturesDir, 'models', 'tasb-distilbert-tiny');
+  const input = join(tmp, 'corpus3.tsv');
+  writeFileSync(input, Array.from({ length: 12 }, (_, i) => `d${i}\tpassage ${i} about ${['cats', 'dogs', 'fish'][i % 3]}`).join('\n') + '\n');
+  const emb = join(tmp, 'emb3'), index = join(tmp, 'flat3');
+  assert.equal(runCli(['encode', '--model', model, '--engine', 'torch', '--dtype', 'fp32', '--input', input, '--output', emb, '--kind', 'passage']).code, 0);
+  assert.equal(runCli(['index', '--type', 'flat', '--input', emb, '--output', index]).code, 0);
+  const answers: unknown[] = [];
+  const logs: string[] = [];
+  for (const [m, engine] of [[model, 'torch'], [exportFixture('tasb-distilbert-tiny'), 'onnx']] as const) {
+    const { app } = await openService({ indexes: [index], model: m, encoder: { engine, dtype: 'fp32' }, log: (l) => logs.push(l) });
+    try {
+      const res = await app.inject({ method: 'POST', url: '/search', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ queries: ['cats', 'fish 4'], k: 3, fields: [] }) });
+      assert.equal(res.statusCode, 200, res.body);
+      answers.push((res.json() as { results: Array<{ hits: Array<{ id: string }> }> }).results.map((r) => r.hits.map((h) => h.id)));
+    } finally {
+      await app.close();
+    }
+  }
+  assert.deepEqual(answers[1], answers[0]);
+  assert.ok(!logs.some((l) => l.includes('warning')), `an fp32 export is the index's model: ${logs.join(' | ')}`);
+});
