@@ -15,11 +15,11 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from 'no
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { mkdirSync, copyFileSync } from 'node:fs';
 import { createTokenEncoder, ModelInput, lengthSortedBatches, RandomWeights, SentenceEncoder, type TokenEncoder } from '../src/models/index.js';
 import { OnnxTextEncoder } from '../src/backends/onnx/engine.js';
 import { quantizeDynamicInt8, type ModelProtoLike } from '../src/backends/onnx/quantize-int8.js';
+import { ModelProto } from '../src/backends/onnx/schema.js';
 import { parseHfConfig, writeSentenceTransformer, type HfConfig } from '../src/io/index.js';
 import { manualSeed, setNumThreads, getNumThreads, cpuCapabilities } from '../src/tensor/index.js';
 import { seededRandom as mulberry } from '../src/util/random.js';
@@ -77,11 +77,9 @@ function passages(): string[] {
   return out;
 }
 
-/** ONNX protobuf codec for the int8 pass: the static onnx.proto build that onnxruntime-web ships (bench only). */
+/** The exporter's ONNX protobuf codec, for the int8 pass on a torch.onnx file. */
 function onnxCodec(): { decode(b: Uint8Array): ModelProtoLike; encode(m: ModelProtoLike): Uint8Array } {
-  const require = createRequire(import.meta.url);
-  const { onnx } = require(join(repo, 'node_modules/onnxruntime-web/lib/onnxjs/ort-schema/protobuf/onnx.js')) as { onnx: { ModelProto: { decode(b: Uint8Array): ModelProtoLike; encode(m: ModelProtoLike): { finish(): Uint8Array } } } };
-  return { decode: (b) => onnx.ModelProto.decode(b), encode: (m) => onnx.ModelProto.encode(m).finish() };
+  return { decode: (b) => ModelProto.decode(b) as unknown as ModelProtoLike, encode: (m) => ModelProto.encode(ModelProto.fromObject(m as Record<string, unknown>)).finish() };
 }
 
 /** model.onnx of the random-weight folder, or why there is none. */
@@ -267,7 +265,7 @@ try {
         }
       }
     }
-    const rate = (i: number) => (seconds[i]!.length ? N / median(seconds[i]!) : NaN);
+    const rate = (i: number) => (seconds[i]?.length ? N / median(seconds[i]!) : NaN);
     const base = rate(runners.findIndex((r) => r.engine.startsWith('PyTorch 1.13 fp32')));
     const best = Math.max(...runners.map((_, i) => rate(i)).filter((x) => !Number.isNaN(x)));
     for (const [i, r] of runners.entries()) {

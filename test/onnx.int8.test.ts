@@ -7,18 +7,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { quantizeColumns, quantizeDynamicInt8 } from '../src/backends/onnx/quantize-int8.js';
 import { seededRandom } from '../src/util/random.js';
-import { cosine, expectOneLineError, repoRoot } from './helpers.js';
+import { cosine, expectOneLineError } from './helpers.js';
+import { ModelProto } from '../src/backends/onnx/schema.js';
 
-// A codec independent of densekit's exporter: the static protobufjs build of onnx.proto inside onnxruntime-web.
-const require = createRequire(import.meta.url);
-const { onnx } = require(join(repoRoot, 'node_modules/onnxruntime-web/lib/onnxjs/ort-schema/protobuf/onnx.js')) as { onnx: any };
+// The exporter's protobufjs schema (onnx.proto's field names) writes the graph; ONNX Runtime, which reads it, is the judge.
+const onnx = { ModelProto: { create: (o: object) => ModelProto.fromObject(o), encode: (m: any) => ({ finish: () => ModelProto.encode(ModelProto.fromObject(m)).finish() }), decode: (b: Uint8Array): any => ModelProto.decode(b) } };
 
 const FLOAT = 1;
 const B = 5, K = 16, H = 32, O = 24;
@@ -29,29 +28,29 @@ const ALPHA = 0.5, BETA = 2;
 const X = randn(B * K);
 
 function init(name: string, dims: number[], data: Float32Array) {
-  return { name, dims, dataType: FLOAT, rawData: new Uint8Array(data.buffer.slice(0)) };
+  return { name, dims, data_type: FLOAT, raw_data: new Uint8Array(data.buffer.slice(0)) };
 }
 function info(name: string, dims: Array<number | string>) {
-  return { name, type: { tensorType: { elemType: FLOAT, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } } };
+  return { name, type: { tensor_type: { elem_type: FLOAT, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })) } } } };
 }
 
 /** x [b, K] -> relu(x W1 + B1) -> Gemm(., W2^T, B2, alpha, beta) = y [b, O];  t = x x^T [b, b]. */
 function model(opset = 17): any {
   return onnx.ModelProto.create({
-    irVersion: 8, opsetImport: [{ domain: '', version: opset }], producerName: 'test',
+    ir_version: 8, opset_import: [{ domain: '', version: opset }], producer_name: 'test',
     graph: {
       name: 'g',
       input: [info('x', ['b', K])],
       output: [info('y', ['b', O]), info('t', ['b', 'b'])],
       initializer: [init('W1', [K, H], W1), init('B1', [H], B1), init('W2', [O, H], W2), init('B2', [O], B2)],
       node: [
-        { opType: 'MatMul', input: ['x', 'W1'], output: ['h0'], name: 'mm1' },
-        { opType: 'Add', input: ['B1', 'h0'], output: ['h1'], name: 'bias1' },
-        { opType: 'Relu', input: ['h1'], output: ['h2'] },
-        { opType: 'Gemm', input: ['h2', 'W2', 'B2'], output: ['y'], name: 'gemm', attribute: [
+        { op_type: 'MatMul', input: ['x', 'W1'], output: ['h0'], name: 'mm1' },
+        { op_type: 'Add', input: ['B1', 'h0'], output: ['h1'], name: 'bias1' },
+        { op_type: 'Relu', input: ['h1'], output: ['h2'] },
+        { op_type: 'Gemm', input: ['h2', 'W2', 'B2'], output: ['y'], name: 'gemm', attribute: [
           { name: 'transB', type: 2, i: 1 }, { name: 'alpha', type: 1, f: ALPHA }, { name: 'beta', type: 1, f: BETA }] },
-        { opType: 'Transpose', input: ['x'], output: ['xt'] },
-        { opType: 'MatMul', input: ['x', 'xt'], output: ['t'] },
+        { op_type: 'Transpose', input: ['x'], output: ['xt'] },
+        { op_type: 'MatMul', input: ['x', 'xt'], output: ['t'] },
       ],
     },
   });
@@ -110,7 +109,7 @@ test('int8 pass: vectors within cosine 0.9999 of float64 math, attention-like Ma
     for (let i = 0; i < B * B; i++) assert.ok(Math.abs(int8.t[i]! - ref.t[i]!) <= 1e-4 * Math.max(1, Math.abs(ref.t[i]!)), 'x x^T stays fp32');
     // The graph ORT runs after its optimizer: every MatMulInteger fused into its accelerated kernels.
     const opt = onnx.ModelProto.decode(readFileSync(optimizedPath));
-    const ops = new Set<string>(opt.graph.node.map((n: { opType: string }) => n.opType));
+    const ops = new Set<string>(opt.graph.node.map((n: { op_type: string }) => n.op_type));
     assert.ok(ops.has('DynamicQuantizeMatMul') || ops.has('MatMulIntegerToFloat'), `fused: ${[...ops].join(', ')}`);
     assert.ok(!ops.has('MatMulInteger'), `no unfused MatMulInteger left: ${[...ops].join(', ')}`);
   } finally {
@@ -119,7 +118,7 @@ test('int8 pass: vectors within cosine 0.9999 of float64 math, attention-like Ma
   // The float weights are gone from the file; int8 matrices replace them.
   const names = new Map<string, any>(m.graph.initializer.map((t: any) => [t.name, t]));
   assert.ok(!names.has('W1') && !names.has('W2'));
-  const q = [...names.values()].filter((t) => t.dataType === 3 && t.dims.length === 2);
+  const q = [...names.values()].filter((t) => t.data_type === 3 && t.dims.length === 2);
   assert.deepEqual(q.map((t) => t.dims.map(Number)).sort(), [[H, O], [K, H]].sort(), 'W2 stored transposed to [K, N] for MatMulInteger');
 });
 
@@ -148,6 +147,6 @@ test('int8 pass refuses, in one line, an old opset and a graph with nothing to q
   const old = onnx.ModelProto.decode(onnx.ModelProto.encode(model(10)).finish());
   expectOneLineError(() => quantizeDynamicInt8(old), /opset is 10/, /11/);
   const none = onnx.ModelProto.decode(onnx.ModelProto.encode(model()).finish());
-  none.graph.node = none.graph.node.filter((n: { opType: string; input: string[] }) => n.opType === 'Transpose' || (n.opType === 'MatMul' && n.input[1] === 'xt'));
+  none.graph.node = none.graph.node.filter((n: { op_type: string; input: string[] }) => n.op_type === 'Transpose' || (n.op_type === 'MatMul' && n.input[1] === 'xt'));
   expectOneLineError(() => quantizeDynamicInt8(none), /no MatMul or Gemm with a weight matrix/);
 });

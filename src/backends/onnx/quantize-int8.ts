@@ -25,16 +25,19 @@
  */
 import { DensekitError } from '../../errors.js';
 
-/** int64 fields as protobufjs decodes them: numbers, or Long objects when the `long` package is present. */
+/**
+ * The ModelProto as src/backends/onnx/schema.ts reads and writes it with protobufjs: onnx.proto's own (snake_case)
+ * field names; int64 fields as numbers, or Long objects when the `long` package is present.
+ */
 type Int64 = number | { toNumber(): number };
 
 export interface TensorProtoLike {
   name?: string | null;
   dims?: Int64[] | null;
-  dataType?: number | null;
-  rawData?: Uint8Array | null;
-  floatData?: number[] | null;
-  dataLocation?: number | null;
+  data_type?: number | null;
+  raw_data?: Uint8Array | null;
+  float_data?: number[] | null;
+  data_location?: number | null;
 }
 
 export interface AttributeProtoLike {
@@ -48,7 +51,7 @@ export interface NodeProtoLike {
   input?: string[] | null;
   output?: string[] | null;
   name?: string | null;
-  opType?: string | null;
+  op_type?: string | null;
   domain?: string | null;
   attribute?: AttributeProtoLike[] | null;
 }
@@ -61,7 +64,7 @@ export interface GraphProtoLike {
 
 export interface ModelProtoLike {
   graph?: GraphProtoLike | null;
-  opsetImport?: Array<{ domain?: string | null; version?: Int64 | null }> | null;
+  opset_import?: Array<{ domain?: string | null; version?: Int64 | null }> | null;
 }
 
 /** TensorProto.DataType and AttributeProto.AttributeType values used here (onnx.proto). */
@@ -81,15 +84,15 @@ export interface QuantizeReport {
 const num = (v: Int64 | null | undefined): number => (v === null || v === undefined ? 0 : typeof v === 'number' ? v : v.toNumber());
 
 function floatsOf(t: TensorProtoLike): Float32Array {
-  if (t.dataLocation === 1) throw new DensekitError(`int8: weight ${t.name} is stored as external data; quantize the model before its weights are moved out of the graph`);
-  if (t.rawData && t.rawData.byteLength > 0) {
-    const raw = t.rawData;
-    // rawData is little-endian; a copy also aligns it (a view into a decoded buffer may sit at any offset).
+  if (t.data_location === 1) throw new DensekitError(`int8: weight ${t.name} is stored as external data; quantize the model before its weights are moved out of the graph`);
+  if (t.raw_data && t.raw_data.byteLength > 0) {
+    const raw = t.raw_data;
+    // raw_data is little-endian; a copy also aligns it (a view into a decoded buffer may sit at any offset).
     const out = new Float32Array(raw.byteLength / 4);
     new Uint8Array(out.buffer).set(raw);
     return out;
   }
-  return Float32Array.from(t.floatData ?? []);
+  return Float32Array.from(t.float_data ?? []);
 }
 
 function attr(node: NodeProtoLike, name: string): AttributeProtoLike | undefined {
@@ -124,7 +127,7 @@ function bytesOf(a: Float32Array | Int8Array): Uint8Array {
 export function quantizeDynamicInt8(model: ModelProtoLike): QuantizeReport {
   const graph = model.graph;
   if (!graph?.node) throw new DensekitError('int8: the model has no graph');
-  const opset = num(model.opsetImport?.find((o) => !o.domain || o.domain === 'ai.onnx')?.version);
+  const opset = num(model.opset_import?.find((o) => !o.domain || o.domain === 'ai.onnx')?.version);
   if (opset < MIN_OPSET) throw new DensekitError(`int8: the model's opset is ${opset}; dynamic quantization needs opset ${MIN_OPSET} or later`);
   const inits = new Map<string, TensorProtoLike>();
   for (const t of graph.initializer ?? []) if (t.name) inits.set(t.name, t);
@@ -141,11 +144,11 @@ export function quantizeDynamicInt8(model: ModelProtoLike): QuantizeReport {
   let serial = 0;
 
   for (const node of graph.node) {
-    const op = node.domain ? undefined : node.opType;
+    const op = node.domain ? undefined : node.op_type;
     const [a, b, c] = node.input ?? [];
     const weight = b !== undefined ? inits.get(b) : undefined;
     const ok = (op === 'MatMul' || op === 'Gemm') && a !== undefined && !inits.has(a) && weight !== undefined
-      && weight.dataType === FLOAT && (weight.dims?.length ?? 0) === 2;
+      && weight.data_type === FLOAT && (weight.dims?.length ?? 0) === 2;
     if (!ok || (op === 'Gemm' && num(attr(node, 'transA')?.i) !== 0)) {
       out.push(node);
       continue;
@@ -166,7 +169,7 @@ export function quantizeDynamicInt8(model: ModelProtoLike): QuantizeReport {
       if (c) {
         const bt = inits.get(c);
         const beta = attr(node, 'beta')?.f ?? 1;
-        if (!bt || bt.dataType !== FLOAT || floatsOf(bt).length !== n) {
+        if (!bt || bt.data_type !== FLOAT || floatsOf(bt).length !== n) {
           out.push(node); // a bias computed in the graph, or broadcast in 2-D: leave this Gemm in fp32
           continue;
         }
@@ -178,37 +181,37 @@ export function quantizeDynamicInt8(model: ModelProtoLike): QuantizeReport {
     const base = `${b}_int8_${serial++}`;
     const wq = `${base}_quantized`, ws = `${base}_scale`, wz = `${base}_zero_point`;
     added.push(
-      { name: wq, dims: [k, n], dataType: INT8, rawData: bytesOf(q) },
-      { name: ws, dims: [n], dataType: FLOAT, rawData: bytesOf(scales) },
-      { name: wz, dims: [n], dataType: INT8, rawData: new Uint8Array(n) },
+      { name: wq, dims: [k, n], data_type: INT8, raw_data: bytesOf(q) },
+      { name: ws, dims: [n], data_type: FLOAT, raw_data: bytesOf(scales) },
+      { name: wz, dims: [n], data_type: INT8, raw_data: new Uint8Array(n) },
     );
     report.floatBytes += w.byteLength;
     report.int8Bytes += q.byteLength + scales.byteLength + n;
     const p = `${node.name || base}/int8`;
     const y = node.output![0]!;
     const nodes: NodeProtoLike[] = [
-      { name: `${p}/quantize_input`, opType: 'DynamicQuantizeLinear', input: [a], output: [`${p}/x_q`, `${p}/x_scale`, `${p}/x_zero_point`] },
-      { name: `${p}/matmul`, opType: 'MatMulInteger', input: [`${p}/x_q`, wq, `${p}/x_zero_point`, wz], output: [`${p}/y_int32`] },
-      { name: `${p}/cast`, opType: 'Cast', input: [`${p}/y_int32`], output: [`${p}/y_float`], attribute: [{ name: 'to', type: ATTR_INT, i: FLOAT }] },
-      { name: `${p}/scale`, opType: 'Mul', input: [`${p}/x_scale`, ws], output: [`${p}/scale_out`] },
+      { name: `${p}/quantize_input`, op_type: 'DynamicQuantizeLinear', input: [a], output: [`${p}/x_q`, `${p}/x_scale`, `${p}/x_zero_point`] },
+      { name: `${p}/matmul`, op_type: 'MatMulInteger', input: [`${p}/x_q`, wq, `${p}/x_zero_point`, wz], output: [`${p}/y_int32`] },
+      { name: `${p}/cast`, op_type: 'Cast', input: [`${p}/y_int32`], output: [`${p}/y_float`], attribute: [{ name: 'to', type: ATTR_INT, i: FLOAT }] },
+      { name: `${p}/scale`, op_type: 'Mul', input: [`${p}/x_scale`, ws], output: [`${p}/scale_out`] },
     ];
     if (bias) {
       const bn = `${base}_bias`;
-      added.push({ name: bn, dims: [n], dataType: FLOAT, rawData: bytesOf(bias) });
+      added.push({ name: bn, dims: [n], data_type: FLOAT, raw_data: bytesOf(bias) });
       nodes.push(
-        { name: `${p}/rescale`, opType: 'Mul', input: [`${p}/y_float`, `${p}/scale_out`], output: [`${p}/y_scaled`] },
-        { name: `${p}/bias`, opType: 'Add', input: [`${p}/y_scaled`, bn], output: [y] },
+        { name: `${p}/rescale`, op_type: 'Mul', input: [`${p}/y_float`, `${p}/scale_out`], output: [`${p}/y_scaled`] },
+        { name: `${p}/bias`, op_type: 'Add', input: [`${p}/y_scaled`, bn], output: [y] },
       );
       uses.set(c!, uses.get(c!)! - 1);
       if (uses.get(c!) === 0) dropped.add(c!);
     } else {
-      nodes.push({ name: `${p}/rescale`, opType: 'Mul', input: [`${p}/y_float`, `${p}/scale_out`], output: [y] });
+      nodes.push({ name: `${p}/rescale`, op_type: 'Mul', input: [`${p}/y_float`, `${p}/scale_out`], output: [y] });
       // A bias added by the next node: ORT fuses it only as the Add's second input, and Add commutes.
       const next = consumers.get(y);
       if (next?.length === 1 && !graphOutputs.has(y)) {
         const add = next[0]!;
         const ins = add.input ?? [];
-        if (!add.domain && add.opType === 'Add' && ins.length === 2 && ins[1] === y && inits.has(ins[0]!)) add.input = [ins[1]!, ins[0]!];
+        if (!add.domain && add.op_type === 'Add' && ins.length === 2 && ins[1] === y && inits.has(ins[0]!)) add.input = [ins[1]!, ins[0]!];
       }
     }
     out.push(...nodes);
