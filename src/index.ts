@@ -23,3 +23,4 @@ export {
 export { runBeir, type BeirOptions, type BeirReport } from './pipeline/beir.js';
 export { train, loadRecipe, parseRecipe, BUILTIN_RECIPES, type TrainOptions, type StageSummary, type Recipe, type RecipeOverrides } from './train/index.js';
 export * as tensor from './tensor/index.js';
+export { exportOnnx, type OnnxExportOptions, type OnnxExportResult, type OnnxManifest, type OnnxWeightsDtype } from './backends/onnx/export.js';

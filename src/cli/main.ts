@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `densekit` command line. Verbs mirror the library (as Pyserini's do): encode, tokenize, index, search,
- * fuse, eval, beir, cluster-queries, mine, train, serve, download. Each verb lives in its own module and registers
+ * fuse, eval, beir, cluster-queries, mine, train, serve, download, export. Each verb lives in its own module and registers
  * itself on the program.
  */
 import { Command, CommanderError } from 'commander';
@@ -21,6 +21,7 @@ import { register as registerMine } from './mine.js';
 import { register as registerServe } from './serve.js';
 import { register as registerDemo } from './demo.js';
 import { register as registerDownload } from './download.js';
+import { register as registerExport } from './export.js';
 
 export function buildProgram(): Command {
   const program = new Command('densekit')
@@ -32,7 +33,7 @@ export function buildProgram(): Command {
     .exitOverride();
   for (const register of [
     registerEncode, registerTokenize, registerIndex, registerSearch, registerFuse,
-    registerEval, registerBeir, registerClusterQueries, registerMine, registerTrain, registerServe, registerDemo, registerDownload,
+    registerEval, registerBeir, registerClusterQueries, registerMine, registerTrain, registerServe, registerDemo, registerDownload, registerExport,
   ]) register(program);
   return program;
 }

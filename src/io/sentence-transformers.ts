@@ -281,7 +281,8 @@ export interface SentenceTransformerToWrite {
 }
 
 /** Tokenizer files transformers and sentence-transformers read, copied when present in the source model. */
-const TOKENIZER_FILES = [
+/** The tokenizer files a model folder may hold (copied along when a model is written elsewhere). */
+export const TOKENIZER_FILES = [
   'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'added_tokens.json',
   'vocab.txt', 'spiece.model', 'sentencepiece.bpe.model', 'vocab.json', 'merges.txt',
 ];
@@ -369,7 +370,7 @@ function writeModule(moduleDir: string, m: ModuleToWrite, idx: number): void {
 }
 
 /** Moves `tmp` to `dir`; an existing `dir` is moved aside first and removed only after the new one is in place. */
-function replaceDirectory(tmp: string, dir: string): void {
+export function replaceDirectory(tmp: string, dir: string): void {
   if (!existsSync(dir)) {
     renameSync(tmp, dir);
     return;

@@ -289,12 +289,20 @@ export class SentenceEncoder {
 
   /** Sentence embeddings [B, dim], differentiable when grad mode is on. */
   forward(batch: TokenBatch): Tensor {
+    return this.forwardWithTokens(batch).embeddings;
+  }
+
+  /**
+   * The last hidden state and the sentence embeddings from one pass (the ONNX export records both outputs from
+   * a single trace of this very code, so the head it records is the head inference runs).
+   */
+  forwardWithTokens(batch: TokenBatch): { tokens: Tensor; embeddings: Tensor } {
     return this.withPrecision(() => {
       const tokens = this.pipeline.transformer.forward(batch);
       let x = this.pipeline.pooling.forward(tokens, batch.attentionMask);
       for (const d of this.pipeline.dense) x = d.forward(x);
       if (x.dtype !== 'float32') x = x.to('float32');
-      return this.normalize ? l2Normalize(x) : x;
+      return { tokens, embeddings: this.normalize ? l2Normalize(x) : x };
     });
   }
 

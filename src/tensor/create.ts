@@ -3,6 +3,7 @@ import type { HostTensor } from '../io/host-tensor.js';
 import { dtypeCode, type DType, type NativeDType } from './dtype.js';
 import { checkDevice, type Device } from './device.js';
 import { native, type Handle } from './native.js';
+import { currentBackend, type TensorBackend } from './backend.js';
 import { Tensor } from './tensor.js';
 
 export interface TensorOptions {
@@ -13,8 +14,8 @@ export interface TensorOptions {
 
 export type TensorData = ArrayLike<number> | Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | number;
 
-function finish(h: Handle, opts: TensorOptions | undefined): Tensor {
-  const t = new Tensor(h);
+function finish(h: Handle, opts: TensorOptions | undefined, b: TensorBackend): Tensor {
+  const t = new Tensor(h, b);
   if (opts?.requiresGrad) t.requiresGrad_(true);
   return t;
 }
@@ -64,28 +65,34 @@ export function tensor(data: TensorData, opts?: TensorOptions & { shape?: number
   const shape = opts?.shape ?? (typeof data === 'number' ? [] : [src.length]);
   if (product(shape) !== src.length) throw new RangeError(`tensor: shape [${shape.join(', ')}] needs ${product(shape)} values, got ${src.length}`);
   const dtype = opts?.dtype ?? src.defaultDtype;
-  return finish(native().fromBytes(src.bytes, dtypeCode(src.dtype), shape, dtypeCode(dtype), device(opts)), opts);
+  const b = currentBackend();
+  return finish(b.fromBytes(src.bytes, dtypeCode(src.dtype), shape, dtypeCode(dtype), device(opts)), opts, b);
 }
 
 /** A tensor holding a copy of a host tensor (e.g. from a safetensors/npy reader). int16 defaults to int32. */
 export function fromHost(h: HostTensor, opts?: { dtype?: DType; device?: Device }): Tensor {
   const dtype: DType = opts?.dtype ?? (h.dtype === 'int16' ? 'int32' : h.dtype);
-  return new Tensor(native().fromBytes(h.data, dtypeCode(h.dtype), h.shape, dtypeCode(dtype), device(opts)));
+  const b = currentBackend();
+  return new Tensor(b.fromBytes(h.data, dtypeCode(h.dtype), h.shape, dtypeCode(dtype), device(opts)), b);
 }
 
 export function zeros(shape: number[], opts?: TensorOptions): Tensor {
-  return finish(native().zeros(shape, dtypeCode(opts?.dtype ?? 'float32'), device(opts)), opts);
+  const b = currentBackend();
+  return finish(b.zeros(shape, dtypeCode(opts?.dtype ?? 'float32'), device(opts)), opts, b);
 }
 export function ones(shape: number[], opts?: TensorOptions): Tensor {
-  return finish(native().ones(shape, dtypeCode(opts?.dtype ?? 'float32'), device(opts)), opts);
+  const b = currentBackend();
+  return finish(b.ones(shape, dtypeCode(opts?.dtype ?? 'float32'), device(opts)), opts, b);
 }
 /** Uninitialised memory. */
 export function empty(shape: number[], opts?: TensorOptions): Tensor {
-  return finish(native().empty(shape, dtypeCode(opts?.dtype ?? 'float32'), device(opts)), opts);
+  const b = currentBackend();
+  return finish(b.empty(shape, dtypeCode(opts?.dtype ?? 'float32'), device(opts)), opts, b);
 }
 /** Filled with `value`; float32 unless opts.dtype says otherwise (JS cannot tell 1 from 1.0, so no int inference). */
 export function full(shape: number[], value: number, opts?: TensorOptions): Tensor {
-  return finish(native().full(shape, value, dtypeCode(opts?.dtype ?? 'float32'), device(opts)), opts);
+  const b = currentBackend();
+  return finish(b.full(shape, value, dtypeCode(opts?.dtype ?? 'float32'), device(opts)), opts, b);
 }
 /**
  * torch.arange: [start, end) by step; arange(n) = [0, n). Default dtype as in PyTorch: int64 when start, end and
@@ -95,28 +102,38 @@ export function arange(start: number, end?: number, step = 1, opts?: TensorOptio
   const [from, to] = end === undefined ? [0, start] : [start, end];
   const integral = Number.isInteger(from) && Number.isInteger(to) && Number.isInteger(step);
   const dtype = opts?.dtype ?? (integral ? 'int64' : 'float32');
-  return finish(native().arange(from, to, step, dtypeCode(dtype), device(opts)), opts);
+  const b = currentBackend();
+  return finish(b.arange(from, to, step, dtypeCode(dtype), device(opts)), opts, b);
 }
 /** Standard normal samples from libtorch's generator (seeded by manualSeed: same stream as torch.manual_seed). */
 export function randn(shape: number[], opts?: TensorOptions): Tensor {
-  return finish(native().randn(shape, dtypeCode(opts?.dtype ?? 'float32'), device(opts)), opts);
+  const b = currentBackend();
+  return finish(b.randn(shape, dtypeCode(opts?.dtype ?? 'float32'), device(opts)), opts, b);
 }
 /** Uniform samples in [0, 1). */
 export function rand(shape: number[], opts?: TensorOptions): Tensor {
-  return finish(native().rand(shape, dtypeCode(opts?.dtype ?? 'float32'), device(opts)), opts);
+  const b = currentBackend();
+  return finish(b.rand(shape, dtypeCode(opts?.dtype ?? 'float32'), device(opts)), opts, b);
 }
 /** Integers uniform in [low, high); int64 by default. */
 export function randint(low: number, high: number, shape: number[], opts?: TensorOptions): Tensor {
-  return finish(native().randint(low, high, shape, dtypeCode(opts?.dtype ?? 'int64'), device(opts)), opts);
+  const b = currentBackend();
+  return finish(b.randint(low, high, shape, dtypeCode(opts?.dtype ?? 'int64'), device(opts)), opts, b);
 }
 /** Seeds libtorch's default generators (CPU and CUDA), like torch.manual_seed. */
 export function manualSeed(seed: number): void {
   native().manualSeed(seed);
 }
 
+/** The backend of a list op: its first tensor's (every other must share it); the current one for an empty list. */
+function listBackend(ts: Tensor[]): TensorBackend {
+  return ts.length === 0 ? currentBackend() : ts[0]!.backend;
+}
 export function cat(ts: Tensor[], dim = 0): Tensor {
-  return new Tensor(native().cat(ts.map((t) => t.handle), dim));
+  const b = listBackend(ts);
+  return new Tensor(b.cat(ts.map((t) => t.handleIn(b)), dim), b);
 }
 export function stack(ts: Tensor[], dim = 0): Tensor {
-  return new Tensor(native().stack(ts.map((t) => t.handle), dim));
+  const b = listBackend(ts);
+  return new Tensor(b.stack(ts.map((t) => t.handleIn(b)), dim), b);
 }

@@ -1,5 +1,5 @@
-/** F: torch.nn.functional's semantics for the ops the encoders and losses need. */
-import { native } from './native.js';
+/** F: torch.nn.functional's semantics for the ops the encoders and losses need; each runs in its first tensor's backend. */
+import { currentBackend } from './backend.js';
 import { Tensor } from './tensor.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
@@ -21,20 +21,33 @@ export interface Functional {
 }
 
 function sdpa(q: Tensor, k: Tensor, v: Tensor, mask?: Tensor): Tensor {
-  return new Tensor(native().scaledDotProductAttention!(q.handle, k.handle, v.handle, mask?.handle));
+  const b = q.backend;
+  if (b.scaledDotProductAttention === undefined) throw new Error('scaledDotProductAttention: not available in this backend');
+  return new Tensor(b.scaledDotProductAttention(q.handle, k.handleIn(b), v.handleIn(b), mask?.handleIn(b)), b);
 }
 
 export const F: Functional = {
-  linear: (x, weight, bias) => new Tensor(native().linear(x.handle, weight.handle, bias?.handle)),
-  layerNorm: (x, normalizedShape, weight, bias, eps = 1e-5) =>
-    new Tensor(native().layerNorm(x.handle, normalizedShape, weight?.handle, bias?.handle, eps)),
-  embedding: (weight, ids) => new Tensor(native().embedding(weight.handle, ids.handle)),
-  dropout: (x, p, training) => new Tensor(native().dropout(x.handle, p, training)),
-  crossEntropy: (logits, targets, opts) =>
-    new Tensor(native().crossEntropy(logits.handle, targets.handle, opts?.reduction ?? 'mean', opts?.labelSmoothing ?? 0)),
-  mseLoss: (a, b, reduction = 'mean') => new Tensor(native().mseLoss(a.handle, b.handle, reduction)),
-  normalize: (x, p = 2, dim = 1, eps = 1e-12) => new Tensor(native().normalize(x.handle, p, dim, eps)),
+  linear: (x, weight, bias) => {
+    const b = x.backend;
+    return new Tensor(b.linear(x.handle, weight.handleIn(b), bias?.handleIn(b)), b);
+  },
+  layerNorm: (x, normalizedShape, weight, bias, eps = 1e-5) => {
+    const b = x.backend;
+    return new Tensor(b.layerNorm(x.handle, normalizedShape, weight?.handleIn(b), bias?.handleIn(b), eps), b);
+  },
+  embedding: (weight, ids) => {
+    const b = weight.backend;
+    return new Tensor(b.embedding(weight.handle, ids.handleIn(b)), b);
+  },
+  dropout: (x, p, training) => new Tensor(x.backend.dropout(x.handle, p, training), x.backend),
+  crossEntropy: (logits, targets, opts) => {
+    const b = logits.backend;
+    return new Tensor(b.crossEntropy(logits.handle, targets.handleIn(b), opts?.reduction ?? 'mean', opts?.labelSmoothing ?? 0), b);
+  },
+  mseLoss: (a, y, reduction = 'mean') => new Tensor(a.backend.mseLoss(a.handle, y.handleIn(a.backend), reduction), a.backend),
+  normalize: (x, p = 2, dim = 1, eps = 1e-12) => new Tensor(x.backend.normalize(x.handle, p, dim, eps), x.backend),
+  // Asked before any tensor exists (to choose a code path), so it answers for the current backend.
   get scaledDotProductAttention() {
-    return native().scaledDotProductAttention === undefined ? undefined : sdpa;
+    return currentBackend().scaledDotProductAttention === undefined ? undefined : sdpa;
   },
 };

@@ -2,6 +2,7 @@
 export type { DType } from './dtype.js';
 export { resolveDevice, type Device } from './device.js';
 export { Tensor } from './tensor.js';
+export { withBackend, currentBackend, type TensorBackend } from './backend.js';
 export { tensor, fromHost, zeros, ones, full, arange, empty, randn, rand, randint, manualSeed, cat, stack } from './create.js';
 export type { TensorOptions, TensorData } from './create.js';
 export { F } from './functional.js';
