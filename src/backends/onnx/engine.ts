@@ -209,7 +209,7 @@ export class OnnxTextEncoder implements TextEncoder {
    * A model held in memory (`densekit export` checks its int8 graph against the fp32 one before writing either),
    * with the input settings of the export it belongs to.
    */
-  static async fromBytes(bytes: Uint8Array, input: ModelInput, info: Pick<OnnxExportInfo, 'model' | 'dim' | 'similarity' | 'quantization'>, opts: OnnxEngineOptions = {}): Promise<OnnxTextEncoder> {
+  static async fromBytes(bytes: Uint8Array | string, input: ModelInput, info: Pick<OnnxExportInfo, 'model' | 'dim' | 'similarity' | 'quantization'>, opts: OnnxEngineOptions = {}): Promise<OnnxTextEncoder> {
     const ort = await loadOrt();
     const session = await createSession(ort, bytes, opts);
     return new OnnxTextEncoder(ort, session, input, exportIdentity(info), info.dim, info.similarity, info.quantization, '', opts.batchSize ?? 32, opts.tokenBudget, { name: 'sentence_embedding' }, 'model.onnx');

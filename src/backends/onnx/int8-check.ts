@@ -42,7 +42,7 @@ function cosine(a: Float32Array, b: Float32Array): number {
 
 /** Cosine of int8 to fp32 vectors, text by text (one text per batch: no batch-wide activation scale shared). */
 export async function int8Agreement(
-  fp32: Uint8Array, int8: Uint8Array, input: ModelInput, info: { model: string; dim: number; similarity: Similarity },
+  fp32: Uint8Array | string, int8: Uint8Array, input: ModelInput, info: { model: string; dim: number; similarity: Similarity },
   texts: readonly string[] = INT8_SAMPLE_TEXTS, kind: TextKind = 'passage', threads?: number,
 ): Promise<Int8Agreement> {
   const opts = { batchSize: 1, ...(threads ? { threads } : {}) };
@@ -72,13 +72,15 @@ export interface Int8Export {
 
 /**
  * `--quantize int8` at export: quantizes `model` in place (quantizeDynamicInt8) and measures the result against the
- * fp32 graph it came from. `serialize` is the exporter's ModelProto writer.
+ * fp32 graph it came from (`opts.reference`, a model.onnx path, or `model` itself before the pass). `serialize` is the
+ * exporter's ModelProto writer.
  */
 export async function quantizeForExport(
   model: ModelProtoLike, serialize: (m: ModelProtoLike) => Uint8Array, input: ModelInput,
-  info: { model: string; dim: number; similarity: Similarity }, opts: { texts?: readonly string[]; threads?: number } = {},
+  info: { model: string; dim: number; similarity: Similarity }, opts: { texts?: readonly string[]; threads?: number; reference?: string } = {},
 ): Promise<Int8Export> {
-  const fp32 = serialize(model);
+  // The fp32 reference: a file already written (it may hold external data), else this model before the pass.
+  const fp32 = opts.reference ?? serialize(model);
   const report = quantizeDynamicInt8(model);
   const bytes = serialize(model);
   const agreement = await int8Agreement(fp32, bytes, input, info, opts.texts ?? INT8_SAMPLE_TEXTS, 'passage', opts.threads);

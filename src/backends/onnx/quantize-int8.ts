@@ -1,7 +1,8 @@
 /**
  * `--quantize int8`: ONNX Runtime's dynamic quantization, as a pass over an exported ModelProto.
  *
- * Every MatMul (or Gemm) whose right-hand side is a float initializer W [K, N] becomes
+ * Every MatMul (or Gemm) whose right-hand side is a float initializer W [K, N] (or Transpose(perm [1, 0]) of one,
+ * as densekit's recorder writes Linear layers: x W^T with W [out, in]) becomes
  *
  *     x --DynamicQuantizeLinear--> x_q (uint8), x_scale, x_zero_point
  *     MatMulInteger(x_q, W_q, x_zero_point, W_zero_point) --Cast(float)--> Mul(., Mul(x_scale, W_scale)) [--Add(bias)]
@@ -45,6 +46,7 @@ export interface AttributeProtoLike {
   type?: number | null;
   i?: Int64 | null;
   f?: number | null;
+  ints?: Int64[] | null;
 }
 
 export interface NodeProtoLike {
@@ -116,6 +118,13 @@ export function quantizeColumns(w: Float32Array, k: number, n: number): { q: Int
   return { q, scales };
 }
 
+/** [rows, cols] row-major -> [cols, rows]. */
+function transpose(w: Float32Array, rows: number, cols: number): Float32Array {
+  const t = new Float32Array(w.length);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) t[j * rows + i] = w[i * cols + j]!;
+  return t;
+}
+
 function bytesOf(a: Float32Array | Int8Array): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength).slice();
 }
@@ -137,6 +146,16 @@ export function quantizeDynamicInt8(model: ModelProtoLike): QuantizeReport {
   const consumers = new Map<string, NodeProtoLike[]>();
   for (const node of graph.node) for (const i of node.input ?? []) consumers.set(i, [...(consumers.get(i) ?? []), node]);
 
+  // Transpose(perm [1, 0]) of a 2-D float initializer: the weight of a Linear layer as the recorder writes it.
+  const transposed = new Map<string, { node: NodeProtoLike; init: TensorProtoLike }>();
+  for (const node of graph.node) {
+    const src = node.input?.[0];
+    const t = src !== undefined ? inits.get(src) : undefined;
+    const perm = attr(node, 'perm')?.ints?.map(num);
+    if (!node.domain && node.op_type === 'Transpose' && t?.data_type === FLOAT && t.dims?.length === 2 && perm?.length === 2 && perm[0] === 1 && perm[1] === 0)
+      transposed.set(node.output![0]!, { node, init: t });
+  }
+  const deadNodes = new Set<NodeProtoLike>();
   const added: TensorProtoLike[] = [];
   const dropped = new Set<string>();
   const report: QuantizeReport = { quantized: 0, floatBytes: 0, int8Bytes: 0 };
@@ -146,7 +165,8 @@ export function quantizeDynamicInt8(model: ModelProtoLike): QuantizeReport {
   for (const node of graph.node) {
     const op = node.domain ? undefined : node.op_type;
     const [a, b, c] = node.input ?? [];
-    const weight = b !== undefined ? inits.get(b) : undefined;
+    const viaTranspose = op === 'MatMul' && b !== undefined ? transposed.get(b) : undefined;
+    const weight = viaTranspose ? viaTranspose.init : b !== undefined ? inits.get(b) : undefined;
     const ok = (op === 'MatMul' || op === 'Gemm') && a !== undefined && !inits.has(a) && weight !== undefined
       && weight.data_type === FLOAT && (weight.dims?.length ?? 0) === 2;
     if (!ok || (op === 'Gemm' && num(attr(node, 'transA')?.i) !== 0)) {
@@ -155,15 +175,18 @@ export function quantizeDynamicInt8(model: ModelProtoLike): QuantizeReport {
     }
     const [d0, d1] = weight.dims!.map(num) as [number, number];
     let w = floatsOf(weight);
-    if (w.length !== d0 * d1) throw new DensekitError(`int8: weight ${b} holds ${w.length} values for shape [${d0}, ${d1}]`);
+    if (w.length !== d0 * d1) throw new DensekitError(`int8: weight ${weight.name} holds ${w.length} values for shape [${d0}, ${d1}]`);
     let k = d0, n = d1;
+    if (viaTranspose) {
+      w = transpose(w, d0, d1);
+      k = d1; n = d0;
+    }
     let alpha = 1, bias: Float32Array | undefined;
     if (op === 'Gemm') {
       // Gemm(A, B, C) = alpha * A * B' + beta * C: B' = B^T when transB; alpha folds into the weight scales.
       if (num(attr(node, 'transB')?.i) === 1) {
-        const t = new Float32Array(w.length);
-        for (let i = 0; i < d0; i++) for (let j = 0; j < d1; j++) t[j * d0 + i] = w[i * d1 + j]!;
-        w = t; k = d1; n = d0;
+        w = transpose(w, d0, d1);
+        k = d1; n = d0;
       }
       alpha = attr(node, 'alpha')?.f ?? 1;
       if (c) {
@@ -216,11 +239,20 @@ export function quantizeDynamicInt8(model: ModelProtoLike): QuantizeReport {
     }
     out.push(...nodes);
     uses.set(b!, uses.get(b!)! - 1);
-    if (uses.get(b!) === 0) dropped.add(b!);
+    if (uses.get(b!) === 0) {
+      if (!viaTranspose) dropped.add(b!);
+      else if (!graphOutputs.has(b!)) {
+        // The Transpose fed only quantized products: it goes, and with it one use of its initializer.
+        deadNodes.add(viaTranspose.node);
+        const w0 = weight.name!;
+        uses.set(w0, uses.get(w0)! - 1);
+        if (uses.get(w0) === 0) dropped.add(w0);
+      }
+    }
     report.quantized++;
   }
   if (report.quantized === 0) throw new DensekitError('int8: the model has no MatMul or Gemm with a weight matrix to quantize');
-  graph.node = out;
+  graph.node = out.filter((n) => !deadNodes.has(n));
   graph.initializer = [...(graph.initializer ?? []).filter((t) => !dropped.has(t.name ?? '')), ...added];
   return report;
 }
