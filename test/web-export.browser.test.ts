@@ -281,8 +281,8 @@ for (const [name, model] of [['scifact-mini', join(repoRoot, 'models/scifact-min
       cli(['encode', '--model', model, '--dtype', 'fp32', '--input', corpus, '--output', join(work, 'emb')]);
       cli(['index', '--type', 'flat', '--input', join(work, 'emb'), '--output', join(work, 'flat')]);
       cli(['search', '--index', join(work, 'flat'), '--model', model, '--dtype', 'fp32', '--queries', join(work, 'q.jsonl'), '--k', '10', '--output', join(work, 'run.trec')]);
-      // The model folder itself: export-web runs the ONNX export.
-      cli(['export-web', '--index', join(work, 'flat'), '--model', model, '--corpus', corpus, '--output', join(work, 'site')]);
+      // The model folder itself: export-web runs the ONNX export (fp32 here, to compare with densekit search exactly).
+      cli(['export-web', '--index', join(work, 'flat'), '--model', model, '--quantize', 'none', '--corpus', corpus, '--output', join(work, 'site')]);
       server = await serveStatic(work);
       browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu'] });
       const page = await browser.newPage();

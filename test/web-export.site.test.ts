@@ -156,7 +156,7 @@ test('export-web writes the site: manifest sizes and sha256 match the files, tit
   assert.deepEqual(readFileSync(join(tmp, 'site-int8', 'int8-scales.f32')), readFileSync(join(int8, 'int8-scales.f32')));
 });
 
-test('export-web exports a model folder itself (densekit export --format onnx), leaving no export folder behind', async () => {
+test('export-web exports a model folder itself (densekit export --format onnx --quantize int8), leaving no export folder behind', async () => {
   const model = join(fixturesDir, 'models/tasb-distilbert-tiny');
   const n = 30, dim = 64;
   const ids = Array.from({ length: n }, (_, i) => `d${i}`);
@@ -167,11 +167,15 @@ test('export-web exports a model folder itself (densekit export --format onnx), 
   const r = await exportWeb({ index: flat, model, output: out, log: (l) => lines.push(l) });
   assert.equal(r.manifest.identity.model, model);
   assert.equal(r.manifest.identity.matches, true);
+  assert.equal(r.manifest.identity.quantization, 'int8');
+  assert.deepEqual(r.manifest.notes, []);
+  const cos = lines.map((l) => /^int8 vectors: cosine to fp32 min ([\d.]+)/.exec(l)).find(Boolean);
+  assert.ok(cos && Number(cos[1]) >= 0.999, `int8 agreement reported and >= 0.999: ${lines.join(' | ')}`);
   const info = JSON.parse(readFileSync(join(out, 'model/densekit-onnx.json'), 'utf8')) as { format: string; model: string; dim: number };
   assert.deepEqual([info.format, info.model, info.dim], ['densekit-onnx', model, 64]);
   assert.ok(readFileSync(join(out, 'model/model.onnx')).byteLength > 100_000, 'a real graph with its weights');
   assert.ok(existsSync(join(out, 'model/vocab.txt')));
-  assert.ok(lines.some((l) => /^exporting .*tasb-distilbert-tiny to ONNX/.test(l)), lines.join(' | '));
+  assert.ok(lines.some((l) => /^exporting .*tasb-distilbert-tiny to ONNX \(int8\)$/.test(l)), lines.join(' | '));
   assert.ok(!existsSync(`${out}.onnx-${process.pid}`) && !existsSync(`${out}.partial-${process.pid}`));
 });
 

@@ -6,9 +6,11 @@
  *   --storage int8` writes; an int8 index's own codes are copied), plus the float32 rows for rescoring unless
  *   `rescore: 'none'`, so the page ranks as `densekit search` ranks an int8-storage flat index. A flat index of
  *   any storage and an HNSW index (its vectors; the page always scans exactly) are accepted.
- * - The model: an ONNX export folder (`densekit export --model M --format onnx [--quantize int8]`): model.onnx,
- *   densekit-onnx.json, the tokenizer files. Its source identity must be the index's (as DenseRetriever checks)
- *   unless allowModelMismatch; dimension and similarity always.
+ * - The model: an ONNX export folder (`densekit export --model M --format onnx [--quantize int8]`: model.onnx,
+ *   densekit-onnx.json, the tokenizer files), or a model folder / Hub id that is exported here (int8 by default).
+ *   Its source identity must be the index's (as DenseRetriever checks; an int8 export's vectors are its source
+ *   model's, approximately, which is the point of shipping it) unless allowModelMismatch; dimension and
+ *   similarity always.
  * - Bounds: a browser tab holds the whole collection in memory, so at most MAX_WEB_VECTORS rows and
  *   MAX_WEB_VECTOR_BYTES of vector files (codes + rescoring rows) are exported; past that, one line says so.
  * The folder is written beside its target and renamed into place, so a failed export leaves no half site; an
@@ -18,6 +20,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameS
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ONNX_EXPORT_JSON, readOnnxExportInfo, type OnnxExportInfo } from '../backends/onnx/engine.js';
 import { exportOnnx } from '../backends/onnx/export.js';
 import { DensekitError, InputError, UsageError } from '../errors.js';
 import { TOKENIZER_FILES } from '../io/sentence-transformers.js';
@@ -49,7 +52,6 @@ export const MAX_WEB_DOCS_BYTES = 256 * 1024 ** 2;
 /** Characters of each document's text kept as its snippet. */
 export const SNIPPET_CHARS = 240;
 
-export const ONNX_EXPORT_INFO = 'densekit-onnx.json';
 
 export interface ExportWebOptions {
   /** A flat or HNSW index folder. */
@@ -67,7 +69,9 @@ export interface ExportWebOptions {
   titleField?: string;
   /** The page's heading (default: the index folder's name). */
   title?: string;
-  /** 'float32' (default): ship the float32 rows and rescore; 'none': int8 scores only (4x+ smaller, approximate). */
+  /** A model folder or Hub id is exported with this quantization (default int8: ~4x smaller, faster in wasm). */
+  quantize?: 'int8' | 'none';
+  /** 'float32' (default): ship the float32 rows and rescore; 'none': int8 scores only (5x smaller vector files, approximate). */
   rescore?: 'float32' | 'none';
   allowModelMismatch?: boolean;
   log?: (line: string) => void;
@@ -80,41 +84,19 @@ export interface ExportWebResult {
   summary: string;
 }
 
-interface ExportInfo {
-  model: string;
-  dim: number;
-  similarity: 'dot' | 'cosine';
-  quantization: 'none' | 'int8';
-}
-
-/** The fields of densekit-onnx.json the site depends on, checked (the page reads the rest: prompts, lengths, casing). */
 /** Whether `dir` is a folder `densekit export --format onnx` wrote (else it is a model to export). */
 export function isOnnxExportFolder(dir: string): boolean {
-  return existsSync(join(dir, ONNX_EXPORT_INFO));
+  return existsSync(join(dir, ONNX_EXPORT_JSON));
 }
 
-function readExportInfo(dir: string): ExportInfo {
-  const file = join(dir, ONNX_EXPORT_INFO);
+/** densekit-onnx.json through the onnx engine's reader, plus what a browser tab cannot take. */
+function readExportInfo(dir: string): OnnxExportInfo {
   if (!existsSync(join(dir, 'model.onnx'))) throw new InputError(join(dir, 'model.onnx'), undefined, 'missing (the ONNX export folder is incomplete; export it again)');
-  let raw: Record<string, unknown>;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  } catch (e) {
-    throw new InputError(file, undefined, `not valid JSON (${(e as Error).message})`);
-  }
-  const bad = (field: string, want: string): never => {
-    throw new InputError(file, undefined, `field "${field}" is ${JSON.stringify(raw[field]) ?? 'missing'}, expected ${want}`);
-  };
-  if (typeof raw.model !== 'string' || raw.model === '') bad('model', 'the source model\'s identity');
-  if (!Number.isInteger(raw.dim) || (raw.dim as number) < 1) bad('dim', 'a positive integer');
-  if (raw.similarity !== 'dot' && raw.similarity !== 'cosine') bad('similarity', '"dot" or "cosine"');
-  const ml = raw.maxLength as Record<string, unknown> | undefined;
-  if (!ml || !Number.isInteger(ml.query) || (ml.query as number) < 2) bad('maxLength', 'an object {query, passage} of integers >= 2');
-  const q = raw.quantization ?? 'none';
-  if (q !== 'none' && q !== 'int8') bad('quantization', '"none" or "int8"');
-  if (raw.externalData !== undefined && raw.externalData !== null)
-    throw new InputError(file, undefined, `the model keeps its weights in ${JSON.stringify(raw.externalData)} (over 2 GB): too big for a browser tab; export a smaller model`);
-  return { model: raw.model as string, dim: raw.dim as number, similarity: raw.similarity as 'dot' | 'cosine', quantization: q as 'none' | 'int8' };
+  const info = readOnnxExportInfo(dir);
+  const external = (JSON.parse(readFileSync(join(dir, ONNX_EXPORT_JSON), 'utf8')) as { externalData?: unknown }).externalData;
+  if (external !== undefined && external !== null)
+    throw new InputError(join(dir, ONNX_EXPORT_JSON), undefined, `the model keeps its weights in ${JSON.stringify(external)} (over 2 GB): too big for a browser tab; export a smaller model`);
+  return info;
 }
 
 /** One document's title and snippet, from the corpus. */
@@ -206,8 +188,10 @@ export async function exportWeb(opts: ExportWebOptions): Promise<ExportWebResult
   const exported = given ? null : `${out}.onnx-${process.pid}`;
   try {
     if (exported) {
-      log(`exporting ${opts.model} to ONNX (fp32)`);
-      await exportOnnx(opts.model, { output: exported, log });
+      const quantize = opts.quantize ?? 'int8';
+      log(`exporting ${opts.model} to ONNX (${quantize === 'int8' ? 'int8' : 'fp32'})`);
+      const r = await exportOnnx(opts.model, { output: exported, log, ...(quantize === 'int8' ? { quantize } : {}) });
+      if (r.int8) log(`int8 vectors: cosine to fp32 min ${r.int8.agreement.min.toFixed(5)}, mean ${r.int8.agreement.mean.toFixed(5)} over ${r.int8.agreement.texts} texts`);
     }
     return await writeSite(opts, meta, exported ?? opts.model, ids, docs, out, mismatch);
   } finally {
@@ -229,7 +213,7 @@ async function writeSite(
   const matches = sameModel(meta.model, info.model);
   if (!matches && !opts.allowModelMismatch) throw mismatch(info.model);
   const notes: string[] = [];
-  if (info.quantization !== 'int8') notes.push('The model is fp32 (an int8 export is about 4x smaller and faster: densekit export --quantize int8).');
+  if (info.quantization !== 'int8') notes.push('The model is fp32 (int8 is about 4x smaller: densekit export --quantize int8).');
 
   const tmp = `${out}.partial-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
@@ -268,7 +252,7 @@ async function writeSite(
     writeDocs(join(tmp, SITE_FILES.docs), { ids, titles: docs.titles, snippets: docs.snippets });
 
     copyFileSync(join(modelDir, 'model.onnx'), join(tmp, SITE_MODEL_DIR, 'model.onnx'));
-    copyFileSync(join(modelDir, ONNX_EXPORT_INFO), join(tmp, SITE_MODEL_DIR, ONNX_EXPORT_INFO));
+    copyFileSync(join(modelDir, ONNX_EXPORT_JSON), join(tmp, SITE_MODEL_DIR, ONNX_EXPORT_JSON));
     const tokenizerFiles = TOKENIZER_FILES.filter((f) => existsSync(join(modelDir, f)));
     if (!tokenizerFiles.some((f) => f === 'tokenizer.json' || f === 'vocab.txt' || f === 'spiece.model'))
       throw new InputError(modelDir, undefined, 'no tokenizer files densekit reads (tokenizer.json, vocab.txt or spiece.model) in the ONNX export folder');
@@ -282,7 +266,7 @@ async function writeSite(
     writeFileSync(join(tmp, 'app.js'), await bundlePage());
 
     const listed = [SITE_FILES.codes, SITE_FILES.scales, ...(rescore === 'float32' ? [SITE_FILES.rows] : []), SITE_FILES.docs,
-      `${SITE_MODEL_DIR}/model.onnx`, `${SITE_MODEL_DIR}/${ONNX_EXPORT_INFO}`, ...tokenizerFiles.map((f) => `${SITE_MODEL_DIR}/${f}`)];
+      `${SITE_MODEL_DIR}/model.onnx`, `${SITE_MODEL_DIR}/${ONNX_EXPORT_JSON}`, ...tokenizerFiles.map((f) => `${SITE_MODEL_DIR}/${f}`)];
     const files: SiteFile[] = [];
     for (const path of listed) files.push({ path, ...(await fileDigest(join(tmp, path))) });
     const manifest: SiteManifest = {
