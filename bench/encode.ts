@@ -5,12 +5,21 @@
  * with its ratio to the best peer measured in the same run.
  * When Debian's python3-torch is installed, the same forward passes in PyTorch (bench/reference/torch_encode.py,
  * the same batches of token ids) are timed in the same run for comparison.
+ * Then the same weights exported to ONNX run through densekit's onnx engine (onnxruntime-node, the same batches):
+ * fp32, and int8 after densekit's dynamic-quantization pass (with its cosine to the fp32 vectors); and through
+ * transformers.js (its own tokenizer and pipeline, fp32 and q8 = the same int8 file) from a folder in its layout.
+ * The export is densekit's own where it exists, else Debian's torch.onnx (bench/reference/torch_onnx_export.py,
+ * DistilBERT only). BENCH_ENGINES=densekit,pytorch,onnx,transformers.js picks the engines timed.
  */
 import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { createTokenEncoder, RandomWeights, SentenceEncoder, type TokenEncoder } from '../src/models/index.js';
+import { mkdirSync, copyFileSync } from 'node:fs';
+import { createTokenEncoder, ModelInput, lengthSortedBatches, RandomWeights, SentenceEncoder, type TokenEncoder } from '../src/models/index.js';
+import { OnnxTextEncoder } from '../src/backends/onnx/engine.js';
+import { quantizeDynamicInt8, type ModelProtoLike } from '../src/backends/onnx/quantize-int8.js';
+import { ModelProto } from '../src/backends/onnx/schema.js';
 import { parseHfConfig, writeSentenceTransformer, type HfConfig } from '../src/io/index.js';
 import { manualSeed, setNumThreads, getNumThreads, cpuCapabilities } from '../src/tensor/index.js';
 import { seededRandom as mulberry } from '../src/util/random.js';
@@ -22,6 +31,7 @@ const TOKEN_BUDGET = Number(process.env.BENCH_TOKEN_BUDGET ?? 4096);
 const BUDGET_MAX_BATCH = 256;
 /** e.g. BENCH_ONLY=distilbert:fp32,t5:fp32 times only those configurations. */
 const ONLY = process.env.BENCH_ONLY;
+const ENGINES = new Set((process.env.BENCH_ENGINES ?? 'densekit,pytorch,onnx,transformers.js').split(','));
 const repo = new URL('..', import.meta.url).pathname.replace(/dist\/$/, '');
 const shared = join(repo, '../shared');
 
@@ -67,6 +77,74 @@ function passages(): string[] {
   return out;
 }
 
+/** The exporter's ONNX protobuf codec, for the int8 pass on a torch.onnx file. */
+function onnxCodec(): { decode(b: Uint8Array): ModelProtoLike; encode(m: ModelProtoLike): Uint8Array } {
+  return { decode: (b) => ModelProto.decode(b) as unknown as ModelProtoLike, encode: (m) => ModelProto.encode(ModelProto.fromObject(m as Record<string, unknown>)).finish() };
+}
+
+/** model.onnx of the random-weight folder, or why there is none. */
+function exportOnnx(dir: string, modelType: string): Uint8Array | string {
+  const out = join(dir, 'bench.onnx');
+  if (modelType !== 'distilbert') return 'no ONNX export of this architecture for the bench (torch.onnx script: DistilBERT only)';
+  if (!haveTorch) return 'no ONNX export: python3-torch is not installed';
+  const r = spawnSync('/usr/bin/python3', [join(repo, 'bench/reference/torch_onnx_export.py'), dir, out], { encoding: 'utf8' });
+  if (r.status !== 0) return `torch.onnx export failed: ${r.stderr.trim().split('\n').at(-1)}`;
+  return readFileSync(out);
+}
+
+function cosines(a: Float32Array, b: Float32Array, dim: number): { min: number; mean: number } {
+  let min = 1, sum = 0;
+  const n = a.length / dim;
+  for (let r = 0; r < n; r++) {
+    let ab = 0, aa = 0, bb = 0;
+    for (let i = r * dim; i < (r + 1) * dim; i++) {
+      ab += a[i]! * b[i]!;
+      aa += a[i]! * a[i]!;
+      bb += b[i]! * b[i]!;
+    }
+    const c = ab / Math.sqrt(aa * bb);
+    min = Math.min(min, c);
+    sum += c;
+  }
+  return { min, mean: sum / n };
+}
+
+/**
+ * transformers.js on the same ONNX files, from a folder in its layout (config.json, tokenizer.json, onnx/model.onnx
+ * and onnx/model_quantized.onnx), offline; its feature-extraction pipeline reads `token_embeddings` and pools.
+ * Its pipelines (fp32, q8), or why it cannot run.
+ */
+type Extractor = (texts: string[], o: { pooling: 'cls' | 'mean' }) => Promise<unknown>;
+async function transformersJs(dir: string, fp32: Uint8Array, int8: Uint8Array, tokenizerDir: string): Promise<Array<[string, Extractor & { dispose(): Promise<void> }]> | string> {
+  let tjs: typeof import('@huggingface/transformers');
+  try {
+    tjs = await import('@huggingface/transformers');
+  } catch {
+    return 'transformers.js: not installed (npm install --save-dev @huggingface/transformers)';
+  }
+  if (!existsSync(join(tokenizerDir, 'tokenizer.json'))) return 'transformers.js: needs tokenizer.json, the tokenizer folder has none';
+  const root = join(dir, 'tjs'), name = 'model';
+  mkdirSync(join(root, name, 'onnx'), { recursive: true });
+  copyFileSync(join(dir, 'config.json'), join(root, name, 'config.json'));
+  for (const f of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) if (existsSync(join(tokenizerDir, f))) copyFileSync(join(tokenizerDir, f), join(root, name, f));
+  writeFileSync(join(root, name, 'onnx/model.onnx'), fp32);
+  writeFileSync(join(root, name, 'onnx/model_quantized.onnx'), int8);
+  tjs.env.allowRemoteModels = false;
+  tjs.env.allowLocalModels = true;
+  tjs.env.localModelPath = root + '/';
+  const out: Array<[string, Extractor & { dispose(): Promise<void> }]> = [];
+  for (const dtype of ['fp32', 'q8'] as const) {
+    try {
+      const p = await tjs.pipeline('feature-extraction', name, { dtype, device: 'cpu', session_options: { intraOpNumThreads: THREADS, interOpNumThreads: 1 } });
+      const f = Object.assign((t: string[], o: { pooling: 'cls' | 'mean' }) => p(t, o), { dispose: () => p.dispose() });
+      out.push([dtype, f]);
+    } catch (e) {
+      return `transformers.js ${dtype} failed: ${String((e as Error).message ?? e).split('\n')[0]}`;
+    }
+  }
+  return out;
+}
+
 function torchAvailable(): boolean {
   return spawnSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 }
@@ -74,50 +152,132 @@ function torchAvailable(): boolean {
 setNumThreads(THREADS);
 const work = mkdtempSync(join(tmpdir(), 'dk-bench-enc-'));
 const texts = passages();
-const rows: string[] = [];
 const haveTorch = existsSync('/usr/bin/python3') && torchAvailable();
+/** Rounds over all engines: each round times every engine once, in turn, so load changes hit all of them alike. */
+const REPS = Number(process.env.BENCH_REPS ?? 3);
+
+/** An engine timed by passes: `pass` encodes all texts once and returns its seconds (NaN + note: it cannot run). */
+interface Runner { engine: string; pass: () => Promise<number>; note?: () => string; close?: () => Promise<void> | void }
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 try {
   for (const [name, config, tok, pooling] of [
     ['DistilBERT-base (TAS-B size)', distilbert, join(shared, 'fixtures/tokenizers/bert-base-uncased'), 'cls'],
     ['T5-base encoder (GTR-Base size)', t5, join(shared, 'fixtures/tokenizers/legal-t5-32k'), 'mean'],
   ] as const) {
+    const short = name.split(' ')[0]!.split('-')[0]!.toLowerCase();
+    const wanted = (dtype: string) => !ONLY || ONLY.split(',').includes(`${short}:${dtype}`);
+    if (!['fp32', 'bf16', 'onnx'].some(wanted)) continue;
     const dir = join(work, name.split(' ')[0]!);
     makeModel(dir, config, tok, pooling);
+    const label = name.padEnd(32);
+    const input = ModelInput.load(dir);
+    const encodings = input.encode(texts, 'passage');
+    const mean = encodings.reduce((a, e) => a + e.ids.length, 0) / encodings.length;
+    const runners: Runner[] = [];
+    const missing: string[] = [];
+    const idsFile = join(dir, 'ids.json');
+    writeFileSync(idsFile, JSON.stringify(encodings.map((e) => e.ids)));
     for (const dtype of ['fp32', 'bf16'] as const) {
-      if (ONLY && !ONLY.split(',').includes(`${name.split(' ')[0]!.split('-')[0]!.toLowerCase()}:${dtype}`)) continue;
-      const enc = SentenceEncoder.load(dir, { dtype });
-      const encodings = enc.tokenizeTexts(texts, 'passage');
-      const lengths = encodings.map((e) => e.ids.length);
-      enc.embed(texts.slice(0, 64), 'passage', { batchSize: 32 }); // warm-up
-      const timed = (opts: { batchSize: number; tokenBudget?: number }) => {
-        const t0 = performance.now();
-        enc.embed(texts, 'passage', opts);
-        return N / ((performance.now() - t0) / 1000);
-      };
-      const fixed = timed({ batchSize: 32 });
-      const bucketed = timed({ batchSize: BUDGET_MAX_BATCH, tokenBudget: TOKEN_BUDGET });
-      enc.dispose();
-      let torchRate = NaN;
-      let torchNote = haveTorch ? '' : 'PyTorch: not installed (apt-get install python3-torch)';
-      if (haveTorch) {
-        const idsFile = join(work, 'ids.json');
-        writeFileSync(idsFile, JSON.stringify(encodings.map((e) => e.ids)));
-        const r = spawnSync('/usr/bin/python3', [join(repo, 'bench/reference/torch_encode.py'), join(dir, 'config.json'), idsFile, dtype, String(THREADS), pooling], { encoding: 'utf8' });
-        if (r.status === 0) torchRate = Number(r.stdout.trim());
-        else torchNote = `PyTorch failed: ${r.stderr.trim().split('\n').at(-1)}`;
+      if (!wanted(dtype)) continue;
+      if (ENGINES.has('pytorch')) {
+        if (!haveTorch) missing.push(`PyTorch ${dtype}: not installed (apt-get install python3-torch)`);
+        else runners.push({
+          engine: `PyTorch 1.13 ${dtype} batch 32`, note: () => '(same batches of token ids)',
+          pass: async () => {
+            const r = spawnSync('/usr/bin/python3', [join(repo, 'bench/reference/torch_encode.py'), join(dir, 'config.json'), idsFile, dtype, String(THREADS), pooling], { encoding: 'utf8' });
+            if (r.status !== 0) throw new Error(`PyTorch failed: ${r.stderr.trim().split('\n').at(-1)}`);
+            return N / Number(r.stdout.trim());
+          },
+        });
       }
-      const mean = lengths.reduce((a, b) => a + b, 0) / lengths.length;
-      const vsPeer = (x: number) => (Number.isNaN(torchRate) ? '' : `  ${(x / torchRate).toFixed(2)}x best peer`);
-      const label = `${name.padEnd(32)} ${dtype}`;
-      rows.push(
-        `${label}  densekit batch 32          ${fixed.toFixed(1).padStart(7)} passages/s${vsPeer(fixed)}  (mean ${mean.toFixed(0)} tokens)`,
-        `${label}  densekit ${`budget ${TOKEN_BUDGET} tokens`.padEnd(18)}${bucketed.toFixed(1).padStart(7)} passages/s${vsPeer(bucketed)}  (${(bucketed / fixed).toFixed(2)}x batch 32)`,
-        Number.isNaN(torchRate) ? `${label}  ${torchNote}` : `${label}  PyTorch 1.13 batch 32      ${torchRate.toFixed(1).padStart(7)} passages/s  1.00x best peer (same batches of token ids)`,
-      );
-      for (const r of rows.slice(-3)) console.log(r);
+      if (ENGINES.has('densekit')) {
+        const enc = SentenceEncoder.load(dir, { dtype });
+        enc.embed(texts.slice(0, 64), 'passage', { batchSize: 32 }); // warm-up
+        const timed = (opts: { batchSize: number; tokenBudget?: number }) => async () => {
+          const t0 = performance.now();
+          enc.embed(texts, 'passage', opts);
+          return (performance.now() - t0) / 1000;
+        };
+        runners.push({ engine: `densekit ${dtype} batch 32`, pass: timed({ batchSize: 32 }), note: () => `(mean ${mean.toFixed(0)} tokens)` });
+        runners.push({ engine: `densekit ${dtype} budget ${TOKEN_BUDGET}`, pass: timed({ batchSize: BUDGET_MAX_BATCH, tokenBudget: TOKEN_BUDGET }), close: () => enc.dispose() });
+      }
     }
+    if (wanted('onnx') && (ENGINES.has('onnx') || ENGINES.has('transformers.js'))) {
+      const exported = exportOnnx(dir, config.model_type);
+      if (typeof exported === 'string') missing.push(`onnx: ${exported}`);
+      else {
+        const codec = onnxCodec();
+        const proto = codec.decode(exported);
+        quantizeDynamicInt8(proto);
+        const int8 = codec.encode(proto);
+        const info = { model: dir, dim: 768, similarity: (pooling === 'mean' ? 'cosine' : 'dot') as 'dot' | 'cosine' };
+        if (ENGINES.has('onnx')) {
+          const vectors = new Map<string, Float32Array>();
+          for (const [q, bytes] of [['fp32', exported], ['int8', int8]] as const) {
+            const e = await OnnxTextEncoder.fromBytes(bytes, input, { ...info, quantization: q === 'fp32' ? 'none' : 'int8' }, { batchSize: 32, threads: THREADS });
+            await e.encode(texts.slice(0, 64), 'passage'); // warm-up
+            runners.push({
+              engine: `densekit onnx ${q} batch 32`,
+              pass: async () => {
+                const t0 = performance.now();
+                vectors.set(q, (await e.encode(texts, 'passage')).vectors);
+                return (performance.now() - t0) / 1000;
+              },
+              note: () => {
+                if (q === 'fp32') return '(onnxruntime-node 1.30, same batches)';
+                const c = cosines(vectors.get('fp32')!, vectors.get('int8')!, info.dim);
+                return `(cosine to onnx fp32: min ${c.min.toFixed(5)}, mean ${c.mean.toFixed(5)})`;
+              },
+              close: () => e.close(),
+            });
+          }
+        }
+        if (ENGINES.has('transformers.js')) {
+          const batches = lengthSortedBatches(encodings, 32).map((b) => b.map((i) => texts[i]!));
+          const t = await transformersJs(dir, exported, int8, tok);
+          if (typeof t === 'string') missing.push(t);
+          else for (const [d, extractor] of t) {
+            await extractor(batches[0]!.slice(0, 8), { pooling }); // warm-up
+            runners.push({
+              engine: `transformers.js 4.3 ${d} batch 32`,
+              pass: async () => {
+                const t0 = performance.now();
+                for (const b of batches) await extractor(b, { pooling });
+                return (performance.now() - t0) / 1000;
+              },
+              note: () => (d === 'q8' ? '(the same int8 file; its own tokenizer)' : '(its own tokenizer and pipeline)'),
+              close: () => extractor.dispose(),
+            });
+          }
+        }
+      }
+    }
+    const seconds = runners.map(() => [] as number[]);
+    const failed = new Map<number, string>();
+    for (let rep = 0; rep < REPS; rep++) {
+      for (const [i, r] of runners.entries()) {
+        if (failed.has(i)) continue;
+        try {
+          seconds[i]!.push(await r.pass());
+        } catch (e) {
+          failed.set(i, String((e as Error).message ?? e).split('\n')[0]!);
+        }
+      }
+    }
+    const rate = (i: number) => (seconds[i]?.length ? N / median(seconds[i]!) : NaN);
+    const base = rate(runners.findIndex((r) => r.engine.startsWith('PyTorch 1.13 fp32')));
+    const best = Math.max(...runners.map((_, i) => rate(i)).filter((x) => !Number.isNaN(x)));
+    for (const [i, r] of runners.entries()) {
+      const v = rate(i);
+      console.log(`${label}  ${r.engine.padEnd(30)}${Number.isNaN(v) ? '      -' : v.toFixed(1).padStart(7)} passages/s` +
+        (Number.isNaN(v) || Number.isNaN(base) ? '' : `  ${(v / base).toFixed(2)}x PyTorch fp32`) + (Number.isNaN(v) ? '' : `  ${(v / best).toFixed(2)}x fastest`) +
+        `  ${failed.get(i) ?? r.note?.() ?? ''}`);
+      await r.close?.();
+    }
+    for (const m of missing) console.log(`${label}  ${m}`);
   }
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
-console.log(`threads ${getNumThreads()}, ${N} passages, length-sorted batches, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}; CPU flags: ${[...cpuCapabilities().flags].filter((f) => /avx512_bf16|amx|avx512f$|avx512_vnni/.test(f)).join(' ') || 'no AVX-512'}`);
+console.log(`threads ${getNumThreads()}, ${N} passages, length-sorted batches, median of ${REPS} rounds (engines alternated pass by pass), load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}; CPU flags: ${[...cpuCapabilities().flags].filter((f) => /avx512_bf16|amx|avx512f$|avx512_vnni/.test(f)).join(' ') || 'no AVX-512'}`);

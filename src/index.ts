@@ -6,7 +6,9 @@
 export { DensekitError, InputError, UsageError, ERROR_CODES, type ErrorCode } from './errors.js';
 export { loadTokenizer, type Tokenizer, type Encoding } from './text/index.js';
 export { SentenceEncoder, type EncoderOptions, type EncodeOptions, type Precision } from './models/index.js';
-export { openEncoder, SentenceTextEncoder, runEncodeJob } from './encode/index.js';
+export { openEncoder, openTextEncoder, SentenceTextEncoder, runEncodeJob, type Engine, type RequestedEngine } from './encode/index.js';
+export { OnnxTextEncoder, isOnnxExport, type Quantization } from './backends/onnx/engine.js';
+export { quantizeDynamicInt8, type QuantizeReport } from './backends/onnx/quantize-int8.js';
 export { readEmbeddings, readQueries } from './formats/index.js';
 export {
   openRetriever, openIndex, buildIndex, registerIndexType, indexTypes, DenseRetriever, HybridRetriever, Bm25Retriever,
@@ -22,3 +24,4 @@ export { BEIR_MEASURES, resolveDataset, runBeir, type BeirMeasure, type BeirOpti
 export { train, loadRecipe, parseRecipe, BUILTIN_RECIPES, type TrainOptions, type StageSummary, type Recipe, type RecipeOverrides } from './train/index.js';
 export * as tensor from './tensor/index.js';
 export { exportOnnx, type OnnxExportOptions, type OnnxExportResult, type OnnxManifest, type OnnxWeightsDtype } from './backends/onnx/export.js';
+export { exportWeb, MAX_WEB_VECTORS, MAX_WEB_VECTOR_BYTES, type ExportWebOptions, type ExportWebResult, type SiteManifest } from './web-export/index.js';

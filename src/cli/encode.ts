@@ -1,13 +1,14 @@
 import type { Command } from 'commander';
-import { openEncoder, runEncodeJob } from '../encode/index.js';
+import { openTextEncoder, resolveEngine, runEncodeJob, type RequestedEngine } from '../encode/index.js';
 import { guessKind } from '../formats/index.js';
 import { parseShardSpec, type ShardSpec } from '../encode/slices.js';
 import { setNumThreads } from '../tensor/index.js';
 import { choosePrecision, type RequestedPrecision } from '../tensor/cpu.js';
 import type { Device } from '../tensor/index.js';
 import type { WeightsDtype } from '../models/index.js';
-import { deviceFlag, loaderReport, oneOf, positiveInt, weightsDtypeFlag, WEIGHTS_DTYPE_HELP } from './options.js';
 import { VERB_SUMMARIES } from './verbs.js';
+import { deviceFlag, ENGINE_HELP, engineFlag, loaderReport, oneOf, positiveInt, weightsDtypeFlag, WEIGHTS_DTYPE_HELP } from './options.js';
+import { UsageError } from '../errors.js';
 
 interface EncodeFlags {
   model: string;
@@ -24,6 +25,7 @@ interface EncodeFlags {
   threads?: number;
   device: Device;
   weightsDtype: WeightsDtype;
+  engine: RequestedEngine;
 }
 
 export function register(program: Command): void {
@@ -40,7 +42,8 @@ export function register(program: Command): void {
       oneOf('--dtype', ['auto', 'fp32', 'bf16', 'fp16'] as const), 'auto')
     .option('--max-length <n>', "token limit (default: the model's max_seq_length)", positiveInt('--max-length'))
     .option('--shard-size <n>', 'rows per shard', positiveInt('--shard-size'), 10_000)
-    .option('--threads <n>', 'CPU threads for libtorch', positiveInt('--threads'))
+    .option('--threads <n>', 'CPU threads (libtorch, or ONNX Runtime with --engine onnx)', positiveInt('--threads'))
+    .option('--engine <engine>', ENGINE_HELP, engineFlag, 'auto')
     .option('--device <device>', 'cpu|cuda|cuda:N', deviceFlag, 'cpu')
     .option('--weights-dtype <dtype>', WEIGHTS_DTYPE_HELP, weightsDtypeFlag, 'auto')
     .option('--shard <I/N>', 'encode only the I-th (0-based) of N equal slices of the input by record number', (v) => parseShardSpec(v))
@@ -48,12 +51,17 @@ export function register(program: Command): void {
     .action(async (f: EncodeFlags) => {
       if (f.threads) setNumThreads(f.threads);
       const kind = f.kind ?? guessKind(f.input);
-      const precision = choosePrecision(f.dtype, f.device);
+      const engine = resolveEngine(f.model, f.engine);
+      // ONNX Runtime runs the export as it was written (fp32, or int8 for a --quantize int8 export).
+      if (engine === 'onnx' && f.dtype !== 'auto' && f.dtype !== 'fp32') throw new UsageError(`--dtype ${f.dtype} applies to --engine torch; the onnx engine computes in fp32 (or int8 with a --quantize int8 export)`);
+      const precision = engine === 'onnx' ? { dtype: 'fp32' as const, note: 'onnx engine (fp32 compute)', warning: undefined } : choosePrecision(f.dtype, f.device);
       // On a terminal say it at once; the summary line says it too (piped stderr keeps bad input to one line).
       if (process.stderr.isTTY) process.stderr.write(`densekit: ${precision.note}\n`);
       if (precision.warning) process.stderr.write(`densekit: warning: ${precision.warning}\n`);
       const report = loaderReport();
-      const encoder = await openEncoder(f.model, {
+      const encoder = await openTextEncoder(f.model, {
+        engine,
+        ...(f.threads ? { threads: f.threads } : {}),
         batchSize: f.batchSize,
         ...(f.tokenBudget ? { tokenBudget: f.tokenBudget } : {}),
         dtype: precision.dtype,
@@ -80,7 +88,7 @@ export function register(program: Command): void {
             `truncated: ${m.truncated.count} of ${m.total} texts were longer than ${m.truncated.maxLength} tokens and were cut to it\n`,
         );
       } finally {
-        encoder.close();
+        await encoder.close();
       }
     });
 }

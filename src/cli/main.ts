@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `densekit` command line. Verbs mirror the library (as Pyserini's do): encode, tokenize, index, search,
- * fuse, eval, beir, cluster-queries, mine, train, serve, download, verify, export. Each verb lives in its own module and registers
+ * fuse, eval, beir, cluster-queries, mine, train, serve, download, verify, export, export-web. Each verb lives in its own module and registers
  * itself on the program; only the verb being run is imported (issue 16: importing all of them cost ~0.4 s per
  * call, fastify, pg and usearch included, for `densekit --help` and a one-line `densekit eval`). The others are
  * listed by name and summary (src/cli/verbs.ts) so that `densekit --help` and unknown-verb errors stay as they were.
@@ -31,6 +31,7 @@ const VERB_MODULES: Record<VerbName, () => Promise<VerbModule>> = {
   download: () => import('./download.js'),
   verify: () => import('./verify.js'),
   export: () => import('./export.js'),
+  'export-web': () => import('./export-web.js'),
 };
 
 export const VERBS = Object.keys(VERB_SUMMARIES) as VerbName[];

@@ -67,6 +67,9 @@ export function deviceFlag(v: string): Device {
   }
 }
 
+export const ENGINE_HELP = 'torch|onnx|auto: libtorch, or ONNX Runtime on a `densekit export --format onnx` folder (or a model shipping onnx/model.onnx that matches); auto: onnx for an exported folder, else torch';
+export const engineFlag = oneOf('--engine', ['torch', 'onnx', 'auto'] as const);
+
 export const WEIGHTS_DTYPE_HELP = 'weight storage fp32|bf16|auto (auto: bf16 when computing in bf16 or when fp32 would not fit in memory)';
 export const weightsDtypeFlag = oneOf('--weights-dtype', WEIGHTS_DTYPES);
 

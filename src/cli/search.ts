@@ -10,7 +10,8 @@ import type { Query, Retriever, TextEncoder } from '../retrieval/types.js';
 import { readQueries, writeRun } from '../formats/index.js';
 import type { Device } from '../tensor/device.js';
 import type { WeightsDtype } from '../models/weights-dtype.js';
-import { deviceFlag, loaderReport, nonNegativeInt, oneOf, positiveInt, summary, weightsDtypeFlag, WEIGHTS_DTYPE_HELP } from './options.js';
+import { deviceFlag, ENGINE_HELP, engineFlag, loaderReport, nonNegativeInt, oneOf, positiveInt, summary, weightsDtypeFlag, WEIGHTS_DTYPE_HELP } from './options.js';
+import type { RequestedEngine } from '../encode/text-encoder.js';
 import { isPostgresUrl, parseFilterFlag } from '../retrieval/pgvector/index.js';
 import type { MetadataFilter } from '../retrieval/types.js';
 import { VERB_SUMMARIES } from './verbs.js';
@@ -30,6 +31,7 @@ interface SearchFlags {
   dtype: 'fp32' | 'bf16';
   device: Device;
   weightsDtype: WeightsDtype;
+  engine: RequestedEngine;
   tag?: string;
   kernel: 'auto' | 'scan' | 'usearch' | 'torch' | 'js';
   allowModelMismatch?: boolean;
@@ -61,6 +63,7 @@ export function register(program: Command): void {
     .option('--dtype <dtype>', 'fp32|bf16 query encoding with --model', oneOf('--dtype', ['fp32', 'bf16'] as const), 'fp32')
     .option('--device <device>', 'cpu|cuda|cuda:N for --model', deviceFlag, 'cpu')
     .option('--weights-dtype <dtype>', WEIGHTS_DTYPE_HELP, weightsDtypeFlag, 'auto')
+    .option('--engine <engine>', ENGINE_HELP, engineFlag, 'auto')
     .option('--tag <tag>', 'TREC run tag (default: densekit-<index folder name>)')
     .option('--kernel <k>', 'flat: candidate scan auto|scan|usearch|torch|js (all exact after rescoring; js is slow)', oneOf('--kernel', ['auto', 'scan', 'usearch', 'torch', 'js'] as const), 'auto')
     .option('--allow-model-mismatch', 'dense: search an index built with another model than --model (or the query embeddings\' model)')
@@ -88,7 +91,10 @@ export function register(program: Command): void {
           } else {
             queries = await readQueries(f.queries!);
             // Loaded on demand: the encoder pulls in the libtorch addon, which BM25 and precomputed vectors never need.
-            encoder = await (await import('../encode/index.js')).openEncoder(f.model!, { dtype: f.dtype, device: f.device, weightsDtype: f.weightsDtype, log: report.log });
+            const { openTextEncoder, resolveEngine } = await import('../encode/index.js');
+            const engine = resolveEngine(f.model!, f.engine);
+            // --dtype defaults to fp32 here, which the onnx engine computes in too; bf16 is torch's alone.
+            encoder = await openTextEncoder(f.model!, { engine, ...(engine === 'torch' || f.dtype !== 'fp32' ? { dtype: f.dtype } : {}), device: f.device, weightsDtype: f.weightsDtype, log: report.log });
           }
           retriever = new DenseRetriever(encoder, opened.index, { allowModelMismatch: f.allowModelMismatch ?? false });
         } else {

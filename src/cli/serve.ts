@@ -10,8 +10,10 @@ import { DEFAULT_BATCHING, DEFAULT_LIMITS } from '../serve/limits.js';
 import { openService } from '../serve/launch.js';
 import type { Device } from '../tensor/index.js';
 import type { WeightsDtype } from '../models/weights-dtype.js';
-import { deviceFlag, nonNegativeInt, oneOf, positiveInt, weightsDtypeFlag, WEIGHTS_DTYPE_HELP } from './options.js';
 import { VERB_SUMMARIES } from './verbs.js';
+import { deviceFlag, ENGINE_HELP, engineFlag, nonNegativeInt, oneOf, positiveInt, weightsDtypeFlag, WEIGHTS_DTYPE_HELP } from './options.js';
+import { resolveEngine, type RequestedEngine } from '../encode/text-encoder.js';
+import { UsageError } from '../errors.js';
 
 interface ServeFlags {
   index: string[];
@@ -22,6 +24,7 @@ interface ServeFlags {
   dtype: RequestedPrecision;
   device: Device;
   weightsDtype: WeightsDtype;
+  engine: RequestedEngine;
   threads?: number;
   fusion: 'rrf' | 'linear';
   fusionWeights?: number[];
@@ -71,7 +74,8 @@ export function register(program: Command): void {
       oneOf('--dtype', ['auto', 'fp32', 'bf16', 'fp16'] as const), 'auto')
     .option('--device <device>', 'cpu|cuda|cuda:N', deviceFlag, 'cpu')
     .option('--weights-dtype <dtype>', WEIGHTS_DTYPE_HELP, weightsDtypeFlag, 'auto')
-    .option('--threads <n>', 'libtorch threads for the encoder', positiveInt('--threads'))
+    .option('--threads <n>', 'encoder threads (libtorch, or ONNX Runtime with --engine onnx)', positiveInt('--threads'))
+    .option('--engine <engine>', ENGINE_HELP, engineFlag, 'auto')
     .option('--fusion <method>', 'hybrid fusion rrf|linear', oneOf('--fusion', ['rrf', 'linear'] as const), 'rrf')
     .option('--fusion-weights <d,s>', 'linear fusion weights of the dense and BM25 runs (Pyserini: 1,0.1)', weights)
     .option('--hybrid-depth <n>', 'hits per run fused in hybrid mode', positiveInt('--hybrid-depth'), 100)
@@ -92,13 +96,16 @@ export function register(program: Command): void {
       // The encoder shares 2 cores with the event loop and other requests: spinning OpenMP waits hurt latency there.
       preferPassiveWaits();
       const say = (line: string) => process.stderr.write(`densekit serve: ${line}\n`);
-      const precision = choosePrecision(f.dtype, f.device);
+      // Without --model the engine is decided in the worker from the index's recorded model (auto: torch unless an export).
+      const engine = f.model ? resolveEngine(f.model, f.engine) : f.engine;
+      if (engine === 'onnx' && f.dtype !== 'auto' && f.dtype !== 'fp32') throw new UsageError(`--dtype ${f.dtype} applies to --engine torch; the onnx engine computes in fp32 (or int8 with a --quantize int8 export)`);
+      const precision = engine === 'onnx' ? { dtype: 'fp32' as const, note: 'onnx engine (fp32 compute)', warning: undefined } : choosePrecision(f.dtype, f.device);
       say(precision.note);
       if (precision.warning) say(`warning: ${precision.warning}`);
       const { app, modes, documents } = await openService({
         indexes: f.index,
         model: f.model,
-        encoder: { dtype: precision.dtype, device: f.device, weightsDtype: f.weightsDtype, ...(f.threads ? { threads: f.threads } : {}) },
+        encoder: { engine, dtype: precision.dtype, ...(f.dtype === 'auto' ? { autoDtype: true } : {}), device: f.device, weightsDtype: f.weightsDtype, ...(f.threads ? { threads: f.threads } : {}) },
         corpus: f.corpus,
         evalReport: f.evalReport,
         evalQrels: f.evalQrels,

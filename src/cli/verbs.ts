@@ -19,6 +19,7 @@ export const VERB_SUMMARIES = {
   download: 'download a sentence-transformers model from the Hugging Face Hub into the shared cache (HF_HUB_CACHE); prints its folder',
   verify: 'check an index, encode, model or checkpoint folder against the sizes and sha256 recorded when it was written',
   export: 'export a model as an ONNX graph recorded from densekit\'s own model code (for ONNX Runtime: CPU, CUDA, the browser)',
+  'export-web': 'write a static site that searches an index in a browser tab (onnxruntime-web, no server code)',
 } as const;
 
 export type VerbName = keyof typeof VERB_SUMMARIES;

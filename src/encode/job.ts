@@ -15,6 +15,7 @@ import {
 } from '../formats/index.js';
 import { sliceOf, type ShardSpec } from './slices.js';
 import { SentenceTextEncoder } from './text-encoder.js';
+import { OnnxTextEncoder } from '../backends/onnx/engine.js';
 
 export interface EncodeJobOptions {
   /** Its `model` is recorded in the manifest (a resumed job with another model is refused). */
@@ -62,11 +63,19 @@ function jobDifference(
   for (const [what, a, b] of checks) if (a !== b) return `${what} was ${JSON.stringify(a)}, now ${JSON.stringify(b)}`;
   if (!was || typeof was !== 'object') return 'it records no input or model digest (written by an older densekit)';
   const recorded: Array<[string, unknown, unknown]> = [
+    // Engine first: another engine also changes the model digest, and "--engine" is what the user changed.
+    ['--engine', was.engine ?? 'torch', job.engine ?? 'torch'], ['quantization', was.quantization ?? 'none', job.quantization ?? 'none'],
     ['input size in bytes', was.inputBytes, job.inputBytes], ['input content (sha256)', was.inputSha256, job.inputSha256],
     ['model files (sha256)', was.modelSha256, job.modelSha256], ['--batch-size', was.batchSize, job.batchSize],
   ];
   for (const [what, a, b] of recorded) if (a !== b) return `${what} was ${JSON.stringify(a)}, now ${JSON.stringify(b)}`;
   return null;
+}
+
+async function encoderIdentity(e: TextEncoder): Promise<Pick<EncodeJobIdentity, 'modelSha256' | 'batchSize' | 'engine' | 'quantization'>> {
+  if (e instanceof SentenceTextEncoder) return { modelSha256: await folderDigest(e.encoder.spec.dir), batchSize: e.batchSize, engine: 'torch', quantization: 'none' };
+  if (e instanceof OnnxTextEncoder) return { modelSha256: e.modelSha256, batchSize: e.batchSize, engine: 'onnx', quantization: e.quantization };
+  return { modelSha256: null, batchSize: null };
 }
 
 export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeSummary> {
@@ -78,13 +87,9 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeSummary> 
   const input = resolve(o.input);
   let manifest: EmbeddingManifest | undefined;
   const inputDigest = await fileDigest(o.input);
-  // A model loaded here is identified by its files and batch size (padding per batch moves float rounding);
-  // an encoder behind a worker is identified by its model name alone.
-  const local = o.encoder instanceof SentenceTextEncoder ? o.encoder : null;
-  const job: EncodeJobIdentity = {
-    inputBytes: inputDigest.bytes, inputSha256: inputDigest.sha256,
-    modelSha256: local ? await folderDigest(local.encoder.spec.dir) : null, batchSize: local ? local.batchSize : null,
-  };
+  // A model loaded here is identified by its files, engine and batch size (padding per batch moves float
+  // rounding); an encoder behind a worker is identified by its model name alone.
+  const job: EncodeJobIdentity = { inputBytes: inputDigest.bytes, inputSha256: inputDigest.sha256, ...(await encoderIdentity(o.encoder)) };
   if (existsSync(manifestPath(o.output)) && !o.overwrite) {
     manifest = readManifest(o.output);
     const differs = jobDifference(manifest, {

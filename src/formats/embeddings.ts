@@ -62,6 +62,9 @@ export interface EncodeJobIdentity {
   /** null when the encoder runs elsewhere (its model name is all the job knows). */
   modelSha256: string | null;
   batchSize: number | null;
+  /** The engine that made the vectors and its weight quantization; absent in manifests of older densekit (torch, none). */
+  engine?: 'torch' | 'onnx' | null;
+  quantization?: 'none' | 'int8' | null;
 }
 
 export interface EncodeSlice {

@@ -2,7 +2,7 @@
 export { SentenceEncoder, loadTransformer, createTokenEncoder, fp32ParameterBytes } from './sentence-encoder.js';
 export { chooseWeightsDtype, WEIGHTS_DTYPES, type WeightsDtype, type WeightsDtypeChoice } from './weights-dtype.js';
 export type { EncoderOptions, EncodeOptions, EmbedResult, Precision, TokenizedBatch } from './sentence-encoder.js';
-export { ModelInput, type ModelInputOptions, type ModelRecord, type TextKind } from './model-input.js';
+export { ModelInput, lengthSortedBatches, type ModelInputOptions, type ModelRecord, type TextKind } from './model-input.js';
 export type { TokenBatch, TokenEncoder } from './transformer.js';
 export { Module } from './module.js';
 export { Pooling, Dense, l2Normalize, type PoolingMode } from './pooling.js';

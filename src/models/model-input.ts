@@ -69,6 +69,14 @@ export class ModelInput {
     );
   }
 
+  /**
+   * A model's input settings as another format records them (an ONNX export's densekit-onnx.json): the same
+   * rules as a model folder (strip, maybe lowercase, prompts, per-kind limits), so both engines see the same ids.
+   */
+  static fromSettings(tokenizer: Tokenizer, s: { lowercase: boolean; maxLength: Record<TextKind, number>; prompts: Record<TextKind, string> }): ModelInput {
+    return new ModelInput(tokenizer, true, s.lowercase, { ...s.maxLength }, { ...s.prompts });
+  }
+
   /** The string the tokenizer gets for a record of this kind. */
   text(record: ModelRecord, kind: TextKind): string {
     const raw = this.prompts[kind] + (typeof record === 'string' ? record : recordText(record));
@@ -98,4 +106,21 @@ function inferredMaxLength(dir: string, st: SentenceTransformerInput): number {
   const m = readTokenizerConfig(tokenizerDir(dir)).modelMaxLength;
   if (m !== undefined && m < 1e9) limits.push(m);
   return limits.length ? Math.min(...limits) : 512;
+}
+
+/**
+ * The batches every engine runs, as index lists into `encodings`: longest first (the first text of a batch sets
+ * its padded length, so short texts cost little), `batchSize` texts each, or with `tokenBudget` as many as fit in
+ * that many padded tokens (at most `batchSize`, at least one).
+ */
+export function lengthSortedBatches(encodings: readonly Encoding[], batchSize: number, tokenBudget?: number): number[][] {
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new UsageError(`batch size must be a positive integer, got ${batchSize}`);
+  if (tokenBudget !== undefined && (!Number.isInteger(tokenBudget) || tokenBudget < 1)) throw new UsageError(`token budget must be a positive integer, got ${tokenBudget}`);
+  const order = encodings.map((_, i) => i).sort((a, b) => encodings[b]!.ids.length - encodings[a]!.ids.length || a - b);
+  const batches: number[][] = [];
+  for (let start = 0, size = 0; start < order.length; start += size) {
+    size = tokenBudget === undefined ? batchSize : Math.max(1, Math.min(batchSize, Math.floor(tokenBudget / Math.max(1, encodings[order[start]!]!.ids.length))));
+    batches.push(order.slice(start, start + size));
+  }
+  return batches;
 }

@@ -11,7 +11,7 @@ import type { HfConfig, SentenceTransformerSpec, ModuleToWrite, DenseActivation 
 import type { HostTensor } from '../io/host-tensor.js';
 import { padBatch, type Encoding, type Tokenizer } from '../text/index.js';
 import { DensekitError, InputError, UsageError } from '../errors.js';
-import { ModelInput, type ModelRecord, type TextKind } from './model-input.js';
+import { lengthSortedBatches, ModelInput, type ModelRecord, type TextKind } from './model-input.js';
 import { Module } from './module.js';
 import { ensureModel, type DownloadOptions } from '../hub/index.js';
 import { Pooling, Dense, l2Normalize } from './pooling.js';
@@ -317,17 +317,11 @@ export class SentenceEncoder {
    */
   embed(texts: readonly ModelRecord[], kind: TextKind, opts: EncodeOptions = {}): EmbedResult {
     const batchSize = opts.batchSize ?? 32;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new UsageError(`batch size must be a positive integer, got ${batchSize}`);
-    const budget = opts.tokenBudget;
-    if (budget !== undefined && (!Number.isInteger(budget) || budget < 1)) throw new UsageError(`token budget must be a positive integer, got ${budget}`);
     const encodings = this.tokenizeTexts(texts, kind);
-    const order = encodings.map((_, i) => i).sort((a, b) => encodings[b]!.ids.length - encodings[a]!.ids.length || a - b);
+    const batches = lengthSortedBatches(encodings, batchSize, opts.tokenBudget);
     const out = new Float32Array(texts.length * this.dim);
     let truncated = 0;
-    for (let start = 0, size = 0; start < order.length; start += size) {
-      // Longest first: the batch's first text sets its padded length.
-      size = budget === undefined ? batchSize : Math.max(1, Math.min(batchSize, Math.floor(budget / Math.max(1, encodings[order[start]!]!.ids.length))));
-      const idx = order.slice(start, start + size);
+    for (const idx of batches) {
       const rows = noGrad(() =>
         scope(() => {
           const batch = this.toBatch(idx.map((i) => encodings[i]!));

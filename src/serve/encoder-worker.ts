@@ -26,9 +26,14 @@ try {
   if (data.threads) (await import('../tensor/index.js')).setNumThreads(data.threads);
   const mod = (await import(data.encoderModule)) as {
     openEncoder(model: string, options: object): Promise<TextEncoder> | TextEncoder;
+    openTextEncoder?(model: string, options: object): Promise<TextEncoder>;
   };
-  // The loader's one line about the weights dtype it chose goes to stderr, as in the other verbs.
-  const encoder = await mod.openEncoder(data.model, { ...data.options, log: (line: string) => process.stderr.write(`densekit serve: ${line}\n`) });
+  // The loader's lines (engine, weights dtype) go to stderr, as in the other verbs.
+  const log = (line: string) => process.stderr.write(`densekit serve: ${line}\n`);
+  // openTextEncoder picks the engine (--engine); the onnx engine takes its threads per session.
+  const encoder = mod.openTextEncoder
+    ? await mod.openTextEncoder(data.model, { ...data.options, ...(data.threads ? { threads: data.threads } : {}), log })
+    : await mod.openEncoder(data.model, { ...data.options, log });
   // Requests are handled one at a time, in arrival order: the encoder is not re-entrant.
   let chain = Promise.resolve();
   port.on('message', (req: EncodeRequest | 'close') => {

@@ -73,13 +73,15 @@ export async function openService(o: LaunchOptions): Promise<OpenedService> {
   // The service has always served a model other than the index's with a warning (e.g. a fine-tuned query
   // encoder); dimension and similarity are still checked.
   const recorded = dense?.index.model;
-  const allowModelMismatch = dense !== undefined && o.model !== undefined && recorded !== undefined && !sameModel(o.model, recorded);
-  if (allowModelMismatch) log(`warning: the dense index ${dense!.dir} was encoded with ${recorded}; queries are encoded with ${o.model}`);
   let encoder: WorkerEncoder | undefined;
   if (model) {
     encoder = await WorkerEncoder.start(model, o.encoder ?? {});
     log(`model ${model}: dim ${encoder.dim}, ${encoder.similarity} (in a worker thread)`);
   }
+  // Compared by the encoder's identity, not the folder given: an fp32 ONNX export is the model it was exported from.
+  const queriesWith = encoder?.model ?? o.model;
+  const allowModelMismatch = dense !== undefined && o.model !== undefined && recorded !== undefined && queriesWith !== undefined && !sameModel(queriesWith, recorded);
+  if (allowModelMismatch) log(`warning: the dense index ${dense!.dir} was encoded with ${recorded}; queries are encoded with ${queriesWith}`);
   try {
     const documents = await loadDocuments(o.corpus ?? recordedCorpus(lexical?.dir), o.corpus !== undefined, log);
     const evalReportHtml = await loadEvalReport(o);

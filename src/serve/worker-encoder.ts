@@ -3,13 +3,13 @@
  * answered in order by the worker; vectors come back as transferred buffers (no copy).
  */
 import { Worker } from 'node:worker_threads';
-import type { openEncoder } from '../encode/index.js';
+import type { openTextEncoder } from '../encode/index.js';
 import { DensekitError } from '../errors.js';
 import type { Encoded, Similarity, TextEncoder, TextKind } from '../retrieval/types.js';
 import type { EncodeRequest, EncoderWorkerData, WorkerError, WorkerMessage } from './encoder-protocol.js';
 
-/** Options of the real encoder (dtype, device, batch size), passed through to the worker. */
-export type EncoderOpenOptions = NonNullable<Parameters<typeof openEncoder>[1]>;
+/** Options of the real encoder (engine, dtype, device, batch size), passed through to the worker. */
+export type EncoderOpenOptions = Omit<NonNullable<Parameters<typeof openTextEncoder>[1]>, 'threads' | 'log'>;
 
 type Ready = Extract<WorkerMessage, { type: 'ready' }>;
 

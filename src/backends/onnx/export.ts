@@ -24,6 +24,7 @@ import { writeFileAtomicSync } from '../../util/fs.js';
 import { Progress } from '../../util/progress.js';
 import { OnnxRecorder, type GraphIO, type Initializer } from './recorder.js';
 import { IR_VERSION, ModelProto, ONNX_DTYPE, OPSET } from './schema.js';
+import { quantizeForExport, type Int8Export } from './int8-check.js';
 
 export type OnnxWeightsDtype = 'fp32' | 'fp16';
 export const ONNX_WEIGHTS_DTYPES: readonly OnnxWeightsDtype[] = ['fp32', 'fp16'];
@@ -39,6 +40,8 @@ export interface OnnxExportOptions extends DownloadOptions {
   weightsDtype?: OnnxWeightsDtype;
   /** Initializer bytes above which weights go to model.onnx_data. */
   externalDataThreshold?: number;
+  /** `int8`: ONNX Runtime's dynamic quantization (src/backends/onnx/quantize-int8.ts); the result reports its cosine to fp32. */
+  quantize?: 'int8';
   log?: (line: string) => void;
 }
 
@@ -49,6 +52,8 @@ export interface OnnxExportResult {
   nodes: number;
   initializers: number;
   manifest: OnnxManifest;
+  /** With `quantize: 'int8'`: what was quantized and the cosine of int8 to fp32 vectors on a sample. */
+  int8?: Int8Export;
 }
 
 /** densekit-onnx.json: what an ONNX engine needs besides the graph. */
@@ -76,6 +81,8 @@ export interface OnnxManifest {
   inputs: GraphIO[];
   outputs: GraphIO[];
   externalData: string | null;
+  /** 'int8': weights int8 per output channel, activations quantized at run time; its vectors are another model's. */
+  quantization: 'none' | 'int8';
 }
 
 /** Records a loaded-from-folder model into a recorder; returns the encoder (its parameters are the initializers). */
@@ -120,11 +127,18 @@ export function writeOnnxModel(recorder: OnnxRecorder, dir: string, opts: { thre
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
-  const model = {
+  const bytes = serializeModel(modelObject(recorder, tensors, opts.docString));
+  writeFileAtomicSync(join(dir, 'model.onnx'), bytes);
+  return { modelBytes: bytes.byteLength, externalDataBytes: externalBytes };
+}
+
+/** The recorded graph as a ModelProto object (schema.ts field names); `tensors` default to inline initializers. */
+export function modelObject(recorder: OnnxRecorder, tensors: object[] = recorder.initializers.map(tensorProto), docString = ''): Record<string, unknown> {
+  return {
     ir_version: IR_VERSION,
     producer_name: 'densekit',
     producer_version: '0.1.0',
-    doc_string: opts.docString ?? '',
+    doc_string: docString,
     opset_import: [{ domain: '', version: OPSET }],
     graph: {
       name: 'densekit',
@@ -134,9 +148,10 @@ export function writeOnnxModel(recorder: OnnxRecorder, dir: string, opts: { thre
       output: recorder.outputs.map(valueInfo),
     },
   };
-  const bytes = ModelProto.encode(ModelProto.fromObject(model)).finish();
-  writeFileAtomicSync(join(dir, 'model.onnx'), bytes);
-  return { modelBytes: bytes.byteLength, externalDataBytes: externalBytes };
+}
+
+export function serializeModel(model: object): Uint8Array {
+  return ModelProto.encode(ModelProto.fromObject(model as Record<string, unknown>)).finish();
 }
 
 function tensorProto(init: Initializer): object {
@@ -164,6 +179,8 @@ function externalTensor(init: Initializer, fd: number, offsetNow: () => number, 
 export async function exportOnnx(modelDirOrId: string, opts: OnnxExportOptions): Promise<OnnxExportResult> {
   const weightsDtype = opts.weightsDtype ?? 'fp32';
   if (!ONNX_WEIGHTS_DTYPES.includes(weightsDtype)) throw new UsageError(`weights dtype must be one of ${ONNX_WEIGHTS_DTYPES.join('|')}, got '${weightsDtype}'`);
+  if (opts.quantize !== undefined && opts.quantize !== 'int8') throw new UsageError(`quantize must be int8, got '${opts.quantize}'`, { param: 'quantize' });
+  if (opts.quantize && weightsDtype !== 'fp32') throw new UsageError(`quantize int8 starts from fp32 weights; drop weights dtype ${weightsDtype}`, { param: 'quantize' });
   const src = await ensureModel(modelDirOrId, opts);
   opts.log?.(`${src}: recording the ONNX graph (weights ${weightsDtype})`);
   // Reading the checkpoint is the long part for GTR-XL/XXL (GBs): a byte count on a terminal while it streams in.
@@ -175,7 +192,19 @@ export async function exportOnnx(modelDirOrId: string, opts: OnnxExportOptions):
   const tmp = join(dirname(out), `.${basename(out)}.tmp-${process.pid}-${Date.now().toString(36)}`);
   mkdirSync(tmp);
   try {
-    const sizes = writeOnnxModel(recorder, tmp, { threshold: opts.externalDataThreshold, docString: `exported by densekit from ${modelDirOrId}` });
+    let sizes = writeOnnxModel(recorder, tmp, { threshold: opts.externalDataThreshold, docString: `exported by densekit from ${modelDirOrId}` });
+    let int8: Int8Export | undefined;
+    if (opts.quantize === 'int8') {
+      // The fp32 file just written is the reference the int8 graph is measured against, then replaced by it.
+      opts.log?.(`${src}: quantizing weights to int8 and comparing with fp32`);
+      const info = { model: modelDirOrId, dim: encoder.dim, similarity: encoder.similarity };
+      int8 = await quantizeForExport(modelObject(recorder, undefined, `exported by densekit from ${modelDirOrId}, int8`), serializeModel, encoder.input, info, { reference: join(tmp, 'model.onnx') });
+      if (int8.bytes.byteLength > (opts.externalDataThreshold ?? DEFAULT_EXTERNAL_DATA_THRESHOLD))
+        throw new UsageError(`the int8 model is ${int8.bytes.byteLength} bytes, over the ${DEFAULT_EXTERNAL_DATA_THRESHOLD}-byte limit of one ONNX file; int8 with external data is not supported yet`, { param: 'quantize' });
+      rmSync(join(tmp, EXTERNAL_DATA_FILE), { force: true });
+      writeFileAtomicSync(join(tmp, 'model.onnx'), int8.bytes);
+      sizes = { modelBytes: int8.bytes.byteLength, externalDataBytes: 0 };
+    }
     const tokDir = tokenizerDir(src);
     for (const name of TOKENIZER_FILES) {
       const file = join(tokDir, name);
@@ -192,10 +221,11 @@ export async function exportOnnx(modelDirOrId: string, opts: OnnxExportOptions):
       maxLength: encoder.maxLength, prompts: { ...encoder.input.prompts }, lowercase: encoder.input.lowercase, padId: encoder.tokenizer.padId,
       opset: OPSET, weightsDtype, inputs: recorder.inputs, outputs: recorder.outputs,
       externalData: sizes.externalDataBytes > 0 ? EXTERNAL_DATA_FILE : null,
+      quantization: int8 ? 'int8' : 'none',
     };
     writeFileAtomicSync(join(tmp, 'densekit-onnx.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     replaceDirectory(tmp, out);
-    return { dir: out, ...sizes, nodes: recorder.nodes.length, initializers: recorder.initializers.length, manifest };
+    return { dir: out, ...sizes, nodes: recorder.nodes.length, initializers: recorder.initializers.length, manifest, ...(int8 ? { int8 } : {}) };
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     throw e;
