@@ -21,6 +21,7 @@ import { Tensor, withBackend } from '../../tensor/index.js';
 import { tokenizerDir } from '../../text/load.js';
 import { folderDigest } from '../../util/digest.js';
 import { writeFileAtomicSync } from '../../util/fs.js';
+import { Progress } from '../../util/progress.js';
 import { OnnxRecorder, type GraphIO, type Initializer } from './recorder.js';
 import { IR_VERSION, ModelProto, ONNX_DTYPE, OPSET } from './schema.js';
 import { quantizeForExport, type Int8Export } from './int8-check.js';
@@ -85,8 +86,8 @@ export interface OnnxManifest {
 }
 
 /** Records a loaded-from-folder model into a recorder; returns the encoder (its parameters are the initializers). */
-export function recordModel(dir: string, weightsDtype: OnnxWeightsDtype = 'fp32'): { recorder: OnnxRecorder; encoder: SentenceEncoder } {
-  const recorder = new OnnxRecorder({ matrixStorage: weightsDtype === 'fp16' ? 'float16' : 'float32' });
+export function recordModel(dir: string, weightsDtype: OnnxWeightsDtype = 'fp32', onWeightBytes?: (bytes: number) => void): { recorder: OnnxRecorder; encoder: SentenceEncoder } {
+  const recorder = new OnnxRecorder({ matrixStorage: weightsDtype === 'fp16' ? 'float16' : 'float32', ...(onWeightBytes ? { onWeightBytes } : {}) });
   const backend = recorder.backend;
   const encoder = withBackend(backend, () => SentenceEncoder.load(dir, { weightsDtype: 'fp32' }));
   const inputIds = new Tensor(recorder.input('input_ids', 'int64', ['batch', 'sequence']), backend);
@@ -182,7 +183,10 @@ export async function exportOnnx(modelDirOrId: string, opts: OnnxExportOptions):
   if (opts.quantize && weightsDtype !== 'fp32') throw new UsageError(`quantize int8 starts from fp32 weights; drop weights dtype ${weightsDtype}`, { param: 'quantize' });
   const src = await ensureModel(modelDirOrId, opts);
   opts.log?.(`${src}: recording the ONNX graph (weights ${weightsDtype})`);
-  const { recorder, encoder } = recordModel(src, weightsDtype);
+  // Reading the checkpoint is the long part for GTR-XL/XXL (GBs): a byte count on a terminal while it streams in.
+  const progress = new Progress({ label: 'weights read', bytes: true });
+  const { recorder, encoder } = recordModel(src, weightsDtype, (n) => progress.tick(n));
+  progress.finish();
   const out = resolve(opts.output);
   mkdirSync(dirname(out), { recursive: true });
   const tmp = join(dirname(out), `.${basename(out)}.tmp-${process.pid}-${Date.now().toString(36)}`);

@@ -18,7 +18,7 @@
  *   autograd) are among them.
  */
 import { BYTES_PER_ELEMENT, hostToFloat32 } from '../../io/host-tensor.js';
-import type { Handle, NativeAddon } from '../../tensor/native.js';
+import type { Handle } from '../../tensor/native.js';
 import type { TensorBackend } from '../../tensor/backend.js';
 import { dtypeCode, dtypeFromCode, isFloatingDType, type DType, type NativeDType } from '../../tensor/dtype.js';
 import { ATTR, ONNX_DTYPE } from './schema.js';
@@ -30,7 +30,6 @@ const SYMBOLIC_LIMIT = 2 ** 44;
 const INT64_MAX = 2n ** 63n - 1n;
 
 type H = Handle;
-type Opt<T> = T | undefined;
 type Dims = number | number[] | undefined;
 
 export interface Attribute {
@@ -70,6 +69,8 @@ interface Value {
 export interface RecorderOptions {
   /** Storage of floating initializers with 2+ dims (weight matrices, embedding tables); vectors stay float32. */
   matrixStorage?: 'float32' | 'float16';
+  /** Told the bytes of each weight piece as it streams into an initializer (progress while a large model loads). */
+  onWeightBytes?: (bytes: number) => void;
 }
 
 export interface GraphIO {
@@ -129,10 +130,13 @@ function promote(a: DType, b: DType, op: string): DType {
   throw new Error(`recorder: ${op}: mixed dtypes ${a} and ${b} are not supported`);
 }
 
+const HALF_SCRATCH_F32 = new Float32Array(1);
+const HALF_SCRATCH_U32 = new Uint32Array(HALF_SCRATCH_F32.buffer);
+
 /** float32 -> IEEE half bits, round to nearest even (as PyTorch's .half()). */
 export function floatToHalf(v: number): number {
-  const f = new Float32Array([v]);
-  const x = new Uint32Array(f.buffer)[0]!;
+  HALF_SCRATCH_F32[0] = v;
+  const x = HALF_SCRATCH_U32[0]!;
   const sign = (x >>> 16) & 0x8000;
   const exp = (x >>> 23) & 0xff;
   const mant = x & 0x7fffff;
@@ -209,6 +213,20 @@ function encodeInto(out: Uint8Array, dtype: DType, offset: number, values: Retur
   }
 }
 
+/** Host bytes into an initializer at element `offset`: a plain copy when the dtypes agree (the common case, GBs). */
+function writeInto(init: Initializer, offset: number, bytes: Uint8Array, srcDtype: NativeDType): void {
+  if (srcDtype === init.dtype) {
+    init.data.set(bytes, offset * BYTES_PER_ELEMENT[init.dtype]);
+    return;
+  }
+  if (init.dtype === 'float32' && (srcDtype === 'float16' || srcDtype === 'bfloat16' || srcDtype === 'float64')) {
+    const f = srcDtype === 'float64' ? Float32Array.from(new Float64Array(bytes.slice().buffer)) : hostToFloat32({ dtype: srcDtype, shape: [bytes.byteLength / 2], data: bytes });
+    init.data.set(new Uint8Array(f.buffer, f.byteOffset, f.byteLength), offset * 4);
+    return;
+  }
+  encodeInto(init.data, init.dtype, offset, decode(bytes, srcDtype));
+}
+
 function scalarBytes(value: number | bigint, dtype: DType): Uint8Array {
   const out = new Uint8Array(BYTES_PER_ELEMENT[dtype]);
   encodeInto(out, dtype, 0, typeof value === 'bigint' ? BigInt64Array.of(value) : Float64Array.of(value));
@@ -230,9 +248,11 @@ export class OnnxRecorder {
   private readonly symbolSources = new Map<number, { input: string; axis: number }>();
   private readonly symbolValues = new Map<string, string>();
   private readonly matrixStorage: 'float32' | 'float16';
+  private readonly onWeightBytes: ((bytes: number) => void) | undefined;
 
   constructor(opts: RecorderOptions = {}) {
     this.matrixStorage = opts.matrixStorage ?? 'float32';
+    this.onWeightBytes = opts.onWeightBytes;
   }
 
   /** This recorder as a TensorBackend (for withBackend): the ops below, and `recorder: OP is not supported` for the rest. */
@@ -472,7 +492,10 @@ export class OnnxRecorder {
     if (device === 'meta') return this.add([...shape], dtype, '<meta>', { meta: true });
     const storage: DType = this.matrixStorage === 'float16' && dtype === 'float32' && shape.length >= 2 ? 'float16' : dtype;
     const init = this.initializer('param', storage, [...shape], new Uint8Array(product(shape) * BYTES_PER_ELEMENT[storage]));
-    if (data) encodeInto(init.data, storage, 0, decode(data.bytes, data.dtype));
+    if (data) {
+      writeInto(init, 0, data.bytes, data.dtype);
+      this.onWeightBytes?.(data.bytes.byteLength);
+    }
     const name = storage === dtype ? init.name : this.nodeName('Cast', [init.name], [{ name: 'to', type: ATTR.INT, i: ONNX_DTYPE.float32 }]);
     return this.add([...shape], dtype, name, { init });
   }
@@ -516,7 +539,8 @@ export class OnnxRecorder {
       copyBytes_: (h, bytes, srcDtype, offset) => {
         const init = r.values[h]?.init;
         if (!init) unsupported('copyFromHost_ into a computed value');
-        encodeInto(init.data, init.dtype, offset, decode(bytes, dtypeFromCodeAny(srcDtype)));
+        writeInto(init, offset, bytes, dtypeFromCodeAny(srcDtype));
+        r.onWeightBytes?.(bytes.byteLength);
       },
       zeros: (shape, dtype) => r.fullOf(shape, 0, dtypeFromCode(dtype), 'zeros'),
       ones: (shape, dtype) => r.fullOf(shape, 1, dtypeFromCode(dtype), 'ones'),
@@ -781,4 +805,3 @@ const OPS: readonly (keyof Backend)[] = [
 type Missing = Exclude<keyof Backend, (typeof OPS)[number] | 'scaledDotProductAttention'>;
 const _allListed: Missing extends never ? true : Missing = true;
 void _allListed;
-export type { NativeAddon };
