@@ -183,6 +183,11 @@ test('--engine errors are one line: unknown engine, no ONNX model, bf16 on onnx,
     [['encode', '--model', model, '--engine', 'onnx', '--input', input, '--output', join(tmp, 'e2')], /not an ONNX export and has no onnx\/model\.onnx; export it with `densekit export/],
     [['encode', '--model', exportFixture('tasb-distilbert-tiny'), '--engine', 'onnx', '--dtype', 'bf16', '--input', input, '--output', join(tmp, 'e3')], /--dtype bf16 applies to --engine torch/],
   ];
+  const broken = join(tmp, 'broken-export');
+  cpSync(exportFixture('tasb-distilbert-tiny'), broken, { recursive: true });
+  const manifest = readJson<Record<string, unknown>>(join(broken, 'densekit-onnx.json'));
+  writeFileSync(join(broken, 'densekit-onnx.json'), JSON.stringify({ ...manifest, dim: 'sixty-four' }));
+  cases.push([['encode', '--model', broken, '--input', input, '--output', join(tmp, 'e5')], /densekit-onnx\.json: field "dim" must be a positive integer/]);
   // onnxruntime-node hidden from the module resolver, as on an install without optional dependencies.
   const hook = join(tmp, 'hide-ort.mjs');
   writeFileSync(hook, `import { register } from 'node:module';\nregister('data:text/javascript,' + encodeURIComponent("export async function resolve(s, c, next) { if (s === 'onnxruntime-node') { const e = new Error('Cannot find package onnxruntime-node'); e.code = 'ERR_MODULE_NOT_FOUND'; throw e; } return next(s, c); }"));\n`);
