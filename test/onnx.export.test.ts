@@ -6,12 +6,13 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { exportOnnx, type OnnxExportOptions } from '../src/backends/onnx/export.js';
 import { OnnxRecorder } from '../src/backends/onnx/recorder.js';
+import { writeSafetensors } from '../src/io/index.js';
 import { SentenceEncoder } from '../src/models/index.js';
 import { noGrad, scope, tensor, Tensor, withBackend, zeros, arange } from '../src/tensor/index.js';
 import { cosine, fixturesDir, maxAbsDiff, readJson, repoRoot } from './helpers.js';
@@ -218,3 +219,53 @@ test('densekit export --format onnx writes the folder; a bad --format or a missi
     assert.ok(!existsSync(join(work, 'x')), 'nothing written on error');
   }
 });
+
+/** A copy of a fixture with another head: every pooling mode at once, and Dense layers (bias, activation, width change). */
+function withHead(fixture: string, name: string, dense: { out: number; bias: boolean; act: string }[], normalize: boolean): string {
+  const dir = join(work, `head-${name}`);
+  cpSync(join(fixturesDir, 'models', fixture), dir, { recursive: true });
+  writeFileSync(join(dir, '1_Pooling', 'config.json'), JSON.stringify({
+    word_embedding_dimension: 64, pooling_mode_cls_token: true, pooling_mode_mean_tokens: true, pooling_mode_max_tokens: true, pooling_mode_mean_sqrt_len_tokens: true,
+  }));
+  const modules: object[] = [{ idx: 0, name: '0', path: '', type: 'sentence_transformers.models.Transformer' }, { idx: 1, name: '1', path: '1_Pooling', type: 'sentence_transformers.models.Pooling' }];
+  let width = 4 * 64;
+  let seed = 7;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+  dense.forEach((d, i) => {
+    const path = `${i + 2}_Dense`;
+    mkdirSync(join(dir, path), { recursive: true });
+    writeFileSync(join(dir, path, 'config.json'), JSON.stringify({ in_features: width, out_features: d.out, bias: d.bias, activation_function: d.act }));
+    const w = Float32Array.from({ length: d.out * width }, () => rand() * 0.2);
+    const tensors: Record<string, { dtype: 'float32'; shape: number[]; data: Uint8Array }> = { 'linear.weight': { dtype: 'float32', shape: [d.out, width], data: new Uint8Array(w.buffer) } };
+    if (d.bias) tensors['linear.bias'] = { dtype: 'float32', shape: [d.out], data: new Uint8Array(Float32Array.from({ length: d.out }, () => rand()).buffer) };
+    writeSafetensors(join(dir, path, 'model.safetensors'), tensors);
+    modules.push({ idx: i + 2, name: String(i + 2), path, type: 'sentence_transformers.models.Dense' });
+    width = d.out;
+  });
+  if (normalize) modules.push({ idx: modules.length, name: String(modules.length), path: `${modules.length}_Normalize`, type: 'sentence_transformers.models.Normalize' });
+  writeFileSync(join(dir, 'modules.json'), JSON.stringify(modules));
+  return dir;
+}
+
+for (const [fixture, dense, normalize] of [
+  ['tasb-distilbert-tiny', [{ out: 48, bias: true, act: 'torch.nn.modules.activation.Tanh' }, { out: 32, bias: false, act: 'torch.nn.modules.activation.GELU' }], true],
+  ['bert-tiny-mean', [{ out: 40, bias: true, act: 'torch.nn.modules.activation.ReLU' }, { out: 24, bias: true, act: 'torch.nn.modules.activation.Sigmoid' }], false],
+] as const) {
+  test(`${fixture} with cls+max+mean+mean_sqrt_len pooling and Dense ${dense.map((d) => d.out).join('->')}: ONNX Runtime matches libtorch`, async () => {
+    const src = withHead(fixture, fixture, [...dense], normalize);
+    const dir = await exported(src, `head-out-${fixture}`);
+    const session = await ort.InferenceSession.create(join(dir, 'model.onnx'));
+    const enc = SentenceEncoder.load(src);
+    try {
+      assert.equal(enc.dim, dense.at(-1)!.out);
+      const pb = readJson<Oracle>(join(src, 'oracle.json')).padded_batch;
+      const got = await runOrt(session, pb.input_ids, pb.attention_mask);
+      const want = runTorch(enc, pb.input_ids, pb.attention_mask);
+      assert.equal(got.sentence.length, want.length);
+      console.log(`# ${fixture} head variant: dim ${enc.dim}, max abs diff vs libtorch ${maxAbsDiff(got.sentence, want).toExponential(2)}, first ${Array.from(got.sentence.slice(0, 3), (v) => v.toFixed(5))} vs ${Array.from(want.slice(0, 3), (v) => v.toFixed(5))}`);
+      assert.ok(maxAbsDiff(got.sentence, want) <= TOL, `vs libtorch: ${maxAbsDiff(got.sentence, want)}`);
+    } finally {
+      enc.dispose();
+    }
+  });
+}
