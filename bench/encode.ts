@@ -8,8 +8,8 @@
  * Then the same weights exported to ONNX run through densekit's onnx engine (onnxruntime-node, the same batches):
  * fp32, and int8 after densekit's dynamic-quantization pass (with its cosine to the fp32 vectors); and through
  * transformers.js (its own tokenizer and pipeline, fp32 and q8 = the same int8 file) from a folder in its layout.
- * The export is densekit's own where it exists, else Debian's torch.onnx (bench/reference/torch_onnx_export.py,
- * DistilBERT only). BENCH_ENGINES=densekit,pytorch,onnx,transformers.js picks the engines timed.
+ * The export is densekit's own (`densekit export --format onnx [--quantize int8]`).
+ * BENCH_ENGINES=densekit,pytorch,onnx,transformers.js picks the engines timed.
  */
 import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -18,8 +18,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, copyFileSync } from 'node:fs';
 import { createTokenEncoder, ModelInput, lengthSortedBatches, RandomWeights, SentenceEncoder, type TokenEncoder } from '../src/models/index.js';
 import { OnnxTextEncoder } from '../src/backends/onnx/engine.js';
-import { quantizeDynamicInt8, type ModelProtoLike } from '../src/backends/onnx/quantize-int8.js';
-import { ModelProto } from '../src/backends/onnx/schema.js';
+import { exportOnnx } from '../src/backends/onnx/export.js';
 import { parseHfConfig, writeSentenceTransformer, type HfConfig } from '../src/io/index.js';
 import { manualSeed, setNumThreads, getNumThreads, cpuCapabilities } from '../src/tensor/index.js';
 import { seededRandom as mulberry } from '../src/util/random.js';
@@ -77,19 +76,11 @@ function passages(): string[] {
   return out;
 }
 
-/** The exporter's ONNX protobuf codec, for the int8 pass on a torch.onnx file. */
-function onnxCodec(): { decode(b: Uint8Array): ModelProtoLike; encode(m: ModelProtoLike): Uint8Array } {
-  return { decode: (b) => ModelProto.decode(b) as unknown as ModelProtoLike, encode: (m) => ModelProto.encode(ModelProto.fromObject(m as Record<string, unknown>)).finish() };
-}
-
-/** model.onnx of the random-weight folder, or why there is none. */
-function exportOnnx(dir: string, modelType: string): Uint8Array | string {
-  const out = join(dir, 'bench.onnx');
-  if (modelType !== 'distilbert') return 'no ONNX export of this architecture for the bench (torch.onnx script: DistilBERT only)';
-  if (!haveTorch) return 'no ONNX export: python3-torch is not installed';
-  const r = spawnSync('/usr/bin/python3', [join(repo, 'bench/reference/torch_onnx_export.py'), dir, out], { encoding: 'utf8' });
-  if (r.status !== 0) return `torch.onnx export failed: ${r.stderr.trim().split('\n').at(-1)}`;
-  return readFileSync(out);
+/** model.onnx bytes of densekit's own export of the random-weight folder, fp32 and int8. */
+async function exportBoth(dir: string): Promise<{ fp32: Uint8Array; int8: Uint8Array }> {
+  await exportOnnx(dir, { output: join(dir, 'onnx-fp32') });
+  await exportOnnx(dir, { output: join(dir, 'onnx-int8'), quantize: 'int8' });
+  return { fp32: readFileSync(join(dir, 'onnx-fp32/model.onnx')), int8: readFileSync(join(dir, 'onnx-int8/model.onnx')) };
 }
 
 function cosines(a: Float32Array, b: Float32Array, dim: number): { min: number; mean: number } {
@@ -204,13 +195,8 @@ try {
       }
     }
     if (wanted('onnx') && (ENGINES.has('onnx') || ENGINES.has('transformers.js'))) {
-      const exported = exportOnnx(dir, config.model_type);
-      if (typeof exported === 'string') missing.push(`onnx: ${exported}`);
-      else {
-        const codec = onnxCodec();
-        const proto = codec.decode(exported);
-        quantizeDynamicInt8(proto);
-        const int8 = codec.encode(proto);
+      {
+        const { fp32: exported, int8 } = await exportBoth(dir);
         const info = { model: dir, dim: 768, similarity: (pooling === 'mean' ? 'cosine' : 'dot') as 'dot' | 'cosine' };
         if (ENGINES.has('onnx')) {
           const vectors = new Map<string, Float32Array>();

@@ -9,6 +9,7 @@ import { UsageError } from '../errors.js';
 import { renderHtmlReport } from '../eval/index.js';
 import { readQrels, readRun, type Run } from '../formats/index.js';
 import { sameModel } from '../retrieval/dense.js';
+import { INT8_IDENTITY_SUFFIX } from '../backends/onnx/engine.js';
 import type { FusionMethod } from '../retrieval/fusion.js';
 import { readIndexMeta } from '../retrieval/meta.js';
 import { openIndex } from '../retrieval/registry.js';
@@ -70,6 +71,9 @@ export async function openService(o: LaunchOptions): Promise<OpenedService> {
 
   const model = o.model ?? dense?.index.model;
   if (dense && !model) throw new UsageError(`--model is required: the dense index ${dense.dir} does not record its model`);
+  // An int8 export's identity names its source, not a folder: only the export itself can encode its queries.
+  if (!o.model && model?.endsWith(INT8_IDENTITY_SUFFIX))
+    throw new UsageError(`--model is required: the dense index ${dense!.dir} was encoded by an int8 ONNX export of ${model.slice(0, -INT8_IDENTITY_SUFFIX.length)}; give that export's folder`);
   // The service has always served a model other than the index's with a warning (e.g. a fine-tuned query
   // encoder); dimension and similarity are still checked.
   const recorded = dense?.index.model;

@@ -34,8 +34,8 @@ export type Quantization = 'none' | 'int8';
 export interface OnnxExportInfo {
   /** The source model's identity (Hub id or folder) as indexes record it. */
   model: string;
-  /** sha256 of the source model's files (src/util/digest.ts folderDigest), when recorded. */
-  modelSha256?: string;
+  /** sha256 of the source model's files (src/util/digest.ts folderDigest): densekit-onnx.json's modelDigest. */
+  modelSha256: string;
   dim: number;
   similarity: Similarity;
   maxLength: Record<TextKind, number>;
@@ -49,19 +49,17 @@ export function isOnnxExport(dir: string): boolean {
   return existsSync(join(dir, ONNX_EXPORT_JSON)) && existsSync(join(dir, 'model.onnx'));
 }
 
-function field<T>(file: string, o: Record<string, unknown>, names: readonly string[], check: (v: unknown) => v is T, what: string): T {
-  for (const n of names) if (o[n] !== undefined) {
-    if (!check(o[n])) throw new InputError(file, undefined, `field "${n}" must be ${what}, got ${JSON.stringify(o[n])}`);
-    return o[n] as T;
-  }
-  throw new InputError(file, undefined, `missing field "${names[0]}"`);
+function field<T>(file: string, o: Record<string, unknown>, name: string, check: (v: unknown) => v is T, what: string): T {
+  if (o[name] === undefined) throw new InputError(file, undefined, `missing field "${name}"`);
+  if (!check(o[name])) throw new InputError(file, undefined, `field "${name}" must be ${what}, got ${JSON.stringify(o[name])}`);
+  return o[name] as T;
 }
 
 const isString = (v: unknown): v is string => typeof v === 'string';
 const isLength = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 2 && (v as number) <= 1_048_576;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Reads and checks densekit-onnx.json; a bad or missing field is one line naming the file. */
+/** Reads and checks densekit-onnx.json (export.ts OnnxManifest); a bad or missing field is one line naming the file. */
 export function readOnnxExportInfo(dir: string): OnnxExportInfo {
   const file = join(dir, ONNX_EXPORT_JSON);
   let raw: unknown;
@@ -71,21 +69,19 @@ export function readOnnxExportInfo(dir: string): OnnxExportInfo {
     throw new InputError(file, undefined, e instanceof SyntaxError ? `not valid JSON (${e.message})` : 'cannot be read');
   }
   if (!isObject(raw)) throw new InputError(file, undefined, 'expected a JSON object');
-  const model = field(file, raw, ['model', 'modelId', 'source'], isString, 'a string');
-  const dim = field(file, raw, ['dim', 'dimension'], (v): v is number => Number.isInteger(v) && (v as number) > 0, 'a positive integer');
-  const similarity = field(file, raw, ['similarity'], (v): v is Similarity => v === 'dot' || v === 'cosine', '"dot" or "cosine"');
-  const lengths = field(file, raw, ['maxLength', 'maxLengths'], isObject, 'an object {query, passage}');
-  const maxLength = {
-    query: field(file, lengths, ['query'], isLength, 'an integer >= 2'),
-    passage: field(file, lengths, ['passage'], isLength, 'an integer >= 2'),
-  };
-  const p = raw.prompts === undefined ? {} : field(file, raw, ['prompts'], isObject, 'an object {query, passage}');
-  const prompts = { query: p.query === undefined ? '' : field(file, p, ['query'], isString, 'a string'), passage: p.passage === undefined ? '' : field(file, p, ['passage'], isString, 'a string') };
-  const lowercase = raw.doLowerCase === undefined && raw.lowercase === undefined ? false : field(file, raw, ['doLowerCase', 'lowercase'], (v): v is boolean => typeof v === 'boolean', 'true or false');
+  const model = field(file, raw, 'model', isString, 'a string');
+  const dim = field(file, raw, 'dim', (v): v is number => Number.isInteger(v) && (v as number) > 0, 'a positive integer');
+  const similarity = field(file, raw, 'similarity', (v): v is Similarity => v === 'dot' || v === 'cosine', '"dot" or "cosine"');
+  const lengths = field(file, raw, 'maxLength', isObject, 'an object {query, passage}');
+  const maxLength = { query: field(file, lengths, 'query', isLength, 'an integer >= 2'), passage: field(file, lengths, 'passage', isLength, 'an integer >= 2') };
+  const p = field(file, raw, 'prompts', isObject, 'an object {query, passage}');
+  const prompts = { query: field(file, p, 'query', isString, 'a string'), passage: field(file, p, 'passage', isString, 'a string') };
+  const lowercase = field(file, raw, 'lowercase', (v): v is boolean => typeof v === 'boolean', 'true or false');
+  // Exports written before --quantize existed hold fp32 weights.
   const q = raw.quantization ?? 'none';
   if (q !== 'none' && q !== 'int8') throw new InputError(file, undefined, `field "quantization" must be "none" or "int8", got ${JSON.stringify(q)}`);
-  const sha = raw.modelSha256 ?? raw.modelDigest;
-  return { model, ...(typeof sha === 'string' ? { modelSha256: sha } : {}), dim, similarity, maxLength, prompts, lowercase, quantization: q };
+  const sha = field(file, raw, 'modelDigest', isString, 'a sha256 string');
+  return { model, modelSha256: sha, dim, similarity, maxLength, prompts, lowercase, quantization: q };
 }
 
 /** The identity an export's vectors are recorded under (see the module header). */
@@ -182,7 +178,7 @@ export class OnnxTextEncoder implements TextEncoder {
     const enc = new OnnxTextEncoder(
       ort, session, input, exportIdentity(info), info.dim, info.similarity, info.quantization,
       // fp32: the source's digest, as the torch engine records it; int8: the export's own files.
-      info.quantization === 'none' && info.modelSha256 ? info.modelSha256 : await folderDigest(dir),
+      info.quantization === 'none' ? info.modelSha256 : await folderDigest(dir),
       opts.batchSize ?? 32, opts.tokenBudget, { name: 'sentence_embedding' }, modelPath,
     );
     opts.log?.(`engine onnx: ${resolve(dir)} (${info.quantization === 'int8' ? 'int8 weights, dynamic int8 activations' : 'fp32'}, ${opts.device ?? 'cpu'}${opts.threads ? `, ${opts.threads} threads` : ''})`);
