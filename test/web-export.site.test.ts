@@ -101,7 +101,7 @@ function fakeExport(name: string, fields: Record<string, unknown> = {}): string 
   writeFileSync(join(dir, 'model.onnx'), 'model bytes');
   writeFileSync(join(dir, 'densekit-onnx.json'), JSON.stringify({
     format: 'densekit-onnx', version: 1, model: 'test-model', dim: 8, similarity: 'dot', maxLength: { query: 64, passage: 64 },
-    prompts: { query: '', passage: '' }, doLowerCase: false, quantization: 'int8', ...fields,
+    prompts: { query: '', passage: '' }, lowercase: false, quantization: 'int8', modelDigest: 'f'.repeat(64), ...fields,
   }));
   return dir;
 }
