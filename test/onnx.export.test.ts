@@ -6,7 +6,8 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -218,6 +219,33 @@ test('densekit export --format onnx writes the folder; a bad --format or a missi
     assert.match(lines[0]!, pattern);
     assert.ok(!existsSync(join(work, 'x')), 'nothing written on error');
   }
+});
+
+test('densekit export --output: a file or a FIFO there is refused in one line and left as it was; a symlinked folder is replaced at its target', () => {
+  const src = join(fixturesDir, 'models', 'tasb-distilbert-tiny');
+  const file = join(work, 'a-file');
+  writeFileSync(file, 'keep me');
+  // A FIFO stands for devices (/dev/full): on the old code the test must not replace a real device.
+  const fifo = join(work, 'a-fifo');
+  execFileSync('mkfifo', [fifo]);
+  for (const target of [file, fifo]) {
+    const r = runCli(['export', '--model', src, '--format', 'onnx', '--output', target]);
+    assert.notEqual(r.code, 0);
+    const lines = r.stderr.trim().split('\n');
+    assert.match(lines.at(-1)!, /^densekit: error: .*exists and is not a folder/, r.stderr);
+    assert.ok(!lines.some((l) => /^\s+at /.test(l)), r.stderr);
+  }
+  assert.equal(readFileSync(file, 'utf8'), 'keep me');
+  assert.ok(lstatSync(fifo).isFIFO(), 'the FIFO is still a FIFO');
+  const real = join(work, 'real-out');
+  mkdirSync(real);
+  writeFileSync(join(real, 'stale.txt'), 'old');
+  const link = join(work, 'link-out');
+  symlinkSync(real, link);
+  const ok = runCli(['export', '--model', src, '--format', 'onnx', '--output', link]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.ok(lstatSync(link).isSymbolicLink(), 'the link stays a link');
+  assert.ok(existsSync(join(real, 'model.onnx')) && !existsSync(join(real, 'stale.txt')), 'the target folder was replaced');
 });
 
 /** A copy of a fixture with another head: every pooling mode at once, and Dense layers (bias, activation, width change). */

@@ -4,7 +4,7 @@
  * at the root. `readSentenceTransformer` turns such a folder into a spec (with the small Dense weights loaded);
  * `writeSentenceTransformer` writes one that Python's `SentenceTransformer(dir)` loads.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { DensekitError, InputError } from '../errors.js';
 import { writeFileAtomicSync } from '../util/fs.js';
@@ -376,10 +376,18 @@ function writeModule(moduleDir: string, m: ModuleToWrite, idx: number): void {
 }
 
 /** Moves `tmp` to `dir`; an existing `dir` is moved aside first and removed only after the new one is in place. */
-export function replaceDirectory(tmp: string, dir: string): void {
-  if (!existsSync(dir)) {
-    renameSync(tmp, dir);
+export function replaceDirectory(tmp: string, target: string): void {
+  const found = lstatSync(target, { throwIfNoEntry: false });
+  if (!found) {
+    renameSync(tmp, target);
     return;
+  }
+  // As for files (util/fs atomic writes): a symlinked output folder is replaced at its target, and what is not a
+  // folder (a file, a device such as /dev/full, a FIFO) is refused rather than renamed away and replaced.
+  const dir = found.isSymbolicLink() ? realpathSync(target) : target;
+  const st = found.isSymbolicLink() ? statSync(dir) : found;
+  if (!st.isDirectory()) {
+    throw new DensekitError(`${target}: exists and is not a folder (${fileKind(st)}); give a folder path for the output`);
   }
   const old = join(dirname(dir), `.${basename(dir)}.old-${process.pid}-${Date.now().toString(36)}`);
   renameSync(dir, old);
@@ -390,6 +398,14 @@ export function replaceDirectory(tmp: string, dir: string): void {
     throw e;
   }
   rmSync(old, { recursive: true, force: true });
+}
+
+function fileKind(st: Stats): string {
+  if (st.isFile()) return 'a file';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isSocket()) return 'a socket';
+  return 'not a folder';
 }
 
 function writeJson(path: string, value: unknown): void {
