@@ -158,7 +158,7 @@ try {
   ] as const) {
     const short = name.split(' ')[0]!.split('-')[0]!.toLowerCase();
     const wanted = (dtype: string) => !ONLY || ONLY.split(',').includes(`${short}:${dtype}`);
-    if (!['fp32', 'bf16', 'onnx'].some(wanted)) continue;
+    if (!['fp32', 'bf16', 'int8', 'onnx'].some(wanted)) continue;
     const dir = join(work, name.split(' ')[0]!);
     makeModel(dir, config, tok, pooling);
     const label = name.padEnd(32);
@@ -169,9 +169,11 @@ try {
     const missing: string[] = [];
     const idsFile = join(dir, 'ids.json');
     writeFileSync(idsFile, JSON.stringify(encodings.map((e) => e.ids)));
-    for (const dtype of ['fp32', 'bf16'] as const) {
+    /** The densekit torch engine's vectors by dtype (batch 32), for the cosine of bf16 / int8 to fp32. */
+    const torchVectors = new Map<string, Float32Array>();
+    for (const dtype of ['fp32', 'bf16', 'int8'] as const) {
       if (!wanted(dtype)) continue;
-      if (ENGINES.has('pytorch')) {
+      if (ENGINES.has('pytorch') && dtype !== 'int8') {
         if (!haveTorch) missing.push(`PyTorch ${dtype}: not installed (apt-get install python3-torch)`);
         else runners.push({
           engine: `PyTorch 1.13 ${dtype} batch 32`, note: () => '(same batches of token ids)',
@@ -187,10 +189,18 @@ try {
         enc.embed(texts.slice(0, 64), 'passage', { batchSize: 32 }); // warm-up
         const timed = (opts: { batchSize: number; tokenBudget?: number }) => async () => {
           const t0 = performance.now();
-          enc.embed(texts, 'passage', opts);
-          return (performance.now() - t0) / 1000;
+          const { vectors } = enc.embed(texts, 'passage', opts);
+          const s = (performance.now() - t0) / 1000;
+          if (opts.tokenBudget === undefined) torchVectors.set(dtype, vectors);
+          return s;
         };
-        runners.push({ engine: `densekit ${dtype} batch 32`, pass: timed({ batchSize: 32 }), note: () => `(mean ${mean.toFixed(0)} tokens)` });
+        const vsFp32 = () => {
+          const [a, b] = [torchVectors.get('fp32'), torchVectors.get(dtype)];
+          if (dtype === 'fp32' || !a || !b) return '';
+          const c = cosines(a, b, 768);
+          return `, cosine to fp32: min ${c.min.toFixed(5)}, mean ${c.mean.toFixed(5)}`;
+        };
+        runners.push({ engine: `densekit ${dtype} batch 32`, pass: timed({ batchSize: 32 }), note: () => `(mean ${mean.toFixed(0)} tokens${vsFp32()})` });
         runners.push({ engine: `densekit ${dtype} budget ${TOKEN_BUDGET}`, pass: timed({ batchSize: BUDGET_MAX_BATCH, tokenBudget: TOKEN_BUDGET }), close: () => enc.dispose() });
       }
     }

@@ -90,7 +90,8 @@ try {
     makeModel(dir, config, tok, gtr);
     for (const dtype of ['fp32', 'bf16'] as const) {
       if (ONLY && ONLY !== `${gtr ? 'gtr' : 'tasb'}:${dtype}`) continue;
-      const model = SentenceEncoder.load(dir, { dtype, queryMaxLength: 30, passageMaxLength: 200 });
+      // As the trainer loads it (src/train/trainer.ts): weights stay float32 whatever the compute precision.
+      const model = SentenceEncoder.load(dir, { dtype, weightsDtype: 'fp32', queryMaxLength: 30, passageMaxLength: 200 });
       model.train(true);
       const params: NamedParameter[] = [...model.namedParameters()].map(([n, p]) => ({ name: n, param: p.requiresGrad_(true) }));
       const opt: Optimizer = gtr ? new Adafactor(params, { decayRate: -0.8 }) : new Adam(params, {});

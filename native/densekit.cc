@@ -18,6 +18,8 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <ATen/autocast_mode.h>
+#include <ATen/core/dispatch/Dispatcher.h>
+#include <ATen/native/quantized/PackedParams.h>
 #include <c10/core/GradMode.h>
 #include <torch/version.h>
 
@@ -29,6 +31,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -45,15 +48,30 @@ namespace {
 // Per-JS-thread table of live tensors. Handles are slot indices (small integers, so JS keeps them as Smis and
 // passing one costs nothing); freed slots are reused. The JS side marks a disposed tensor's handle as -1, so a
 // stale handle never reaches a reused slot.
+// An int8-packed linear weight (LinearInt8Pack below): the quantized engine's packed form and the
+// activation range it was packed for.
+struct PackedInt8 {
+  c10::intrusive_ptr<LinearPackedParamsBase> params;
+  bool reduceRange = false;
+};
+
 struct Table {
   std::vector<at::Tensor> slots;
   std::vector<int32_t> free;
   int64_t live = 0;
+  // packed[id]: the packed form of the int8 weight in slots[id] (empty for every other slot). Reset whenever
+  // the slot is freed or reused, so a handle never finds another tensor's packing.
+  std::vector<PackedInt8> packed;
 };
+
 
 // One table per thread, i.e. per JS environment (main thread, each worker). Heap-allocated and freed by the
 // environment's cleanup hook, never by static destructors (which may run after libtorch's own globals are gone).
 thread_local Table* table = nullptr;
+
+void ForgetPacked(int32_t id) {
+  if (static_cast<size_t>(id) < table->packed.size()) table->packed[id] = PackedInt8{};
+}
 
 struct ArgError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -73,6 +91,7 @@ Napi::Value Wrap(Napi::Env env, at::Tensor t) {
     id = table->free.back();
     table->free.pop_back();
     table->slots[id] = std::move(t);
+    ForgetPacked(id);
   } else {
     if (table->slots.size() >= static_cast<size_t>(INT32_MAX)) throw ArgError("too many live tensors");
     id = static_cast<int32_t>(table->slots.size());
@@ -193,6 +212,8 @@ at::ScalarType DT(const Napi::CallbackInfo& info, size_t i) {
 }
 
 int DTypeCode(at::ScalarType st) {
+  // The weights of an int8-packed linear (LinearInt8Pack): per-channel qint8, i.e. int8 codes plus scales.
+  if (st == at::kQInt8) st = at::kChar;
   for (int k = 0; k < kNumDTypes; k++) {
     if (kDTypes[k] == st) return k;
   }
@@ -283,6 +304,7 @@ Napi::Value BinaryS(const Napi::CallbackInfo& info) {
 Napi::Value Dispose(const Napi::CallbackInfo& info) {
   int32_t id = HandleAt(info, 0);
   table->slots[id].reset();
+  ForgetPacked(id);
   table->free.push_back(id);
   --table->live;
   UNDEF;
@@ -563,7 +585,72 @@ Napi::Value Stack(const Napi::CallbackInfo& info) { RET(at::stack(TensorList(inf
 // ---------------------------------------------------------------------------------------------------------------
 // torch.nn.functional
 
-Napi::Value Linear(const Napi::CallbackInfo& info) { RET(at::linear(T0, Ten(info, 1), OptTen(info, 2))); }
+// The int8 engine for dynamic quantization: fbgemm where this libtorch has it (PyTorch's wheels), else oneDNN
+// (Debian's build); qnnpack (ARM-first, ~6x slower than oneDNN on x86 here) is refused.
+c10::optional<at::QEngine> FindInt8Engine() {
+  const auto& have = at::globalContext().supportedQEngines();
+  for (at::QEngine want : {at::kFBGEMM, at::kONEDNN}) {
+    if (std::find(have.begin(), have.end(), want) != have.end()) return want;
+  }
+  return c10::nullopt;
+}
+
+at::QEngine Int8Engine() {
+  auto e = FindInt8Engine();
+  if (!e) throw ArgError("this libtorch has no x86 int8 engine (fbgemm or onednn)");
+  return *e;
+}
+
+// int8Engine() -> 'fbgemm' | 'onednn' | '' (none: --dtype int8 cannot run).
+Napi::Value Int8EngineName(const Napi::CallbackInfo& info) {
+  auto e = FindInt8Engine();
+  return Napi::String::New(info.Env(), !e ? "" : *e == at::kFBGEMM ? "fbgemm" : "onednn");
+}
+
+// linearInt8Pack(weight [out, in], bias?) -> handle of the quantized weight [out, in]: torch.ao's dynamic
+// quantization of one nn.Linear (quantize_dynamic), written here because libtorch's C++ API has no wrapper.
+// Weights: symmetric int8, one scale per output row (max |w| / 127). The packed form (bias inside) stays with
+// the handle: F.linear with it as weight runs the engine's int8 GEMM, quantizing its float input per call.
+// Inference only (no autograd through it).
+Napi::Value LinearInt8Pack(const Napi::CallbackInfo& info) {
+  at::Tensor w = T0.detach().to(at::kFloat).contiguous();
+  if (w.dim() != 2) throw ArgError("linearInt8Pack: weight must be 2-D [out, in]");
+  c10::optional<at::Tensor> bias;
+  if (!Absent(info, 1)) bias = Ten(info, 1).detach().to(at::kFloat).contiguous();
+  at::Tensor scales = w.abs().amax({1}).div(127.0).clamp_min(1e-12).to(at::kDouble);
+  at::Tensor q = at::quantize_per_channel(w, scales, at::zeros({w.size(0)}, at::kLong), 0, at::kQInt8);
+  at::QEngine engine = Int8Engine();
+  at::QEngine previous = at::globalContext().qEngine();
+  static const auto prepack = c10::Dispatcher::singleton().findSchemaOrThrow("quantized::linear_prepack", "");
+  std::vector<c10::IValue> stack{q, bias ? c10::IValue(*bias) : c10::IValue()};
+  at::globalContext().setQEngine(engine);
+  try {
+    prepack.callBoxed(&stack);
+  } catch (...) {
+    at::globalContext().setQEngine(previous);
+    throw;
+  }
+  at::globalContext().setQEngine(previous);
+  PackedInt8 p{stack.at(0).toCustomClass<LinearPackedParamsBase>(), engine == at::kFBGEMM};
+  // The slot holds the quantized weight itself (int8 codes + per-row scales; JS sees dtype int8), which the
+  // packed form also keeps (oneDNN's unpack() returns it): one copy of the codes, not two.
+  Napi::Value handle = Wrap(info.Env(), q);
+  int32_t id = handle.As<Napi::Number>().Int32Value();
+  if (table->packed.size() <= static_cast<size_t>(id)) table->packed.resize(static_cast<size_t>(id) + 1);
+  table->packed[id] = std::move(p);
+  return handle;
+}
+
+Napi::Value Linear(const Napi::CallbackInfo& info) {
+  int32_t w = HandleAt(info, 1);
+  if (static_cast<size_t>(w) < table->packed.size() && table->packed[w].params) {
+    if (!Absent(info, 2)) throw ArgError("linear: an int8-packed weight carries its own bias");
+    const PackedInt8& p = table->packed[w];
+    at::Tensor x = T0.scalar_type() == at::kFloat ? T0.contiguous() : T0.to(at::kFloat).contiguous();
+    RET(p.params->apply_dynamic(x, p.reduceRange));
+  }
+  RET(at::linear(T0, table->slots[w], OptTen(info, 2)));
+}
 Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
   RET(at::layer_norm(T0, Ints(info, 1), OptTen(info, 2), OptTen(info, 3), Absent(info, 4) ? 1e-5 : Num(info, 4)));
 }
@@ -795,7 +882,7 @@ const Op kOps[] = {
     {"zeros", Zeros}, {"ones", Ones}, {"empty", Empty}, {"randn", Randn}, {"rand", Rand}, {"full", Full},
     {"randint", Randint}, {"arange", Arange}, {"manualSeed", ManualSeed}, {"cat", Cat}, {"stack", Stack},
     // functional
-    {"linear", Linear}, {"layerNorm", LayerNorm}, {"embedding", Embedding}, {"dropout", Dropout},
+    {"linear", Linear}, {"linearInt8Pack", LinearInt8Pack}, {"layerNorm", LayerNorm}, {"embedding", Embedding}, {"dropout", Dropout},
     {"crossEntropy", CrossEntropy}, {"mseLoss", MseLoss}, {"normalize", Normalize},
 #if TORCH_VERSION_MAJOR >= 2
     {"scaledDotProductAttention", ScaledDotProductAttention},
@@ -804,7 +891,7 @@ const Op kOps[] = {
     {"setGradEnabled", SetGradEnabled}, {"isGradEnabled", IsGradEnabled}, {"autocastEnter", AutocastEnter},
     {"autocastExit", AutocastExit}, {"setNumThreads", SetNumThreads}, {"getNumThreads", GetNumThreads},
     {"cudaAvailable", CudaAvailable}, {"cudaDeviceCount", CudaDeviceCount}, {"libtorchVersion", LibtorchVersion},
-    {"mmapFile", MmapFile}, {"scanTopK", ScanTopK},
+    {"mmapFile", MmapFile}, {"scanTopK", ScanTopK}, {"int8Engine", Int8EngineName},
 };
 
 void ReleaseTable(void* arg) {

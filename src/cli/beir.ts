@@ -19,7 +19,7 @@ interface BeirFlags {
   split: string;
   k: number;
   cache?: string;
-  dtype: 'fp32' | 'bf16';
+  dtype: 'fp32' | 'bf16' | 'int8';
   device: Device;
   weightsDtype: WeightsDtype;
   batchSize: number;
@@ -65,7 +65,7 @@ export function register(program: Command): void {
     .option('--split <name>', 'qrels split', 'test')
     .option('--k <n>', 'hits per query', positiveInt('--k'), 1000)
     .option('--cache <dir>', 'embeddings and indexes kept between runs (default ~/.cache/densekit/beir)')
-    .option('--dtype <dtype>', 'fp32|bf16', oneOf('--dtype', ['fp32', 'bf16'] as const), 'fp32')
+    .option('--dtype <dtype>', 'fp32|bf16|int8 (int8: CPU only)', oneOf('--dtype', ['fp32', 'bf16', 'int8'] as const), 'fp32')
     .option('--device <device>', 'cpu|cuda|cuda:N', deviceFlag, 'cpu')
     .option('--weights-dtype <dtype>', WEIGHTS_DTYPE_HELP, weightsDtypeFlag, 'auto')
     .option('--batch-size <n>', 'texts per forward pass', positiveInt('--batch-size'), 32)

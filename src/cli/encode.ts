@@ -7,7 +7,7 @@ import { choosePrecision, type RequestedPrecision } from '../tensor/cpu.js';
 import type { Device } from '../tensor/index.js';
 import type { WeightsDtype } from '../models/index.js';
 import { VERB_SUMMARIES } from './verbs.js';
-import { deviceFlag, ENGINE_HELP, engineFlag, loaderReport, oneOf, positiveInt, weightsDtypeFlag, WEIGHTS_DTYPE_HELP } from './options.js';
+import { deviceFlag, DTYPE_AUTO_HELP, ENGINE_HELP, engineFlag, loaderReport, oneOf, positiveInt, weightsDtypeFlag, WEIGHTS_DTYPE_HELP } from './options.js';
 import { UsageError } from '../errors.js';
 
 interface EncodeFlags {
@@ -38,8 +38,7 @@ export function register(program: Command): void {
     .option('--kind <kind>', 'query|passage (default: query if the file name contains "quer")', oneOf('--kind', ['query', 'passage'] as const))
     .option('--batch-size <n>', 'texts per forward pass (with --token-budget: the most per pass)', positiveInt('--batch-size'), 32)
     .option('--token-budget <n>', 'batch by length instead: at most N padded tokens per pass (long passages in small batches, short in large)', positiveInt('--token-budget'))
-    .option('--dtype <dtype>', 'auto|fp32|bf16 (auto: bf16 on a CPU with avx512_bf16 or amx_bf16, else fp32; fp16 on CUDA only, never for T5)',
-      oneOf('--dtype', ['auto', 'fp32', 'bf16', 'fp16'] as const), 'auto')
+    .option('--dtype <dtype>', `${DTYPE_AUTO_HELP}; fp16 on CUDA only, never for T5`, oneOf('--dtype', ['auto', 'fp32', 'bf16', 'int8', 'fp16'] as const), 'auto')
     .option('--max-length <n>', "token limit (default: the model's max_seq_length)", positiveInt('--max-length'))
     .option('--shard-size <n>', 'rows per shard', positiveInt('--shard-size'), 10_000)
     .option('--threads <n>', 'CPU threads (libtorch, or ONNX Runtime with --engine onnx)', positiveInt('--threads'))

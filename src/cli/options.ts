@@ -68,6 +68,10 @@ export function deviceFlag(v: string): Device {
 }
 
 export const ENGINE_HELP = 'torch|onnx|auto: libtorch, or ONNX Runtime on a `densekit export --format onnx` folder (or a model shipping onnx/model.onnx that matches); auto: onnx for an exported folder, else torch';
+/** --dtype auto, as choosePrecision (src/tensor/cpu.ts) resolves it. */
+export const DTYPE_AUTO_HELP =
+  'auto|fp32|bf16|int8 (auto: bf16 on a CPU with avx512_bf16 or amx_bf16, else fp32; int8: linear layers quantized, fastest with avx512_vnni/avx_vnni/amx_int8, vectors depend slightly on their batch)';
+
 export const engineFlag = oneOf('--engine', ['torch', 'onnx', 'auto'] as const);
 
 export const WEIGHTS_DTYPE_HELP = 'weight storage fp32|bf16|auto (auto: bf16 when computing in bf16 or when fp32 would not fit in memory)';

@@ -28,7 +28,7 @@ interface SearchFlags {
   batchSize?: number;
   efSearch?: number;
   threads: number;
-  dtype: 'fp32' | 'bf16';
+  dtype: 'fp32' | 'bf16' | 'int8';
   device: Device;
   weightsDtype: WeightsDtype;
   engine: RequestedEngine;
@@ -60,7 +60,7 @@ export function register(program: Command): void {
     .option('--batch-size <n>', 'queries per search call', positiveInt('--batch-size'))
     .option('--ef-search <n>', 'hnsw (usearch or pgvector): candidates explored per query', positiveInt('--ef-search'))
     .option('--threads <n>', 'search threads (0 = all cores)', nonNegativeInt('--threads'), 0)
-    .option('--dtype <dtype>', 'fp32|bf16 query encoding with --model', oneOf('--dtype', ['fp32', 'bf16'] as const), 'fp32')
+    .option('--dtype <dtype>', 'fp32|bf16|int8 query encoding with --model (int8: CPU only)', oneOf('--dtype', ['fp32', 'bf16', 'int8'] as const), 'fp32')
     .option('--device <device>', 'cpu|cuda|cuda:N for --model', deviceFlag, 'cpu')
     .option('--weights-dtype <dtype>', WEIGHTS_DTYPE_HELP, weightsDtypeFlag, 'auto')
     .option('--engine <engine>', ENGINE_HELP, engineFlag, 'auto')

@@ -11,7 +11,7 @@ import { openService } from '../serve/launch.js';
 import type { Device } from '../tensor/index.js';
 import type { WeightsDtype } from '../models/weights-dtype.js';
 import { VERB_SUMMARIES } from './verbs.js';
-import { deviceFlag, ENGINE_HELP, engineFlag, nonNegativeInt, oneOf, positiveInt, weightsDtypeFlag, WEIGHTS_DTYPE_HELP } from './options.js';
+import { deviceFlag, DTYPE_AUTO_HELP, ENGINE_HELP, engineFlag, nonNegativeInt, oneOf, positiveInt, weightsDtypeFlag, WEIGHTS_DTYPE_HELP } from './options.js';
 import { resolveEngine, type RequestedEngine } from '../encode/text-encoder.js';
 import { UsageError } from '../errors.js';
 
@@ -70,8 +70,7 @@ export function register(program: Command): void {
     .option('--corpus <file>', 'BEIR corpus.jsonl for titles, snippets and /documents/:id (default: the one recorded in the BM25 index)')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', 'port to listen on (0: any free port)', port, 8080)
-    .option('--dtype <dtype>', 'encoder precision auto|fp32|bf16|fp16 (auto: bf16 on a CPU with avx512_bf16 or amx_bf16, else fp32)',
-      oneOf('--dtype', ['auto', 'fp32', 'bf16', 'fp16'] as const), 'auto')
+    .option('--dtype <dtype>', `encoder precision ${DTYPE_AUTO_HELP}; fp16 on CUDA only`, oneOf('--dtype', ['auto', 'fp32', 'bf16', 'int8', 'fp16'] as const), 'auto')
     .option('--device <device>', 'cpu|cuda|cuda:N', deviceFlag, 'cpu')
     .option('--weights-dtype <dtype>', WEIGHTS_DTYPE_HELP, weightsDtypeFlag, 'auto')
     .option('--threads <n>', 'encoder threads (libtorch, or ONNX Runtime with --engine onnx)', positiveInt('--threads'))

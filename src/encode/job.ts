@@ -30,7 +30,7 @@ export interface EncodeJobOptions {
   /** Encode only the I-th of N slices of the input by record number (`--shard I/N`). */
   shard?: ShardSpec;
   /** The encoder's precision (default fp32), recorded in the manifest: a job never resumes in another one. */
-  precision?: 'fp32' | 'bf16' | 'fp16';
+  precision?: 'fp32' | 'bf16' | 'fp16' | 'int8';
   log?: (line: string) => void;
 }
 

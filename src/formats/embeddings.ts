@@ -36,7 +36,7 @@ export interface EmbeddingManifest {
   /** 'cosine' when the model L2-normalizes its output (dot product = cosine), else 'dot'. */
   similarity: 'dot' | 'cosine';
   /** The precision the encoder computed in (absent in folders written before it was recorded: fp32). */
-  precision?: 'fp32' | 'bf16' | 'fp16';
+  precision?: 'fp32' | 'bf16' | 'fp16' | 'int8';
   /** Input file and number of records in it (known once counted). */
   input: string;
   total: number;

@@ -4,18 +4,45 @@ import { Module } from './module.js';
 import type { WeightSource } from './weights.js';
 
 export class Linear extends Module {
-  readonly weight: Tensor;
-  readonly bias: Tensor | undefined;
+  #weight: Tensor;
+  #bias: Tensor | undefined;
+  #int8 = false;
+  get weight(): Tensor {
+    return this.#weight;
+  }
+  get bias(): Tensor | undefined {
+    return this.#bias;
+  }
+  /** Whether quantizeInt8() has run: the weight is then int8 codes packed with the bias. */
+  get isInt8(): boolean {
+    return this.#int8;
+  }
   constructor(w: WeightSource, key: string, inFeatures: number, outFeatures: number, bias = true) {
     super();
-    this.weight = this.registerParameter('weight', w.take(`${key}.weight`, [outFeatures, inFeatures]));
-    this.bias = bias ? this.registerParameter('bias', w.take(`${key}.bias`, [outFeatures], 'zeros')) : undefined;
+    this.#weight = this.registerParameter('weight', w.take(`${key}.weight`, [outFeatures, inFeatures]));
+    this.#bias = bias ? this.registerParameter('bias', w.take(`${key}.bias`, [outFeatures], 'zeros')) : undefined;
+  }
+
+  /**
+   * Dynamic int8 quantization of this layer (torch.ao.quantization.quantize_dynamic): the weight becomes its int8
+   * codes (a scale per output row) packed with the bias, and the float weight and bias are freed. Inference only.
+   */
+  quantizeInt8(): void {
+    if (this.#int8) return;
+    const packed = F.linearInt8Pack(this.#weight, this.#bias);
+    this.#weight.dispose();
+    this.#bias?.dispose();
+    this.#weight = this.registerParameter('weight', packed);
+    if (this.#bias) this.unregisterParameter('bias');
+    this.#bias = undefined;
+    this.#int8 = true;
   }
   /**
    * Weights stored in bf16 (see weights-dtype.ts) are widened to the input's dtype for this call when autocast
    * is off; under autocast they go in as they are (autocast would round them to bf16 anyway).
    */
   forward(x: Tensor): Tensor {
+    if (this.#int8) return F.linear(x, this.#weight);
     if (this.weight.dtype === x.dtype || activeAutocast() !== undefined) return F.linear(x, this.weight, this.bias);
     // The widened copy goes at once (autograd keeps its own reference when it needs one): one matrix at a time.
     const w = this.weight.to(x.dtype);
@@ -84,4 +111,19 @@ export function activate(x: Tensor, act: Activation): Tensor {
 
 export function dropout(x: Tensor, p: number, training: boolean): Tensor {
   return training && p > 0 ? F.dropout(x, p, true) : x;
+}
+
+/**
+ * torch.ao.quantization.quantize_dynamic(model, {nn.Linear}, dtype=torch.qint8) for a densekit module tree: every
+ * Linear below `root` becomes a dynamic int8 layer (Linear.quantizeInt8). Returns how many were quantized.
+ */
+export function quantizeDynamicInt8(root: Module): number {
+  let n = 0;
+  for (const m of root.modules()) {
+    if (m instanceof Linear && !m.isInt8) {
+      m.quantizeInt8();
+      n++;
+    }
+  }
+  return n;
 }

@@ -17,6 +17,16 @@ export abstract class Module {
     return t;
   }
 
+  protected unregisterParameter(name: string): void {
+    this.ownParams.delete(name);
+  }
+
+  /** This module and every module below it, depth first in registration order (nn.Module.modules()). */
+  *modules(): Generator<Module> {
+    yield this;
+    for (const m of this.children.values()) yield* m.modules();
+  }
+
   protected registerModule<M extends Module>(name: string, m: M): M {
     this.children.set(name, m);
     return m;

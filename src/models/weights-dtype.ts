@@ -25,7 +25,7 @@ export function fp32Fits(fp32Bytes: number, availableBytes: number): boolean {
 export interface WeightsDtypeRequest {
   requested: WeightsDtype;
   /** The compute precision (EncoderOptions.dtype). */
-  compute: 'fp32' | 'bf16' | 'fp16';
+  compute: 'fp32' | 'bf16' | 'fp16' | 'int8';
   /** The model's parameters in float32. */
   fp32Bytes: number;
   device: Device;

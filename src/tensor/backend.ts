@@ -13,7 +13,7 @@ import { native, type NativeAddon } from './native.js';
 
 type SystemCalls =
   | 'setGradEnabled' | 'isGradEnabled' | 'autocastEnter' | 'autocastExit' | 'setNumThreads' | 'getNumThreads'
-  | 'cudaAvailable' | 'cudaDeviceCount' | 'libtorchVersion' | 'mmapFile' | 'scanTopK' | 'manualSeed' | 'liveCount';
+  | 'cudaAvailable' | 'cudaDeviceCount' | 'libtorchVersion' | 'mmapFile' | 'scanTopK' | 'manualSeed' | 'liveCount' | 'int8Engine';
 
 export type TensorBackend = Omit<NativeAddon, SystemCalls> & {
   /** Named in errors (libtorch's addon has no name: it is 'libtorch'). */

@@ -5,8 +5,16 @@ import { Tensor } from './tensor.js';
 export type Reduction = 'mean' | 'sum' | 'none';
 
 export interface Functional {
-  /** x @ weight^T + bias; weight is [out, in]. */
+  /**
+   * x @ weight^T + bias; weight is [out, in]. A weight from linearInt8Pack runs as torch.ao's dynamic int8
+   * linear: float input quantized per call, int8 GEMM, float output (its bias is inside: pass none).
+   */
   linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor;
+  /**
+   * torch.ao.quantization.quantize_dynamic for one nn.Linear: the int8 codes [out, in] of weight (symmetric, a
+   * scale per output row), packed with bias for F.linear. Inference only; libtorch's fbgemm or oneDNN engine.
+   */
+  linearInt8Pack(weight: Tensor, bias?: Tensor): Tensor;
   layerNorm(x: Tensor, normalizedShape: number[], weight?: Tensor, bias?: Tensor, eps?: number): Tensor;
   /** Rows of weight [vocab, dim] selected by ids (int64 or int32). */
   embedding(weight: Tensor, ids: Tensor): Tensor;
@@ -30,6 +38,10 @@ export const F: Functional = {
   linear: (x, weight, bias) => {
     const b = x.backend;
     return new Tensor(b.linear(x.handle, weight.handleIn(b), bias?.handleIn(b)), b);
+  },
+  linearInt8Pack: (weight, bias) => {
+    const b = weight.backend;
+    return new Tensor(b.linearInt8Pack(weight.handle, bias?.handleIn(b)), b);
   },
   layerNorm: (x, normalizedShape, weight, bias, eps = 1e-5) => {
     const b = x.backend;

@@ -11,4 +11,4 @@ export { noGrad, isGradEnabled, autocast, activeAutocast } from './modes.js';
 export { scope } from './scope.js';
 export { cpuCapabilities, choosePrecision } from './cpu.js';
 export type { CpuCapabilities, PrecisionChoice, RequestedPrecision } from './cpu.js';
-export { liveTensorCount, setNumThreads, getNumThreads, cudaAvailable, cudaDeviceCount, libtorchVersion, mmapFile } from './system.js';
+export { liveTensorCount, setNumThreads, getNumThreads, cudaAvailable, cudaDeviceCount, libtorchVersion, int8Engine, mmapFile } from './system.js';

@@ -56,6 +56,8 @@ export interface NativeAddon {
   randint(low: number, high: number, shape: number[], dtype: number, device: string): H;
   arange(start: number, end: number, step: number, dtype: number, device: string): H; manualSeed(seed: number): void;
   cat(hs: H[], dim: number): H; stack(hs: H[], dim: number): H;
+  /** The int8 codes [out, in] of `w`, packed for the quantized engine's dynamic int8 linear (bias inside). */
+  linearInt8Pack(w: H, b: Opt<H>): H;
   linear(x: H, w: H, b: Opt<H>): H; layerNorm(x: H, shape: number[], w: Opt<H>, b: Opt<H>, eps: number): H;
   embedding(weight: H, ids: H): H; dropout(x: H, p: number, training: boolean): H;
   crossEntropy(logits: H, targets: H, reduction: string, labelSmoothing: number): H; mseLoss(a: H, b: H, reduction: string): H;
@@ -66,6 +68,8 @@ export interface NativeAddon {
   autocastExit(deviceType: 'cpu' | 'cuda', prevEnabled: boolean, prevDtype: number, prevCacheEnabled: boolean): void;
   setNumThreads(n: number): void; getNumThreads(): number; cudaAvailable(): boolean; cudaDeviceCount(): number;
   libtorchVersion(): string; mmapFile(path: string): ArrayBuffer;
+  /** libtorch's x86 int8 engine for linearInt8Pack: 'fbgemm', 'onednn', or '' (none). Optional: older addons lack it. */
+  int8Engine?(): string;
   /**
    * Exact top-k inner-product scan (native/scan-kernel.h; libtorch-free): for each float32 query ([nq, dim]) the
    * min(k, count) best rows of `data` ([count, dim], read in place from its byteOffset), score descending then

@@ -20,6 +20,11 @@ export function cudaAvailable(): boolean {
 export function cudaDeviceCount(): number {
   return native().cudaDeviceCount();
 }
+/** libtorch's x86 int8 engine ('fbgemm' in PyTorch's wheels, 'onednn' in Debian's build), or '' when it has none. */
+export function int8Engine(): string {
+  return native().int8Engine?.() ?? '';
+}
+
 /** The version of the libtorch the addon was compiled against, e.g. "1.13.0". */
 export function libtorchVersion(): string {
   return native().libtorchVersion();

@@ -798,7 +798,7 @@ const OPS: readonly (keyof Backend)[] = [
   'where', 'whereScalar', 'maskedFill', 'cumsum', 'triu', 'sum', 'mean', 'amax', 'amin', 'max', 'argmax', 'norm', 'topk', 'softmax',
   'logSoftmax', 'add_', 'addScalar_', 'sub_', 'subScalar_', 'mul_', 'mulScalar_', 'div_', 'divScalar_', 'copy_', 'zero_', 'fill_',
   'addcmul_', 'addcdiv_', 'sqrt_', 'clamp_', 'lerp_', 'normal_', 'uniform_', 'zeros', 'ones', 'empty', 'randn', 'rand', 'full',
-  'randint', 'arange', 'cat', 'stack', 'linear', 'layerNorm', 'embedding', 'dropout', 'crossEntropy', 'mseLoss', 'normalize',
+  'randint', 'arange', 'cat', 'stack', 'linear', 'linearInt8Pack', 'layerNorm', 'embedding', 'dropout', 'crossEntropy', 'mseLoss', 'normalize',
 ];
 
 // Compile-time check that OPS names every op of the interface (a new addon op must be listed, or stubbed).
