@@ -21,7 +21,7 @@ for b in batches:
             index.search(xq[i:i + 1], 10)
         qps["1"] = batch1 / (time.perf_counter() - t)
     else:
-        reps = max(1, min(5, 1000 // b))
+        reps = max(3, min(5, 1000 // b))  # the same count as bench/search.ts
         n = min(b, len(xq))
         index.search(xq[:n], 10)
         t = time.perf_counter()
