@@ -31,7 +31,8 @@ export interface EncoderOptions {
   device?: Device;
   /**
    * Compute precision: fp32 (default, exact), bf16 (autocast), fp16 (CUDA only; refused for T5), int8 (CPU only:
-   * the transformer's linear layers dynamically quantized as torch.ao's quantize_dynamic; the rest in fp32).
+   * the transformer's linear layers dynamically quantized as torch.ao's quantize_dynamic; the other ops under bf16
+   * autocast where the CPU has native bf16, else in fp32; vectors move slightly with their batch, see src/tensor/cpu.ts).
    */
   dtype?: Precision;
   /**
