@@ -96,6 +96,8 @@ test('process memory stays flat over 2,000 scoped iterations', () => {
   for (let i = 0; i < 2000; i++) step();
   const growth = process.memoryUsage.rss() - rssBefore;
   assert.equal(liveTensorCount(), base);
-  // Each iteration allocates ~256 KB of tensors: a leak would grow RSS by ~500 MB.
-  assert.ok(growth < 32 * 1024 * 1024, `RSS grew by ${(growth / 1048576).toFixed(1)} MiB`);
+  // Each iteration allocates ~256 KB of tensors: a leak would grow RSS by ~500 MB. Without one, RSS still moves by
+  // up to ~65 MiB between runs here (V8's heap and glibc's arenas, with the addon's trim threshold keeping freed
+  // memory; measured with this addon and the one before it, 1 run in 3-5), so the bound sits between the two.
+  assert.ok(growth < 160 * 1024 * 1024, `RSS grew by ${(growth / 1048576).toFixed(1)} MiB`);
 });
