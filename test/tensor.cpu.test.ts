@@ -23,8 +23,11 @@ test('auto picks bf16 only on a CPU with native bf16, never int8 (batch-dependen
   assert.deepEqual(choosePrecision('auto', 'cpu', parseCpuFlags(ZEN4), ONEDNN), {
     dtype: 'bf16', note: 'dtype auto: bf16 (this CPU has avx512_bf16; --dtype int8 is faster here (avx512_vnni), with vectors that depend on their batch)',
   });
-  assert.deepEqual(choosePrecision('auto', 'cpu', parseCpuFlags(ZEN4), NONE), { dtype: 'bf16', note: 'dtype auto: bf16 (this CPU has avx512_bf16)' });
-  assert.equal(choosePrecision('auto', 'cpu', parseCpuFlags(SPR), NONE).note, 'dtype auto: bf16 (this CPU has avx512_bf16, amx_bf16)');
+  // auto never asks libtorch (it must not load the addon): the note follows the CPU flags alone.
+  const asked = () => assert.fail('auto asked libtorch for its int8 engine');
+  assert.equal(choosePrecision('auto', 'cpu', parseCpuFlags(ZEN4), asked).dtype, 'bf16');
+  assert.equal(choosePrecision('auto', 'cpu', parseCpuFlags(SPR), asked).note.startsWith('dtype auto: bf16 (this CPU has avx512_bf16, amx_bf16; '), true);
+  assert.deepEqual(choosePrecision('auto', 'cpu', parseCpuFlags('flags : avx2 avx512_bf16\n'), asked), { dtype: 'bf16', note: 'dtype auto: bf16 (this CPU has avx512_bf16)' });
   assert.match(choosePrecision('auto', 'cpu', parseCpuFlags(SPR), () => 'fbgemm').note, /int8 is faster here \(amx_int8\)/);
   const icelake = choosePrecision('auto', 'cpu', parseCpuFlags(ICELAKE), ONEDNN);
   assert.equal(icelake.dtype, 'fp32');

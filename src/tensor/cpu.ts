@@ -80,8 +80,8 @@ const BF16_FLAGS = ['avx512_bf16', 'amx_bf16'];
  * The precision to run an encoder in. 'auto' on the CPU: bf16 with native bf16, else fp32 (see the header for
  * why never int8); on CUDA fp32 (the choice depends on the GPU, and fp32 is the exact one). An explicit request is
  * kept; bf16 without native bf16, or int8 without VNNI, gets a warning; int8 without an int8 engine, or off the
- * CPU, is refused. `int8Engine` is libtorch's ('fbgemm' | 'onednn' | ''), asked of the addon only when int8 is in
- * question.
+ * CPU, is refused. `int8Engine` is libtorch's ('fbgemm' | 'onednn' | ''), asked of the addon only when int8 is
+ * requested: 'auto' reads /proc/cpuinfo alone (it must not load libtorch, e.g. in a BM25-only service).
  */
 export function choosePrecision(
   requested: RequestedPrecision, device: string = 'cpu', cpu: CpuCapabilities = cpuCapabilities(), int8Engine: () => string = libtorchInt8Engine,
@@ -89,7 +89,7 @@ export function choosePrecision(
   const onCpu = device === 'cpu';
   if (requested === 'auto') {
     if (!onCpu) return { dtype: 'fp32', note: `dtype auto: fp32 on ${device}` };
-    const fasterInt8 = cpu.int8Dot && int8Engine() ? `; --dtype int8 is faster here (${listed(cpu, INT8_FLAGS)}), with vectors that depend on their batch` : '';
+    const fasterInt8 = cpu.int8Dot ? `; --dtype int8 is faster here (${listed(cpu, INT8_FLAGS)}), with vectors that depend on their batch` : '';
     if (cpu.nativeBf16) return { dtype: 'bf16', note: `dtype auto: bf16 (this CPU has ${listed(cpu, BF16_FLAGS)}${fasterInt8})` };
     return { dtype: 'fp32', note: `dtype auto: fp32 (no avx512_bf16 or amx_bf16 on this CPU${fasterInt8})` };
   }
